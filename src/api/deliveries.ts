@@ -1,0 +1,135 @@
+import express, { type Router } from 'express';
+import { summarize, targetResult } from '../dispatch/result.js';
+import type { DeliveryRecord, DeliveryState, Store } from '../delivery/types.js';
+import type { Metrics } from '../observability/metrics.js';
+
+const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead', 'skipped', 'superseded'];
+
+/** What the operator routes need. */
+export interface DeliveriesDeps {
+  store: Store;
+  metrics: Metrics;
+  now: () => number;
+  /** Deliveries replayed: the retry worker should look now. */
+  onReplay(): void;
+  /** Ledger updates still in memory are written before reading. */
+  flush(): void;
+}
+
+/** The retry queue and dead letters: list, inspect, replay, delete. */
+export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '64kb' }));
+
+  router.get('/api/v1/deliveries', (req, res) => {
+    const state = req.query['state'] as string | undefined;
+    if (state !== undefined && !STATES.includes(state as DeliveryState)) {
+      res.status(400).json({ error: `state must be one of ${STATES.join(', ')}` });
+      return;
+    }
+    const limit = Math.min(1000, Math.max(1, Number(req.query['limit'] ?? 100) || 100));
+    deps.flush();
+    const rows = deps.store.list({
+      state: state as DeliveryState | undefined,
+      target: (req.query['target'] as string | undefined) || undefined,
+      notificationId: (req.query['notification'] as string | undefined) || undefined,
+      limit,
+    });
+    res.json({ deliveries: rows.map(view) });
+  });
+
+  router.get('/api/v1/deliveries/:id', (req, res) => {
+    deps.flush();
+    const d = deps.store.getDelivery(req.params['id'] ?? '');
+    if (!d) res.status(404).json({ error: 'no such delivery' });
+    else res.json(view(d));
+  });
+
+  router.get('/api/v1/notifications/:id', (req, res) => {
+    deps.flush();
+    const n = deps.store.getNotification(req.params['id'] ?? '');
+    if (!n) {
+      res.status(404).json({ error: 'no such notification' });
+      return;
+    }
+    const deliveries = deps.store.deliveriesOf(n.id);
+    res.json({ ...summarize(n, deliveries.map((d) => targetResult(d)), 0), receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });
+  });
+
+  router.post('/api/v1/deliveries/:id/replay', (req, res) => {
+    deps.flush();
+    const ids = deps.store.replay({ ids: [req.params['id'] ?? ''] }, deps.now());
+    if (!ids.length) {
+      res.status(404).json({ error: 'no dead or pending delivery with that id' });
+      return;
+    }
+    countReplays(deps, ids);
+    res.status(202).json({ replayed: ids.length, ids });
+  });
+
+  router.post('/api/v1/deliveries/replay', (req, res) => {
+    const body = (req.body ?? {}) as { target?: unknown; state?: unknown; ids?: unknown };
+    if (body.state !== undefined && body.state !== 'dead' && body.state !== 'pending') {
+      res.status(400).json({ error: 'state must be dead or pending' });
+      return;
+    }
+    if (body.ids !== undefined && !(Array.isArray(body.ids) && body.ids.every((i) => typeof i === 'string'))) {
+      res.status(400).json({ error: 'ids must be an array of delivery ids' });
+      return;
+    }
+    if (body.target !== undefined && typeof body.target !== 'string') {
+      res.status(400).json({ error: 'target must be a target name' });
+      return;
+    }
+    if (body.ids === undefined && body.target === undefined && body.state === undefined) {
+      res.status(400).json({ error: 'give a filter: {"target": "...", "state": "dead"} or {"ids": [...]}; {"state": "dead"} replays every dead letter' });
+      return;
+    }
+    deps.flush();
+    const ids = deps.store.replay(
+      { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined },
+      deps.now(),
+    );
+    countReplays(deps, ids);
+    res.status(202).json({ replayed: ids.length, ids });
+  });
+
+  router.delete('/api/v1/deliveries/:id', (req, res) => {
+    deps.flush();
+    if (deps.store.delete(req.params['id'] ?? '')) res.status(204).end();
+    else res.status(404).json({ error: 'no such delivery' });
+  });
+  return router;
+}
+
+function countReplays(deps: DeliveriesDeps, ids: string[]): void {
+  for (const id of ids) {
+    const d = deps.store.getDelivery(id);
+    if (d) deps.metrics.replays.inc({ target: d.target });
+  }
+  if (ids.length) deps.onReplay();
+}
+
+/** A delivery as the API shows it (times as ISO strings). */
+function view(d: DeliveryRecord) {
+  const iso = (t?: number) => (t === undefined ? undefined : new Date(t).toISOString());
+  return {
+    id: d.id,
+    notificationId: d.notificationId,
+    target: d.target,
+    type: d.targetType,
+    groupKey: d.groupKey,
+    state: d.state,
+    skipReason: d.skipReason,
+    priority: d.priority,
+    attempts: d.attempts,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+    nextAttemptAt: iso(d.nextAttemptAt),
+    deliveredAt: iso(d.deliveredAt),
+    lastStatus: d.lastStatus,
+    lastReason: d.lastReason,
+    lastError: d.lastError,
+    alerts: d.alerts.length,
+  };
+}

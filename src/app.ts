@@ -1,0 +1,227 @@
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Dispatcher as HttpDispatcher } from 'undici';
+import { createDeliveriesRouter } from './api/deliveries.js';
+import { createPublishRouter } from './api/publish.js';
+import { DispatchStats } from './api/stats.js';
+import { createTargetsRouter } from './api/targets.js';
+import { openSqliteStore } from './delivery/sqlite.js';
+import { RetryWorker } from './delivery/worker.js';
+import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
+import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
+import { startProbes } from './health/probe.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { requireAuth } from './receiver/auth.js';
+import { createReceiverRouter } from './receiver/router.js';
+import type { WebhookMessage } from './alerts/types.js';
+import type { Config } from './config/types.js';
+import type { Store } from './delivery/types.js';
+import type { Logger } from './observability/logger.js';
+import type { PublisherDeps, TargetState } from './publishers/publisher.js';
+
+/** Everything the app needs from outside. main.ts builds the real ones; tests build their own. */
+export interface AppDeps {
+  /** Loads and validates the config; called at start and on every reload. Throws ConfigError. */
+  loadConfig: () => Config | Promise<Config>;
+  logger: Logger;
+  /** Own prom-client Registry (never the global one). */
+  registry: Registry;
+  /** undici dispatcher for every outbound request (an Agent with keep-alive; MockAgent in tests). */
+  http: HttpDispatcher;
+  userAgent?: string;
+  now?: () => number;
+  random?: () => number;
+  /** Opens the ledger; defaults to SQLite at `storage.path`. */
+  openStore?: (path: string) => Store;
+  /** Bench-only: attempt targets one after another. */
+  sequential?: boolean;
+}
+
+/** The running app: the Express handler plus its lifecycle. */
+export interface App {
+  app: Express;
+  /** Load, validate and build a new config; swap only if all of it worked. */
+  reload(): Promise<{ ok: true } | { ok: false; error: string }>;
+  /** Stop accepting (503), let in-flight attempts finish within `graceMs`, leave the rest pending, release everything. */
+  close(graceMs?: number): Promise<void>;
+  dispatch(msg: WebhookMessage, options?: DispatchOptions): ReturnType<Dispatcher['dispatch']>;
+  runtime(): Runtime;
+  dispatcher: Dispatcher;
+  worker: RetryWorker;
+  store: Store;
+  metrics: Metrics;
+}
+
+/** Build the app: the composition root. No globals; everything comes from `deps`. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const now = deps.now ?? Date.now;
+  const userAgent = deps.userAgent ?? 'alertmux';
+  const metrics = createMetrics(deps.registry);
+  const initial = await deps.loadConfig();
+  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
+
+  let worker: RetryWorker | undefined;
+  const targetState = (target: string): TargetState => ({
+    get: <T>(key: string) => {
+      const value = store.stateGet(`${target}\u0000${key}`, now());
+      return value === undefined ? undefined : (JSON.parse(value) as T);
+    },
+    set: (key, value, ttlMs) => store.stateSet(`${target}\u0000${key}`, JSON.stringify(value), now() + ttlMs),
+    delete: (key) => store.stateDelete(`${target}\u0000${key}`),
+  });
+  const hooks: RuntimeHooks = {
+    metrics,
+    now,
+    onRecovered: (target) => {
+      if (store.wake(target, now()) > 0) worker?.wake();
+    },
+    publisherDeps: (target): PublisherDeps => ({
+      http: deps.http,
+      userAgent,
+      logger: deps.logger.child({ target }),
+      state: targetState(target),
+      now,
+    }),
+  };
+
+  let runtime = buildRuntime(initial, hooks);
+  let stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
+  let accepting = true;
+  const current = () => runtime;
+  const setTargetGauges = (config: Config) => {
+    metrics.targets.reset();
+    for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
+  };
+  setTargetGauges(initial);
+  metrics.configReloadSuccess.set(1);
+  metrics.configReloadTime.set(now() / 1000);
+
+  const dispatcher = new Dispatcher({
+    store,
+    metrics,
+    logger: deps.logger,
+    runtime: current,
+    now,
+    random: deps.random ?? Math.random,
+    sequential: deps.sequential,
+  });
+  worker = new RetryWorker({ store, dispatcher, runtime: current, metrics, logger: deps.logger, now });
+  worker.start();
+
+  const stats = new DispatchStats(5 * 60_000, now);
+  const dispatch = async (msg: WebhookMessage, options: DispatchOptions = {}) => {
+    const result = await dispatcher.dispatch(msg, options);
+    stats.record(result);
+    // Retries of this notification are due later; make sure the worker's next wake-up accounts for them.
+    if (result.outcome !== 'delivered') worker?.wake();
+    return result;
+  };
+
+  async function reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      const config = await deps.loadConfig();
+      const next = buildRuntime(config, hooks, runtime);
+      if (config.storage.path !== runtime.config.storage.path) {
+        deps.logger.warn('storage.path changed; it takes effect after a restart', { current: runtime.config.storage.path });
+      }
+      const replaced = [...runtime.targets.values()].filter((t) => next.targets.get(t.config.name) !== t);
+      stopProbes();
+      runtime = next;
+      stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
+      dispatcher.resize(config.dispatch.max_concurrency);
+      await Promise.allSettled(replaced.map((t) => t.publisher.close?.()));
+      setTargetGauges(config);
+      metrics.configReloadSuccess.set(1);
+      metrics.configReloadTime.set(now() / 1000);
+      deps.logger.info('config reloaded', { targets: config.targets.length, changed: replaced.map((t) => t.config.name) });
+      worker?.wake();
+      return { ok: true };
+    } catch (err) {
+      metrics.configReloadSuccess.set(0);
+      const error = runtime.redact(err instanceof Error ? err.message : String(err));
+      deps.logger.error('config reload failed; keeping the previous config', { error });
+      return { ok: false, error };
+    }
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(
+    createReceiverRouter({
+      config: () => runtime.config,
+      metrics,
+      accepting: () => accepting,
+      dispatch,
+    }),
+  );
+  app.get('/metrics', async (_req, res) => {
+    updateQueueGauges(store, metrics, now());
+    res.setHeader('Content-Type', deps.registry.contentType);
+    res.end(await deps.registry.metrics());
+  });
+  app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('OK'));
+  app.get('/-/ready', (_req, res) => {
+    if (accepting) res.type('text/plain').send('OK');
+    else res.status(503).type('text/plain').send('shutting down');
+  });
+
+  const admin = requireAuth(() => runtime.config.admin);
+  app.post('/-/reload', admin, async (_req, res) => {
+    const result = await reload();
+    if (result.ok) res.type('text/plain').send('OK');
+    else res.status(500).type('text/plain').send(`failed to reload config: ${result.error}`);
+  });
+  app.use('/api', admin);
+  app.use(
+    createDeliveriesRouter({
+      store,
+      metrics,
+      now,
+      onReplay: () => worker?.wake(),
+      flush: () => dispatcher.flush(),
+    }),
+  );
+  app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
+  app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
+  app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
+  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const e = err as { status?: number; type?: string; message?: string };
+    if (e.type === 'entity.too.large') res.status(413).json({ error: 'payload too large' });
+    else if (e.status && e.status >= 400 && e.status < 500) res.status(e.status).json({ error: e.message ?? 'bad request' });
+    else {
+      deps.logger.error('request failed', { error: runtime.redact(String(err)) });
+      res.status(500).json({ error: 'internal error' });
+    }
+  });
+
+  let closed: Promise<void> | undefined;
+  return {
+    app,
+    reload,
+    close: (graceMs = 10_000) =>
+      (closed ??= (async () => {
+        accepting = false;
+        worker?.stop();
+        stopProbes();
+        await dispatcher.close(graceMs);
+        await Promise.allSettled([...runtime.targets.values()].map((t) => t.publisher.close?.()));
+        store.close();
+      })()),
+    dispatch,
+    runtime: current,
+    dispatcher,
+    worker,
+    store,
+    metrics,
+  };
+}
+
+/** Queue depth by state and priority and the oldest pending age, read from the ledger at scrape time. */
+function updateQueueGauges(store: Store, metrics: Metrics, now: number): void {
+  const stats = store.stats();
+  metrics.queueDepth.reset();
+  for (const state of ['pending', 'dead']) for (const p of [0, 1, 2, 3]) metrics.queueDepth.set({ state, priority: String(p) }, 0);
+  for (const row of stats.byStateAndPriority) metrics.queueDepth.set({ state: row.state, priority: String(row.priority) }, row.count);
+  metrics.oldestPending.set(stats.oldestPendingAt === undefined ? 0 : Math.max(0, (now - stats.oldestPendingAt) / 1000));
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { checkConfig } from './commands/check-config.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The embedded default config: a `file` target and a `log` target on 127.0.0.1:9095. */
+export const DEFAULT_CONFIG = join(root, 'config', 'alertmux.yml');
+const VERSION = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+
+const USAGE = `alertmux ${VERSION}: fan Alertmanager webhooks out to many targets, durably and in parallel.
+
+Usage:
+  alertmux [--config FILE] [--listen HOST:PORT]   run the service
+  alertmux check-config FILE...                    validate config files and summarise their targets
+  alertmux <command> --help                        help of one command
+
+Options:
+  -c, --config FILE      config file (default: the embedded ${DEFAULT_CONFIG})
+  -l, --listen HOST:PORT listen address (overrides the config's listen)
+  -h, --help             show this help
+  -v, --version          print the version
+
+Signals: SIGHUP reloads the config (as POST /-/reload does); SIGTERM drains and exits.
+Environment: LOG_LEVEL overrides log.level; ALERTMUX_SHUTDOWN_GRACE_MS (default 10000).`;
+
+const CHECK_USAGE = `Usage: alertmux check-config FILE...
+
+Validates each config file like 'amtool check-config': prints every problem
+(path and message) and exits 1, or prints a summary of the targets (secrets
+redacted) and exits 0. Secret references (\${env:NAME}, \${file:/path}) are
+resolved, so run it with the same environment and files as the service.`;
+
+/** Run the command line; resolves to the exit code (the server never resolves). */
+export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
+  const [command] = argv;
+  if (command === 'check-config') {
+    const { values, positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    if (values.help) return out(CHECK_USAGE), 0;
+    if (!positionals.length) return err(CHECK_USAGE), 2;
+    return checkConfig(positionals, { env: process.env }, out, err);
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        listen: { type: 'string', short: 'l' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    }));
+  } catch (e) {
+    err(`${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) return out(USAGE), 0;
+  if (values.version) return out(VERSION), 0;
+  const { runServer } = await import('./main.js');
+  await runServer({ configPath: values.config ?? DEFAULT_CONFIG, listen: values.listen, version: VERSION });
+  return -1;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,31 @@
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { formatDuration } from '../config/duration.js';
+import { redactTarget } from '../config/redact.js';
+import type { SecretSource } from '../config/secrets.js';
+
+/** `alertmux check-config FILE...`: 0 when every file is valid, 1 otherwise. */
+export function checkConfig(files: string[], source: SecretSource, out: (s: string) => void, err: (s: string) => void): number {
+  let failed = 0;
+  for (const file of files) {
+    out(`Checking '${file}'`);
+    try {
+      const config = loadConfigFile(file, source);
+      out(`  SUCCESS: ${config.targets.length} target(s), listening on ${config.listen}`);
+      out(`  storage: ${config.storage.path}, response deadline ${formatDuration(config.dispatch.response_deadline)}, health strategy ${config.dispatch.health_strategy}`);
+      for (const t of config.targets) {
+        const { name: _n, type: _t, enabled: _e, match, send_resolved, ...fields } = redactTarget(t);
+        out(`  - ${t.name} (${t.type})${t.enabled ? '' : ' [disabled]'}`);
+        out(`      match: ${(match as string[]).length ? (match as string[]).join(', ') : '(all alerts)'}; send_resolved: ${String(send_resolved)}`);
+        for (const [k, v] of Object.entries(fields)) out(`      ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+      }
+    } catch (e) {
+      failed++;
+      if (e instanceof ConfigError) {
+        err(`  FAILED: ${e.details.length ? e.message.split(':\n')[0] : e.message}`);
+        for (const d of e.details) err(`    ${d}`);
+      } else err(`  FAILED: ${(e as Error).message}`);
+    }
+    out('');
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,226 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { load as parseYaml } from 'js-yaml';
+import { compileLinks } from '../alerts/enrich.js';
+import { parseMatcher } from '../dispatch/matchers.js';
+import { parseDuration } from './duration.js';
+import { configSchema, targetSchema } from './schema.js';
+import { resolveSecrets, type SecretSource } from './secrets.js';
+import type { TargetConfig } from '../publishers/registry.js';
+import type { Config } from './types.js';
+
+/** A config that failed to parse or validate. `details` lists every problem found (path: message). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly details: readonly string[] = [],
+  ) {
+    super(details.length ? `${message}:\n  ${details.join('\n  ')}` : message);
+  }
+}
+
+/** Where a config text came from and how to resolve what it points at. */
+export interface LoadOptions extends SecretSource {
+  /** Directory that relative paths (`${file:...}`, `targets_dir`, storage) are resolved against. */
+  baseDir: string;
+}
+
+let collecting: Set<unknown> | undefined;
+const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strict: true });
+ajv.addKeyword({
+  keyword: 'x-duration',
+  modifying: true,
+  schemaType: 'boolean',
+  errors: true,
+  validate: function duration(_schema: boolean, data: unknown, _parent: unknown, cxt?: { parentData: Record<string | number, unknown>; parentDataProperty: string | number }) {
+    const ms = typeof data === 'string' ? parseDuration(data) : undefined;
+    if (ms === undefined) {
+      (duration as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+        { keyword: 'x-duration', message: 'must be a duration such as 30s, 5m, 1h30m or 7d', params: {} },
+      ];
+      return false;
+    }
+    if (cxt) cxt.parentData[cxt.parentDataProperty] = ms;
+    return true;
+  },
+});
+// Values of fields marked secret are collected while validating, for redaction.
+ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean', validate: (_s: boolean, data: unknown) => (collecting?.add(data), true) });
+const validateConfig = ajv.compile(configSchema);
+const validateTarget = ajv.compile(targetSchema);
+
+/** Parse and validate alertmux.yml text into a frozen Config. Throws ConfigError with every problem. */
+export function parseConfig(text: string, options: LoadOptions): Config {
+  const raw = parseDocument(text, 'config');
+  if (raw === undefined || raw === null) throw new ConfigError('config is empty');
+  const problems: string[] = [];
+  const secrets = new Set<string>();
+  const resolved = resolveSecrets(raw, options, options.baseDir, problems, secrets);
+  if (problems.length) throw new ConfigError('config has unresolved secret references', problems);
+
+  collecting = secrets as Set<unknown>;
+  try {
+    if (!validateConfig(resolved)) throw new ConfigError('config does not match the schema', formatErrors(validateConfig.errors));
+    const config = resolved as unknown as Omit<Config, 'secrets'>;
+    if (config.targets_dir) {
+      const dir = resolve(options.baseDir, config.targets_dir);
+      config.targets = [...config.targets, ...loadTargetsDir(dir, options, problems, secrets)];
+    }
+    checkReferences(config, problems);
+    if (problems.length) throw new ConfigError('config is invalid', problems);
+    if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
+    for (const t of config.targets) if (t.type === 'file') t.path = resolve(options.baseDir, t.path);
+    return deepFreeze({ ...config, secrets: [...secrets].filter((s) => typeof s === 'string' && s.length > 0) });
+  } finally {
+    collecting = undefined;
+  }
+}
+
+/** Read and parse a config file; relative paths in it are relative to the file. */
+export function loadConfigFile(path: string, source: SecretSource = { env: {} }): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseConfig(text, { ...source, baseDir: dirname(resolve(path)) });
+}
+
+function parseDocument(text: string, what: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${what} is not valid YAML`, [(err as Error).message.split('\n')[0] ?? String(err)]);
+  }
+}
+
+/** `/targets/0/url: must match pattern ...`, one line per ajv error. */
+function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ''): string[] {
+  const lines = (errors ?? [])
+    .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if')
+    .map((e) => {
+      const where = `${prefix}${e.instancePath}` || '/';
+      if (e.keyword === 'additionalProperties') return `${where}: unknown field "${String(e.params['additionalProperty'])}"`;
+      if (e.keyword === 'discriminator' && e.params['error'] === 'mapping') {
+        return `${where}/type: unknown target type "${String(e.params['tagValue'])}"`;
+      }
+      if (e.keyword === 'enum') return `${where}: must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`;
+      return `${where}: ${e.message ?? 'is invalid'}`;
+    });
+  return [...new Set(lines)];
+}
+
+/**
+ * Each `*.yml|*.yaml|*.json` file, or each sub-directory holding a `config` file
+ * (a Kubernetes Secret mounted as a volume), is one target named after the file
+ * unless it names itself. `${file:...}` in it is relative to its own directory.
+ */
+export function loadTargetsDir(dir: string, source: SecretSource, problems: string[], secrets: Set<string>): TargetConfig[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).filter((e) => !e.startsWith('.')).sort();
+  } catch (err) {
+    problems.push(`targets_dir: cannot read ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return [];
+  }
+  const targets: TargetConfig[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    let file: string;
+    let name: string;
+    if (statSync(path).isDirectory()) {
+      file = join(path, 'config');
+      name = entry;
+      try {
+        statSync(file);
+      } catch {
+        continue; // not a target directory
+      }
+    } else if (['.yml', '.yaml', '.json'].includes(extname(entry))) {
+      file = path;
+      name = basename(entry, extname(entry));
+    } else continue;
+    const target = parseTargetFile(file, name, source, problems, secrets);
+    if (target) targets.push(target);
+  }
+  return targets;
+}
+
+/** Parse one target definition (targets_dir file or discovered Secret); problems are prefixed with `origin`. */
+export function parseTarget(
+  text: string,
+  defaultName: string,
+  origin: string,
+  source: SecretSource & { baseDir: string },
+  problems: string[],
+  secrets: Set<string>,
+): TargetConfig | undefined {
+  let raw: unknown;
+  try {
+    raw = parseDocument(text, origin);
+  } catch (err) {
+    problems.push(`${origin}: ${(err as ConfigError).details[0] ?? (err as Error).message}`);
+    return undefined;
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push(`${origin}: must be a mapping of one target`);
+    return undefined;
+  }
+  const local: string[] = [];
+  const resolved = resolveSecrets({ name: defaultName, ...raw }, source, source.baseDir, local, secrets) as Record<string, unknown>;
+  const previous = collecting;
+  collecting = secrets as Set<unknown>;
+  try {
+    if (!local.length && !validateTarget(resolved)) local.push(...formatErrors(validateTarget.errors));
+  } finally {
+    collecting = previous;
+  }
+  if (local.length) {
+    problems.push(...local.map((p) => `${origin}: ${p}`));
+    return undefined;
+  }
+  return resolved as unknown as TargetConfig;
+}
+
+function parseTargetFile(file: string, name: string, source: SecretSource, problems: string[], secrets: Set<string>) {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+  return parseTarget(text, name, file, { ...source, baseDir: dirname(file) }, problems, secrets);
+}
+
+/** What the schema cannot say: unique names, matchers and templates that compile. */
+function checkReferences(config: Omit<Config, 'secrets'>, problems: string[]): void {
+  const seen = new Set<string>();
+  config.targets.forEach((target, i) => {
+    if (seen.has(target.name)) problems.push(`/targets/${i}/name: duplicate target name "${target.name}"`);
+    seen.add(target.name);
+    target.match.forEach((m, j) => {
+      try {
+        parseMatcher(m);
+      } catch (err) {
+        problems.push(`/targets/${i}/match/${j}: ${(err as Error).message}`);
+      }
+    });
+  });
+  try {
+    compileLinks(config.enrich.links);
+  } catch (err) {
+    problems.push(`/enrich/links: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,119 @@
+import { targetSchemas } from '../publishers/registry.js';
+import { duration, secretString } from '../publishers/target.js';
+
+const obj = (description: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  description,
+  properties,
+  ...extra,
+});
+
+/** A target of any type; ajv picks the branch by `type`, which also lets it apply that branch's defaults. */
+export const targetSchema = {
+  type: 'object',
+  required: ['type'],
+  properties: { type: { type: 'string', description: 'Target type.' } },
+  discriminator: { propertyName: 'type' },
+  oneOf: Object.values(targetSchemas),
+} as const;
+
+/** JSON Schema of alertmux.yml. Defaults live here; durations become milliseconds while validating. */
+export const configSchema = {
+  $id: 'https://alertmux.dev/schema/config.json',
+  title: 'alertmux configuration',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: {
+      type: 'string',
+      pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]*):[0-9]{1,5}$',
+      default: '127.0.0.1:9095',
+      description: 'HOST:PORT to listen on (`--listen` overrides).',
+    },
+    auth: obj('Inbound auth for `POST /webhook`: what Alertmanager\'s `http_config` sends. Both may be set; either is accepted.', {
+      bearer_token: { ...secretString, description: 'Expected `Authorization: Bearer` token.' },
+      basic_auth: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['username', 'password'],
+        description: 'Expected HTTP basic auth.',
+        properties: { username: { type: 'string', minLength: 1 }, password: secretString },
+      },
+    }),
+    admin: obj('Auth of the admin API (everything but /webhook, /metrics, /-/healthy, /-/ready).', {
+      bearer_token: { ...secretString, description: 'Expected `Authorization: Bearer` token on admin routes.' },
+    }),
+    limits: obj('Inbound limits.', {
+      max_body_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Largest accepted webhook body; larger gets 413.' },
+    }),
+    storage: obj('The durable delivery ledger (embedded SQLite).', {
+      path: { type: 'string', minLength: 1, default: 'data/alertmux.db', description: 'SQLite file; `:memory:` keeps nothing across restarts.' },
+      retention: duration('How long delivered, skipped and superseded records are kept.', '7d'),
+    }),
+    dispatch: obj('Fan-out.', {
+      timeout: duration('Timeout of one attempt to one target.', '10s'),
+      response_deadline: duration(
+        "How long the webhook answer may wait for first attempts (keep it below Alertmanager's 10s flush timeout).",
+        '8s',
+      ),
+      max_concurrency: { type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Outbound requests in flight at once, all targets together.' },
+      health_strategy: {
+        enum: ['skip_unhealthy', 'skip_unhealthy_and_degraded', 'publish_to_all'],
+        default: 'skip_unhealthy',
+        description: 'Which targets a dispatch skips (their deliveries stay queued).',
+      },
+    }),
+    retry: obj('Durable retries: exponential backoff with full jitter.', {
+      initial_backoff: duration('First retry delay (upper bound of the jitter).', '1s'),
+      multiplier: { type: 'number', minimum: 1, default: 2, description: 'Growth of the backoff per attempt.' },
+      max_backoff: duration('Largest retry delay.', '5m'),
+      max_attempts: { type: 'integer', minimum: 1, default: 12, description: 'Attempts before a delivery is dead-lettered.' },
+      max_age: duration('Age after which a pending delivery is dead-lettered.', '24h'),
+    }),
+    dedup: obj('Idempotency of resends (Alertmanager retries, HA peers).', {
+      window: duration('A resend of the same notification within this window skips targets that already have it.', '10m'),
+    }),
+    health: obj('Passive health from delivery outcomes.', {
+      unhealthy_after: { type: 'integer', minimum: 1, default: 3, description: 'Consecutive failures that make a target unhealthy.' },
+      window: duration('Sliding window of outcomes for the degraded thresholds.', '5m'),
+      min_samples: { type: 'integer', minimum: 1, default: 5, description: 'Outcomes in the window before degraded can be decided.' },
+      degraded_failure_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'Failure ratio above which a target is degraded.' },
+      degraded_p95: duration('p95 latency above which a target is degraded.', '5s'),
+    }),
+    breaker: obj('Circuit breaker per target.', {
+      consecutive_failures: { type: 'integer', minimum: 1, default: 5, description: 'Consecutive failed deliveries that open the breaker.' },
+      failure_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Failure ratio in the window that opens the breaker.' },
+      min_requests: { type: 'integer', minimum: 1, default: 10, description: 'Deliveries in the window before the ratio counts.' },
+      window: duration('Sliding window of the failure ratio.', '1m'),
+      cooldown: duration('Time open before a half-open trial.', '30s'),
+      max_cooldown: duration('Cap of the cooldown, which doubles on each repeated trip.', '5m'),
+    }),
+    enrich: obj('Enrichment applied to every alert before routing.', {
+      labels: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Static labels added where absent.' },
+      severity_map: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        default: {},
+        description: 'Severity normalisation (`P1: critical`), matched case-insensitively.',
+      },
+      links: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        default: {},
+        description: 'Annotation name → Handlebars template (`{{labels.alertname}}`, `{{annotations.x}}`, `{{externalURL}}`, `{{urlquery x}}`).',
+      },
+      silence_link: { type: 'boolean', default: true, description: 'Add `silence_url`: Alertmanager\'s new-silence page for the alert.' },
+    }),
+    log: obj('Logging.', {
+      level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'Log level (`LOG_LEVEL` overrides).' },
+    }),
+    targets_dir: {
+      type: 'string',
+      minLength: 1,
+      description: 'Directory of extra targets: each *.yml, *.yaml or *.json file, or each sub-directory holding a `config` file (a mounted Secret), is one target.',
+    },
+    targets: { type: 'array', items: targetSchema, default: [], description: 'Delivery targets.' },
+  },
+} as const;

@@ -1,0 +1,33 @@
+import type { EnrichConfig } from '../alerts/enrich.js';
+import type { TargetConfig } from '../publishers/registry.js';
+
+/** Which targets a dispatch skips for health reasons. */
+export type HealthStrategy = 'skip_unhealthy' | 'skip_unhealthy_and_degraded' | 'publish_to_all';
+
+/** A loaded, validated, frozen alertmux.yml. Durations are milliseconds. */
+export interface Config {
+  listen: string;
+  auth: { bearer_token?: string; basic_auth?: { username: string; password: string } };
+  admin: { bearer_token?: string };
+  limits: { max_body_bytes: number };
+  storage: { path: string; retention: number };
+  dispatch: { timeout: number; response_deadline: number; max_concurrency: number; health_strategy: HealthStrategy };
+  retry: { initial_backoff: number; multiplier: number; max_backoff: number; max_attempts: number; max_age: number };
+  dedup: { window: number };
+  health: { unhealthy_after: number; window: number; min_samples: number; degraded_failure_ratio: number; degraded_p95: number };
+  breaker: {
+    consecutive_failures: number;
+    failure_ratio: number;
+    min_requests: number;
+    window: number;
+    cooldown: number;
+    max_cooldown: number;
+  };
+  enrich: EnrichConfig;
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  targets_dir?: string;
+  /** Targets of the file first, then those of `targets_dir`. */
+  targets: TargetConfig[];
+  /** Every secret value the config holds, for redaction; never printed. */
+  secrets: readonly string[];
+}

@@ -1,0 +1,279 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  DeliveryFilter,
+  DeliveryRecord,
+  DeliveryUpdate,
+  NewDelivery,
+  NotificationRecord,
+  QueueStats,
+  Store,
+} from './types.js';
+
+/** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Never edit one that shipped. */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE notifications (
+     id TEXT PRIMARY KEY, key TEXT NOT NULL, receiver TEXT NOT NULL, group_key TEXT NOT NULL,
+     status TEXT NOT NULL, created_at INTEGER NOT NULL, original TEXT NOT NULL, enriched TEXT NOT NULL);
+   CREATE TABLE deliveries (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+     notification_id TEXT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,
+     target TEXT NOT NULL, target_type TEXT NOT NULL, group_key TEXT NOT NULL, notification_key TEXT NOT NULL,
+     state TEXT NOT NULL, skip_reason TEXT, priority INTEGER NOT NULL, alerts TEXT NOT NULL,
+     attempts INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+     next_attempt_at INTEGER, last_status INTEGER, last_reason TEXT, last_error TEXT, retryable INTEGER,
+     duration_ms REAL, delivered_at INTEGER);
+   CREATE INDEX deliveries_due ON deliveries(state, next_attempt_at) WHERE state = 'pending';
+   CREATE INDEX deliveries_lane ON deliveries(target, group_key, seq);
+   CREATE INDEX deliveries_key ON deliveries(notification_key, created_at);
+   CREATE INDEX deliveries_notification ON deliveries(notification_id);
+   CREATE INDEX deliveries_state_target ON deliveries(state, target);
+   CREATE INDEX notifications_created ON notifications(created_at);`,
+  `CREATE TABLE target_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+];
+
+interface Row {
+  seq: number;
+  id: string;
+  notification_id: string;
+  target: string;
+  target_type: string;
+  group_key: string;
+  notification_key: string;
+  state: DeliveryRecord['state'];
+  skip_reason: DeliveryRecord['skipReason'] | null;
+  priority: number;
+  alerts: string;
+  attempts: number;
+  created_at: number;
+  updated_at: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_reason: string | null;
+  last_error: string | null;
+  retryable: number | null;
+  duration_ms: number | null;
+  delivered_at: number | null;
+}
+
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+function fromRow(r: Row): DeliveryRecord {
+  return {
+    id: r.id,
+    notificationId: r.notification_id,
+    target: r.target,
+    targetType: r.target_type,
+    groupKey: r.group_key,
+    notificationKey: r.notification_key,
+    seq: r.seq,
+    state: r.state,
+    skipReason: opt(r.skip_reason),
+    priority: r.priority,
+    alerts: JSON.parse(r.alerts) as number[],
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    nextAttemptAt: opt(r.next_attempt_at),
+    lastStatus: opt(r.last_status),
+    lastReason: opt(r.last_reason),
+    lastError: opt(r.last_error),
+    retryable: r.retryable === null ? undefined : r.retryable === 1,
+    durationMs: opt(r.duration_ms),
+    deliveredAt: opt(r.delivered_at),
+  };
+}
+
+/** Open (and migrate) the SQLite ledger at `path` (`:memory:` for none). WAL, one writer: this process. */
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last ones.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const insertNotification = db.prepare(
+    `INSERT INTO notifications (id, key, receiver, group_key, status, created_at, original, enriched)
+     VALUES (@id, @key, @receiver, @groupKey, @status, @createdAt, @original, @enriched)`,
+  );
+  const insertDelivery = db.prepare(
+    `INSERT INTO deliveries (id, notification_id, target, target_type, group_key, notification_key, state, skip_reason,
+       priority, alerts, attempts, created_at, updated_at, next_attempt_at)
+     VALUES (@id, @notificationId, @target, @targetType, @groupKey, @notificationKey, @state, @skipReason,
+       @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt)`,
+  );
+  const pendingOfLane = db.prepare(
+    `SELECT id FROM deliveries WHERE target = ? AND group_key = ? AND state = 'pending' AND seq < ?`,
+  );
+  const supersede = db.prepare(
+    `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = ? WHERE id = ?`,
+  );
+  const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
+  const updateStmt = db.prepare(
+    `UPDATE deliveries SET state = @state, skip_reason = @skipReason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
+       last_status = @lastStatus, last_reason = @lastReason, last_error = @lastError, retryable = @retryable,
+       duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt
+     WHERE id = @id AND state NOT IN ('superseded')`,
+  );
+  const dueStmt = db.prepare(
+    `SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, next_attempt_at, seq LIMIT ?`,
+  );
+  const nextDue = db.prepare(`SELECT id, next_attempt_at FROM deliveries WHERE state = 'pending' ORDER BY next_attempt_at LIMIT ?`);
+  const latest = db.prepare(`SELECT MAX(seq) AS seq FROM deliveries WHERE target = ? AND group_key = ?`);
+  const withKey = db.prepare(
+    `SELECT DISTINCT target FROM deliveries WHERE notification_key = ? AND created_at >= ? AND state IN ('pending', 'delivered')`,
+  );
+  const wakeStmt = db.prepare(
+    `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ? AND skip_reason IS NOT NULL`,
+  );
+  const notification = db.prepare(`SELECT * FROM notifications WHERE id = ?`);
+  const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);
+  const deleteStmt = db.prepare(`DELETE FROM deliveries WHERE id = ?`);
+  const pruneDeliveries = db.prepare(`DELETE FROM deliveries WHERE state IN ('delivered', 'skipped', 'superseded') AND updated_at < ?`);
+  const pruneNotifications = db.prepare(
+    `DELETE FROM notifications WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)`,
+  );
+  const pruneState = db.prepare(`DELETE FROM target_state WHERE expires_at < ?`);
+  const statsStmt = db.prepare(`SELECT state, priority, COUNT(*) AS count FROM deliveries GROUP BY state, priority`);
+  const oldest = db.prepare(`SELECT MIN(created_at) AS at FROM deliveries WHERE state = 'pending'`);
+  const stateGet = db.prepare(`SELECT value FROM target_state WHERE key = ? AND expires_at >= ?`);
+  const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
+  const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
+
+  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>) => {
+    insertNotification.run(n);
+    const stored: DeliveryRecord[] = [];
+    for (const d of deliveries) {
+      const info = insertDelivery.run({
+        ...d,
+        skipReason: d.skipReason ?? null,
+        alerts: JSON.stringify(d.alerts),
+        nextAttemptAt: d.nextAttemptAt ?? null,
+      });
+      const seq = Number(info.lastInsertRowid);
+      if (d.state === 'pending') {
+        // Alertmanager always sends the whole group state: a newer notification replaces what is still waiting.
+        for (const { id } of pendingOfLane.all(d.target, d.groupKey, seq) as Array<{ id: string }>) {
+          if (!inFlight.has(id)) supersede.run(d.createdAt, id);
+        }
+      }
+      stored.push({ ...d, seq, updatedAt: d.createdAt });
+    }
+    return stored;
+  });
+  const update = db.transaction((updates: readonly DeliveryUpdate[]) => {
+    for (const u of updates) {
+      updateStmt.run({
+        id: u.id,
+        state: u.state,
+        skipReason: u.skipReason ?? null,
+        attempts: u.attempts,
+        nextAttemptAt: u.nextAttemptAt ?? null,
+        lastStatus: u.lastStatus ?? null,
+        lastReason: u.lastReason ?? null,
+        lastError: u.lastError ?? null,
+        retryable: u.retryable === undefined || u.retryable === null ? null : u.retryable ? 1 : 0,
+        durationMs: u.durationMs ?? null,
+        deliveredAt: u.deliveredAt ?? null,
+        updatedAt: u.updatedAt,
+      });
+    }
+  });
+  const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
+    const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
+    const params: unknown[] = [];
+    if (filter.ids) {
+      clauses.push(`id IN (${filter.ids.map(() => '?').join(', ')})`);
+      params.push(...filter.ids);
+    }
+    if (filter.target) {
+      clauses.push('target = ?');
+      params.push(filter.target);
+    }
+    const ids = (db.prepare(`SELECT id FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{ id: string }>).map((r) => r.id);
+    const reset = db.prepare(
+      `UPDATE deliveries SET state = 'pending', skip_reason = NULL, attempts = 0, next_attempt_at = ?, created_at = ?, updated_at = ? WHERE id = ?`,
+    );
+    // A replay starts a fresh attempt budget and age; created_at is reset so max_age counts from the replay.
+    for (const id of ids) reset.run(now, now, now, id);
+    return ids;
+  });
+
+  return {
+    accept: (n, deliveries, inFlight) => accept(n, deliveries, inFlight),
+    targetsWithKey: (key, since) => new Set((withKey.all(key, since) as Array<{ target: string }>).map((r) => r.target)),
+    update: (updates) => {
+      if (updates.length) update(updates);
+    },
+    due: (now, limit, exclude) => {
+      // Over-fetch by the number excluded (in flight), so excluded rows never starve due ones.
+      const rows = dueStmt.all(now, limit + exclude.size) as Row[];
+      return rows.filter((r) => !exclude.has(r.id)).slice(0, limit).map(fromRow);
+    },
+    nextDueAt: (exclude) => {
+      const rows = nextDue.all(exclude.size + 1) as Array<{ id: string; next_attempt_at: number | null }>;
+      return opt(rows.find((r) => !exclude.has(r.id))?.next_attempt_at ?? null);
+    },
+    latestSeq: (target, groupKey) => opt((latest.get(target, groupKey) as { seq: number | null }).seq),
+    wake: (target, now) => wakeStmt.run(now, target, now).changes,
+    getNotification: (id) => {
+      const r = notification.get(id) as (Omit<NotificationRecord, 'groupKey' | 'createdAt'> & { group_key: string; created_at: number }) | undefined;
+      return r && { id: r.id, key: r.key, receiver: r.receiver, groupKey: r.group_key, status: r.status, createdAt: r.created_at, original: r.original, enriched: r.enriched };
+    },
+    getDelivery: (id) => {
+      const r = byId.get(id) as Row | undefined;
+      return r && fromRow(r);
+    },
+    deliveriesOf: (id) => (ofNotification.all(id) as Row[]).map(fromRow),
+    list: (filter: DeliveryFilter) => {
+      const clauses: string[] = [];
+      const params: unknown[] = [];
+      for (const [column, value] of [
+        ['state', filter.state],
+        ['target', filter.target],
+        ['notification_id', filter.notificationId],
+      ] as const) {
+        if (value !== undefined) {
+          clauses.push(`${column} = ?`);
+          params.push(value);
+        }
+      }
+      const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+      const sql = `SELECT * FROM deliveries ${where} ORDER BY seq DESC LIMIT ?`;
+      return (db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(fromRow);
+    },
+    replay: (filter, now) => replay(filter, now),
+    delete: (id) => deleteStmt.run(id).changes > 0,
+    prune: (before, now) => {
+      const removed = pruneDeliveries.run(before).changes;
+      pruneNotifications.run(before);
+      pruneState.run(now);
+      return removed;
+    },
+    stats: (): QueueStats => ({
+      byStateAndPriority: statsStmt.all() as QueueStats['byStateAndPriority'],
+      oldestPendingAt: opt((oldest.get() as { at: number | null }).at),
+    }),
+    stateGet: (key, now) => (stateGet.get(key, now) as { value: string } | undefined)?.value,
+    stateSet: (key, value, expiresAt) => void stateSet.run(key, value, expiresAt),
+    stateDelete: (key) => void stateDelete.run(key),
+    close: () => db.close(),
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`database schema version ${version} is newer than this alertmux (${MIGRATIONS.length}); upgrade alertmux`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] ?? '');
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

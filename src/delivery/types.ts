@@ -1,0 +1,116 @@
+/** Where a delivery is in its life. `pending` covers both "due" and "waiting for a retry or a healthy target". */
+export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'skipped' | 'superseded';
+
+/** Why a target was skipped without an attempt. */
+export type SkipReason = 'disabled' | 'filtered' | 'unhealthy' | 'degraded' | 'circuit_open' | 'duplicate' | 'superseded';
+
+/** A received notification as stored: the payload as Alertmanager sent it and as enriched. */
+export interface NotificationRecord {
+  id: string;
+  key: string;
+  receiver: string;
+  groupKey: string;
+  status: 'firing' | 'resolved';
+  createdAt: number;
+  /** JSON of the webhook payload as received. */
+  original: string;
+  /** JSON of the enriched payload. */
+  enriched: string;
+}
+
+/** One notification to one target. */
+export interface DeliveryRecord {
+  id: string;
+  notificationId: string;
+  target: string;
+  targetType: string;
+  groupKey: string;
+  notificationKey: string;
+  /** Arrival order; per target and group, deliveries go out in this order. */
+  seq: number;
+  state: DeliveryState;
+  skipReason?: SkipReason;
+  /** 0 critical, 1 error, 2 warning, 3 anything else: lower goes first. */
+  priority: number;
+  /** Indexes into the notification's alerts that this target selected. */
+  alerts: number[];
+  attempts: number;
+  createdAt: number;
+  updatedAt: number;
+  nextAttemptAt?: number;
+  lastStatus?: number;
+  lastReason?: string;
+  lastError?: string;
+  retryable?: boolean;
+  durationMs?: number;
+  deliveredAt?: number;
+}
+
+/** A delivery as created on accept (before it has an id-assigned sequence). */
+export type NewDelivery = Omit<DeliveryRecord, 'seq' | 'updatedAt'>;
+
+/** What an attempt (or a skip) changes on a delivery. */
+export interface DeliveryUpdate {
+  id: string;
+  state: DeliveryState;
+  skipReason?: SkipReason | null;
+  attempts: number;
+  nextAttemptAt?: number | null;
+  lastStatus?: number | null;
+  lastReason?: string | null;
+  lastError?: string | null;
+  retryable?: boolean | null;
+  durationMs?: number | null;
+  deliveredAt?: number | null;
+  updatedAt: number;
+}
+
+/** Filter of the operator API. */
+export interface DeliveryFilter {
+  state?: DeliveryState;
+  target?: string;
+  notificationId?: string;
+  limit?: number;
+}
+
+/** Queue depth for metrics. */
+export interface QueueStats {
+  byStateAndPriority: Array<{ state: DeliveryState; priority: number; count: number }>;
+  oldestPendingAt?: number;
+}
+
+/**
+ * The durable ledger's storage. One implementation (SQLite) today; the interface
+ * is what another backend would implement.
+ */
+export interface Store {
+  /** Commit a notification and its deliveries in one transaction; older pending deliveries of the same target and group (not `inFlight`) become superseded. */
+  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>): DeliveryRecord[];
+  /** Targets that already have this notification (delivered, or pending) since `since`. */
+  targetsWithKey(key: string, since: number): Set<string>;
+  /** Apply attempt outcomes; many at once in one transaction. */
+  update(updates: readonly DeliveryUpdate[]): void;
+  /** Pending deliveries due at `now`, most urgent first. */
+  due(now: number, limit: number, exclude: ReadonlySet<string>): DeliveryRecord[];
+  /** When the next pending delivery is due, if any. */
+  nextDueAt(exclude: ReadonlySet<string>): number | undefined;
+  /** The newest sequence number of a target and group (for order and supersede). */
+  latestSeq(target: string, groupKey: string): number | undefined;
+  /** Make waiting deliveries of a target due now (it recovered). */
+  wake(target: string, now: number): number;
+  getNotification(id: string): NotificationRecord | undefined;
+  getDelivery(id: string): DeliveryRecord | undefined;
+  deliveriesOf(notificationId: string): DeliveryRecord[];
+  list(filter: DeliveryFilter): DeliveryRecord[];
+  /** Make dead (or pending) deliveries pending and due now, with a fresh attempt budget. Returns the ids replayed. */
+  replay(filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number): string[];
+  delete(id: string): boolean;
+  /** Remove finished records older than `before`, and expired correlation state. */
+  prune(before: number, now: number): number;
+  stats(): QueueStats;
+  /** Correlation state: a small key-value table with expiry. */
+  stateGet(key: string, now: number): string | undefined;
+  stateSet(key: string, value: string, expiresAt: number): void;
+  stateDelete(key: string): void;
+  close(): void;
+}

@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { withAlerts } from '../alerts/common.js';
+import { notificationKey } from '../alerts/fingerprint.js';
+import { afterFailure, priorityOf } from '../delivery/backoff.js';
+import { UpdateWriter } from '../delivery/writer.js';
+import { Limiter } from './limiter.js';
+import { matchesAll } from './matchers.js';
+import { summarize, targetResult, type DispatchResult, type TargetResult } from './result.js';
+import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
+import type { HealthStrategy } from '../config/types.js';
+import type { DeliveryRecord, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Outcome } from '../publishers/publisher.js';
+import type { Runtime, TargetRuntime } from './runtime.js';
+
+/** Everything the dispatcher needs from outside. */
+export interface DispatcherDeps {
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  /** The current runtime (config, targets); read once per dispatch, so one dispatch sees one config. */
+  runtime: () => Runtime;
+  now: () => number;
+  random: () => number;
+  /** Bench-only: attempt targets one after another instead of all at once. */
+  sequential?: boolean;
+}
+
+/** Per-call options of a dispatch. */
+export interface DispatchOptions {
+  /** Restrict to these target names (already checked to exist). */
+  targets?: readonly string[];
+  /** Override the config's health strategy (publish API). */
+  strategy?: HealthStrategy;
+}
+
+/** The ledger could not take responsibility: the caller must answer 503 so Alertmanager retries. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+}
+
+/** Whether an attempt is a notification's first (health-aware skip) or a retry by the worker. */
+type Mode = 'first' | 'retry';
+
+/**
+ * Fans a notification out to every selected target at once, through the
+ * durable ledger: accept (one transaction), then one attempt per target under
+ * a global concurrency cap, with per-target order, breakers and health skips.
+ * Never rejects for a target's failure; every selected target appears exactly once.
+ */
+export class Dispatcher {
+  private readonly limiter: Limiter;
+  private readonly writer: UpdateWriter;
+  /** Deliveries being attempted or waiting for their turn in a lane: the worker must not pick them. */
+  readonly busy = new Set<string>();
+  private readonly lanes = new Map<string, Promise<unknown>>();
+  private readonly attemptsInFlight = new Map<string, number>();
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly stopping = new AbortController();
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: DispatcherDeps) {
+    this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
+    this.writer = new UpdateWriter(deps.store, (err, count) => {
+      deps.metrics.storageErrors.inc();
+      deps.logger.error('ledger update failed; those deliveries will be attempted again', { count, error: String(err) });
+    });
+  }
+
+  /** Apply a new max_concurrency after a reload. */
+  resize(maxConcurrency: number): void {
+    this.limiter.resize(maxConcurrency);
+  }
+
+  /** Attempts in flight right now (all targets). */
+  get inFlight(): number {
+    return this.limiter.inFlight;
+  }
+
+  /**
+   * Enrich, route, commit to the ledger, and make the first attempt to each
+   * selected target. Resolves when every first attempt finished or the response
+   * deadline passed (what is still running is reported `pending`). Throws
+   * StorageError when the ledger write failed (nothing was accepted).
+   */
+  async dispatch(original: WebhookMessage, options: DispatchOptions = {}): Promise<DispatchResult> {
+    const started = performance.now();
+    const rt = this.deps.runtime();
+    const now = this.deps.now();
+    const enriched = rt.enrich(original);
+    const key = notificationKey(original);
+    const notification: NotificationRecord = {
+      id: `n_${randomUUID()}`,
+      key,
+      receiver: original.receiver,
+      groupKey: original.groupKey,
+      status: original.status,
+      createdAt: now,
+      original: JSON.stringify(original),
+      enriched: JSON.stringify(enriched),
+    };
+
+    const names = options.targets ?? [...rt.targets.keys()];
+    const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
+    const already = this.deps.store.targetsWithKey(key, now - rt.config.dedup.window);
+    const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
+      id: `d_${randomUUID()}`,
+      notificationId: notification.id,
+      target: target.config.name,
+      targetType: target.config.type,
+      groupKey: original.groupKey,
+      notificationKey: key,
+      state: skip || already.has(target.config.name) ? 'skipped' : 'pending',
+      skipReason: skip ?? (already.has(target.config.name) ? 'duplicate' : undefined),
+      priority: priorityOf(alerts.map((i) => enriched.alerts[i]?.labels['severity'])),
+      alerts,
+      attempts: 0,
+      createdAt: now,
+      nextAttemptAt: skip || already.has(target.config.name) ? undefined : now,
+    }));
+
+    let records: DeliveryRecord[];
+    try {
+      records = this.deps.store.accept(notification, newDeliveries, this.busy);
+    } catch (err) {
+      this.deps.metrics.storageErrors.inc();
+      throw new StorageError(`cannot record the notification: ${String(err)}`);
+    }
+
+    const deadline = rt.config.dispatch.response_deadline;
+    const results: Array<TargetResult | Promise<TargetResult>> = [];
+    let chain: Promise<unknown> = Promise.resolve();
+    for (const record of records) {
+      const target = rt.targets.get(record.target) as TargetRuntime;
+      if (record.state === 'skipped') {
+        this.deps.metrics.skipped.inc({ target: record.target, reason: record.skipReason ?? 'filtered' });
+        results.push(targetResult(record));
+        continue;
+      }
+      this.deps.metrics.notifications.inc({ target: record.target, type: record.targetType });
+      this.busy.add(record.id); // before any await: the retry worker must not pick it up too
+      const message = this.targetMessage(original, enriched, record.alerts);
+      const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy);
+      const attempt = this.deps.sequential ? (chain = chain.then(run)) : run();
+      results.push(this.withDeadline(attempt as Promise<DeliveryRecord>, record, started + deadline));
+    }
+    const result = summarize(notification, await Promise.all(results), performance.now() - started);
+    this.logResult(result, rt);
+    return result;
+  }
+
+  /** Attempt a delivery the retry worker found due. */
+  retry(record: DeliveryRecord, message: TargetMessage, target: TargetRuntime): Promise<DeliveryRecord> {
+    return this.runDelivery(record, message, target, 'retry', this.deps.runtime().config.dispatch.health_strategy);
+  }
+
+  /** Rebuild what a target receives from the stored notification. */
+  targetMessage(original: WebhookMessage, enriched: WebhookMessage, alerts: readonly number[]): TargetMessage {
+    if (alerts.length === original.alerts.length) return { message: enriched, original };
+    const pick = (msg: WebhookMessage) => withAlerts(msg, alerts.map((i) => msg.alerts[i]).filter((a): a is Alert => a !== undefined));
+    return { message: pick(enriched), original: pick(original) };
+  }
+
+  /** Stop: abort attempts still running after `graceMs`; what did not finish stays pending in the ledger. */
+  async close(graceMs: number): Promise<void> {
+    if (this.background.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.background]),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.stopping.abort();
+    await Promise.allSettled([...this.background]);
+    this.writer.flush();
+  }
+
+  /** Resolves when no attempt is running (tests and benchmarks). */
+  idle(): Promise<void> {
+    if (!this.background.size) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Write queued ledger updates now. */
+  flush(): void {
+    this.writer.flush();
+  }
+
+  private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; skip?: SkipReason } {
+    if (!target.config.enabled) return { target, alerts: [], skip: 'disabled' };
+    const alerts: number[] = [];
+    enriched.alerts.forEach((alert, i) => {
+      if ((target.config.send_resolved || alert.status === 'firing') && matchesAll(target.matchers, alert.labels)) alerts.push(i);
+    });
+    return alerts.length ? { target, alerts } : { target, alerts, skip: 'filtered' };
+  }
+
+  private withDeadline(attempt: Promise<DeliveryRecord>, record: DeliveryRecord, deadlineAt: number): Promise<TargetResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<TargetResult>((resolve) => {
+      timer = setTimeout(() => resolve(targetResult(record, true)), Math.max(0, deadlineAt - performance.now()));
+    });
+    return Promise.race([attempt.then((r) => targetResult(r)), late]).finally(() => clearTimeout(timer));
+  }
+
+  /** Run one delivery in its lane (per target and group key: arrival order), tracked for shutdown. */
+  private runDelivery(record: DeliveryRecord, message: TargetMessage, target: TargetRuntime, mode: Mode, strategy: HealthStrategy) {
+    const laneKey = `${record.target}\u0000${record.groupKey}`;
+    const previous = this.lanes.get(laneKey);
+    this.busy.add(record.id);
+    const run = (previous ?? Promise.resolve())
+      .then(() => this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry'))
+      .catch((err: unknown) => {
+        this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error: String(err) });
+        return record;
+      })
+      .finally(() => {
+        this.busy.delete(record.id);
+        this.background.delete(run);
+        if (this.lanes.get(laneKey) === tail) this.lanes.delete(laneKey);
+        if (!this.background.size) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      });
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.lanes.set(laneKey, tail);
+    this.background.add(run);
+    return run;
+  }
+
+  private async attempt(
+    record: DeliveryRecord,
+    message: TargetMessage,
+    target: TargetRuntime,
+    mode: Mode,
+    strategy: HealthStrategy,
+    checkOrder: boolean,
+  ): Promise<DeliveryRecord> {
+    const { metrics, store } = this.deps;
+    const name = record.target;
+    if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
+      // A newer notification of the same group arrived while this one waited.
+      return this.apply(record, { state: 'superseded', skipReason: 'superseded', nextAttemptAt: null });
+    }
+    const skip = strategy === 'publish_to_all' ? undefined : this.gate(target, mode, strategy);
+    if (skip) {
+      metrics.skipped.inc({ target: name, reason: skip });
+      const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
+      return this.apply(record, { state: 'pending', skipReason: skip, nextAttemptAt: wait });
+    }
+
+    const attempts = record.attempts + 1;
+    if (attempts > 1) metrics.retries.inc({ target: name });
+    this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 0) + 1);
+    const started = performance.now();
+    let outcome: Outcome;
+    try {
+      outcome = await this.limiter.run(() => this.publish(target, message, record.id, attempts));
+    } finally {
+      this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 1) - 1);
+    }
+    const durationMs = performance.now() - started;
+    return this.settle(record, target, outcome, attempts, durationMs);
+  }
+
+  /** Why a target is skipped now, if it is. A half-open breaker's trial is taken here. */
+  private gate(target: TargetRuntime, mode: Mode, strategy: HealthStrategy): SkipReason | undefined {
+    const breaker = target.breaker.state;
+    if (breaker !== 'closed') return target.breaker.tryAcquire() ? undefined : 'circuit_open';
+    const health = target.health.status;
+    if (mode === 'retry') {
+      // A retry to an unhealthy target goes one at a time: it is the trial; the rest wait without burning attempts.
+      return health === 'unhealthy' && (this.attemptsInFlight.get(target.config.name) ?? 0) > 0 ? 'unhealthy' : undefined;
+    }
+    if (health === 'unhealthy') return 'unhealthy';
+    if (health === 'degraded' && strategy === 'skip_unhealthy_and_degraded') return 'degraded';
+    return undefined;
+  }
+
+  private async publish(target: TargetRuntime, message: TargetMessage, deliveryId: string, attempt: number): Promise<Outcome> {
+    this.deps.metrics.requests.inc({ target: target.config.name, type: target.config.type });
+    const end = this.deps.metrics.latency.startTimer({ target: target.config.name, type: target.config.type });
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), target.timeout);
+    const onStop = () => controller.abort(new DOMException('shutting down', 'AbortError'));
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    try {
+      return await target.publisher.publish(message, { deliveryId, attempt, signal: controller.signal });
+    } catch (err) {
+      // Publishers return failures as values; a throw is a bug, never retried blindly.
+      return { ok: false, retryable: false, reason: 'other', message: `publisher error: ${String(err)}` };
+    } finally {
+      clearTimeout(timer);
+      this.stopping.signal.removeEventListener('abort', onStop);
+      end();
+    }
+  }
+
+  private settle(record: DeliveryRecord, target: TargetRuntime, outcome: Outcome, attempts: number, durationMs: number): DeliveryRecord {
+    const { metrics, logger, now: clock } = this.deps;
+    const rt = this.deps.runtime();
+    const now = clock();
+    const labels = { target: record.target, type: record.targetType };
+    const stopped = this.stopping.signal.aborted;
+    const targetFailed = !outcome.ok && outcome.retryable;
+    if (!stopped) {
+      target.breaker.record(!targetFailed);
+      target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
+    } else target.breaker.release();
+
+    if (outcome.ok) {
+      metrics.delivered.inc(labels);
+      logger.debug('delivered', { ...labels, deliveryId: record.id, attempts, statusCode: outcome.status, durationMs: Math.round(durationMs) });
+      return this.apply(record, {
+        state: 'delivered',
+        skipReason: null,
+        attempts,
+        nextAttemptAt: null,
+        lastStatus: outcome.status ?? null,
+        lastReason: null,
+        lastError: null,
+        retryable: null,
+        durationMs,
+        deliveredAt: now,
+      });
+    }
+    const error = rt.redact(outcome.message);
+    metrics.notificationsFailed.inc({ ...labels, reason: outcome.reason });
+    const failure = {
+      attempts,
+      skipReason: null,
+      lastStatus: outcome.status ?? null,
+      lastReason: outcome.reason,
+      lastError: error,
+      retryable: outcome.retryable,
+      durationMs,
+    };
+    if (stopped) return this.apply(record, { ...failure, state: 'pending', nextAttemptAt: now });
+    const next = afterFailure(outcome, attempts, record.createdAt, now, rt.config.retry, this.deps.random);
+    if (next.state === 'pending' && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
+      return this.apply(record, { ...failure, state: 'superseded', skipReason: 'superseded', nextAttemptAt: null });
+    }
+    if (next.state === 'dead') {
+      metrics.deadLetters.inc({ target: record.target, reason: outcome.reason });
+      logger.warn('delivery dead-lettered', { ...labels, deliveryId: record.id, attempts, reason: outcome.reason, error, why: next.why });
+      return this.apply(record, { ...failure, state: 'dead', nextAttemptAt: null });
+    }
+    logger.warn('delivery failed; will retry', {
+      ...labels,
+      deliveryId: record.id,
+      attempts,
+      reason: outcome.reason,
+      error,
+      nextAttemptAt: new Date(next.nextAttemptAt).toISOString(),
+    });
+    return this.apply(record, { ...failure, state: 'pending', nextAttemptAt: next.nextAttemptAt });
+  }
+
+  /** Update the in-memory record (for the answer) and queue the ledger write. */
+  private apply(record: DeliveryRecord, change: Omit<DeliveryUpdate, 'id' | 'updatedAt' | 'attempts'> & { attempts?: number }): DeliveryRecord {
+    const update: DeliveryUpdate = { attempts: record.attempts, ...change, id: record.id, updatedAt: this.deps.now() };
+    Object.assign(record, {
+      state: update.state,
+      attempts: update.attempts,
+      skipReason: update.skipReason ?? undefined,
+      nextAttemptAt: update.nextAttemptAt ?? undefined,
+      ...('lastStatus' in change ? { lastStatus: update.lastStatus ?? undefined } : {}),
+      ...('lastReason' in change ? { lastReason: update.lastReason ?? undefined, lastError: update.lastError ?? undefined } : {}),
+      ...('retryable' in change ? { retryable: update.retryable ?? undefined } : {}),
+      ...('durationMs' in change ? { durationMs: update.durationMs ?? undefined } : {}),
+      ...('deliveredAt' in change ? { deliveredAt: update.deliveredAt ?? undefined } : {}),
+      updatedAt: update.updatedAt,
+    });
+    this.writer.push(update);
+    return record;
+  }
+
+  private logResult(result: DispatchResult, rt: Runtime): void {
+    // Targets that still need the notification: everything but skips by design.
+    const wanted = result.targets.filter((t) => t.state !== 'skipped' || t.queued);
+    if (wanted.length > 0 && wanted.every((t) => t.state === 'skipped')) {
+      this.deps.metrics.allSkipped.inc();
+      this.deps.logger.warn('every selected target was skipped for health reasons; the notification is queued for them', {
+        notificationId: result.id,
+        groupKey: result.groupKey,
+        targets: wanted.map((t) => `${t.target}:${t.skipReason}`),
+      });
+    }
+    this.deps.logger.info('notification', {
+      notificationId: result.id,
+      receiver: result.receiver,
+      groupKey: result.groupKey,
+      status: result.status,
+      outcome: result.outcome,
+      durationMs: result.durationMs,
+      targets: Object.fromEntries(
+        result.targets.map((t) => [t.target, t.skipReason ? `${t.state}:${t.skipReason}` : t.reason ? `${t.state}:${t.reason}` : t.state]),
+      ),
+      ...(rt.config.log.level === 'debug' ? { totals: result.totals } : {}),
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { createEnricher, type Enricher } from '../alerts/enrich.js';
+import { CircuitBreaker } from '../health/breaker.js';
+import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
+import { createPublisher, type TargetConfig } from '../publishers/registry.js';
+import { parseMatcher, type Matcher } from './matchers.js';
+import type { Config } from '../config/types.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Publisher, PublisherDeps } from '../publishers/publisher.js';
+
+/** One target with everything that lives as long as its config is unchanged. */
+export interface TargetRuntime {
+  readonly config: TargetConfig;
+  readonly publisher: Publisher;
+  readonly matchers: readonly Matcher[];
+  readonly health: HealthMonitor;
+  readonly breaker: CircuitBreaker;
+  /** Per-attempt timeout in ms. */
+  readonly timeout: number;
+  /** Identity of the config it was built from; a reload reuses the runtime only when this is equal. */
+  readonly signature: string;
+}
+
+/** What one config produces; rebuilt and swapped whole on reload. */
+export interface Runtime {
+  readonly config: Config;
+  readonly enrich: Enricher;
+  readonly targets: ReadonlyMap<string, TargetRuntime>;
+  /** Redacts every secret of this config from a text. */
+  readonly redact: (text: string) => string;
+}
+
+/** Hooks a runtime's targets report through. */
+export interface RuntimeHooks {
+  metrics: Metrics;
+  now: () => number;
+  /** Called when a target becomes healthy again or its breaker closes: its waiting deliveries can go. */
+  onRecovered(target: string): void;
+  /** Publisher deps of one target (its own correlation state). */
+  publisherDeps(target: string): PublisherDeps;
+}
+
+/**
+ * Build the runtime of `config`. Targets whose config did not change keep their
+ * runtime (health, breaker, publisher) from `previous`; changed ones start fresh.
+ * Everything fallible happens here, before any swap.
+ */
+export function buildRuntime(config: Config, hooks: RuntimeHooks, previous?: Runtime): Runtime {
+  const targets = new Map<string, TargetRuntime>();
+  for (const target of config.targets) {
+    const signature = JSON.stringify([target, config.health, config.breaker, config.dispatch.timeout]);
+    const old = previous?.targets.get(target.name);
+    targets.set(target.name, old && old.signature === signature ? old : createTargetRuntime(target, config, signature, hooks));
+  }
+  const secrets = [...config.secrets].sort((a, b) => b.length - a.length);
+  return {
+    config,
+    enrich: createEnricher(config.enrich),
+    targets,
+    redact: (text) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('<secret>') : t), text),
+  };
+}
+
+function createTargetRuntime(target: TargetConfig, config: Config, signature: string, hooks: RuntimeHooks): TargetRuntime {
+  const { metrics, now } = hooks;
+  const name = target.name;
+  for (const state of HEALTH_STATES) metrics.targetHealth.set({ target: name, state }, state === 'unknown' ? 1 : 0);
+  for (const state of ['closed', 'open', 'half_open']) metrics.breakerState.set({ target: name, state }, state === 'closed' ? 1 : 0);
+  const health = new HealthMonitor(config.health, now, (from, to) => {
+    metrics.targetHealth.set({ target: name, state: from }, 0);
+    metrics.targetHealth.set({ target: name, state: to }, 1);
+    if (to === 'healthy') hooks.onRecovered(name);
+  });
+  const breaker = new CircuitBreaker(config.breaker, now, (from, to) => {
+    metrics.breakerState.set({ target: name, state: from }, 0);
+    metrics.breakerState.set({ target: name, state: to }, 1);
+    metrics.breakerTransitions.inc({ target: name, from, to });
+    if (to === 'closed') hooks.onRecovered(name);
+  });
+  return {
+    config: target,
+    publisher: createPublisher(target, hooks.publisherDeps(name)),
+    matchers: target.match.map(parseMatcher),
+    health,
+    breaker,
+    timeout: target.timeout ?? config.dispatch.timeout,
+    signature,
+  };
+}

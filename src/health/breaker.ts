@@ -1,0 +1,106 @@
+import { SlidingWindow } from './window.js';
+import type { Config } from '../config/types.js';
+
+/** Circuit states, as Prometheus label values. */
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/**
+ * A circuit breaker per target. Closed → open on `consecutive_failures` failed
+ * deliveries in a row, or when the failure ratio in `window` exceeds
+ * `failure_ratio` over at least `min_requests`. Open for a cooldown that doubles
+ * on each repeated trip (capped at `max_cooldown`), then half-open: exactly one
+ * real delivery goes through as the trial; its success closes, its failure re-opens.
+ *
+ * Hand-written rather than cockatiel's: the dispatcher must ask "may one go now?"
+ * without running the call (to skip and queue), must know when it re-opens (to
+ * schedule queued deliveries), and tests drive it with an injected clock.
+ */
+export class CircuitBreaker {
+  private current: BreakerState = 'closed';
+  private consecutive = 0;
+  private trips = 0;
+  private reopenAt = 0;
+  private trialInFlight = false;
+  private window: SlidingWindow;
+
+  constructor(
+    private readonly cfg: Config['breaker'],
+    private readonly now: () => number,
+    private readonly onTransition: (from: BreakerState, to: BreakerState) => void = () => undefined,
+  ) {
+    this.window = new SlidingWindow(cfg.window);
+  }
+
+  /** The state at this moment (an open breaker whose cooldown ran out reads half-open). */
+  get state(): BreakerState {
+    return this.current === 'open' && this.now() >= this.reopenAt ? 'half_open' : this.current;
+  }
+
+  /** When an open breaker lets a trial through. */
+  get opensTrialAt(): number | undefined {
+    return this.current === 'open' ? this.reopenAt : undefined;
+  }
+
+  /** May a delivery go now? In half-open, only the first caller gets the trial. Pair a `true` with `record` or `release`. */
+  tryAcquire(): boolean {
+    const state = this.state;
+    if (state === 'closed') return true;
+    if (state === 'open' || this.trialInFlight) return false;
+    if (this.current !== 'half_open') this.transition('half_open');
+    this.trialInFlight = true;
+    return true;
+  }
+
+  /** Give back an acquired slot without an outcome (the attempt never happened). */
+  release(): void {
+    this.trialInFlight = false;
+  }
+
+  /** The outcome of a delivery that `tryAcquire` let through. Only retryable failures count against the target. */
+  record(ok: boolean): void {
+    const now = this.now();
+    this.trialInFlight = false;
+    this.window.add(now, ok);
+    if (this.current === 'half_open') {
+      if (ok) this.close();
+      else this.open(now);
+      return;
+    }
+    if (this.current !== 'closed') return;
+    this.consecutive = ok ? 0 : this.consecutive + 1;
+    if (ok) return;
+    const { count, failureRatio } = this.window.summary(now);
+    const byRatio = count >= this.cfg.min_requests && failureRatio > this.cfg.failure_ratio;
+    if (this.consecutive >= this.cfg.consecutive_failures || byRatio) this.open(now);
+  }
+
+  /** Counters for the API. */
+  snapshot(): { state: BreakerState; trips: number; consecutiveFailures: number; opensTrialAt?: string } {
+    const at = this.opensTrialAt;
+    return {
+      state: this.state,
+      trips: this.trips,
+      consecutiveFailures: this.consecutive,
+      ...(at === undefined ? {} : { opensTrialAt: new Date(at).toISOString() }),
+    };
+  }
+
+  private open(now: number): void {
+    this.reopenAt = now + Math.min(this.cfg.max_cooldown, this.cfg.cooldown * 2 ** this.trips);
+    this.trips++;
+    this.transition('open');
+  }
+
+  private close(): void {
+    this.trips = 0;
+    this.consecutive = 0;
+    this.window = new SlidingWindow(this.cfg.window);
+    this.transition('closed');
+  }
+
+  private transition(to: BreakerState): void {
+    const from = this.current;
+    this.current = to;
+    if (from !== to) this.onTransition(from, to);
+  }
+}

@@ -1,0 +1,138 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * Every metric alertmux exports, on the Registry passed in (never prom-client's
+ * global one). Names follow Alertmanager's notify/metrics.go where they overlap,
+ * so dashboards carry over.
+ */
+export function createMetrics(registry: Registry) {
+  const registers = [registry];
+  const targetLabels = ['target', 'type'] as const;
+  return {
+    webhookRequests: new Counter({
+      name: 'alertmux_webhook_requests_total',
+      help: 'Webhook requests received, by HTTP status code answered.',
+      labelNames: ['code'] as const,
+      registers,
+    }),
+    webhookDuration: new Histogram({
+      name: 'alertmux_webhook_request_duration_seconds',
+      help: 'Time from receiving a webhook to answering it.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    notifications: new Counter({
+      name: 'alertmux_notifications_total',
+      help: 'Deliveries created: one per notification and selected target (skipped ones excluded).',
+      labelNames: targetLabels,
+      registers,
+    }),
+    notificationsFailed: new Counter({
+      name: 'alertmux_notifications_failed_total',
+      help: 'Delivery attempts that failed, by reason.',
+      labelNames: [...targetLabels, 'reason'] as const,
+      registers,
+    }),
+    delivered: new Counter({
+      name: 'alertmux_notifications_delivered_total',
+      help: 'Deliveries that reached their target.',
+      labelNames: targetLabels,
+      registers,
+    }),
+    requests: new Counter({
+      name: 'alertmux_notification_requests_total',
+      help: 'Delivery attempts made (first attempts and retries).',
+      labelNames: targetLabels,
+      registers,
+    }),
+    latency: new Histogram({
+      name: 'alertmux_notification_latency_seconds',
+      help: 'Duration of one delivery attempt.',
+      labelNames: targetLabels,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+      registers,
+    }),
+    retries: new Counter({
+      name: 'alertmux_delivery_retries_total',
+      help: 'Retry attempts (attempts after the first) of deliveries.',
+      labelNames: ['target'] as const,
+      registers,
+    }),
+    skipped: new Counter({
+      name: 'alertmux_deliveries_skipped_total',
+      help: 'Targets skipped without an attempt, by reason (disabled, filtered, duplicate, unhealthy, degraded, circuit_open, superseded).',
+      labelNames: ['target', 'reason'] as const,
+      registers,
+    }),
+    allSkipped: new Counter({
+      name: 'alertmux_notifications_all_targets_skipped_total',
+      help: 'Notifications for which every selected target was skipped for health reasons (kept queued).',
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: 'alertmux_dead_letters_total',
+      help: 'Deliveries dead-lettered, by the reason of their last failure.',
+      labelNames: ['target', 'reason'] as const,
+      registers,
+    }),
+    replays: new Counter({
+      name: 'alertmux_delivery_replays_total',
+      help: 'Deliveries replayed by an operator.',
+      labelNames: ['target'] as const,
+      registers,
+    }),
+    storageErrors: new Counter({
+      name: 'alertmux_storage_errors_total',
+      help: 'Ledger writes that failed (the webhook then answers 503).',
+      registers,
+    }),
+    queueDepth: new Gauge({
+      name: 'alertmux_delivery_queue_depth',
+      help: 'Deliveries in the ledger by state and priority (0 critical, 1 error, 2 warning, 3 other).',
+      labelNames: ['state', 'priority'] as const,
+      registers,
+    }),
+    oldestPending: new Gauge({
+      name: 'alertmux_delivery_oldest_pending_age_seconds',
+      help: 'Age of the oldest pending delivery (0 when none).',
+      registers,
+    }),
+    targetHealth: new Gauge({
+      name: 'alertmux_target_health',
+      help: 'Health of each target: 1 for its current state, 0 for the others.',
+      labelNames: ['target', 'state'] as const,
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: 'alertmux_target_circuit_state',
+      help: 'Circuit breaker of each target: 1 for its current state, 0 for the others.',
+      labelNames: ['target', 'state'] as const,
+      registers,
+    }),
+    breakerTransitions: new Counter({
+      name: 'alertmux_target_circuit_transitions_total',
+      help: 'Circuit breaker state changes.',
+      labelNames: ['target', 'from', 'to'] as const,
+      registers,
+    }),
+    configReloadSuccess: new Gauge({
+      name: 'alertmux_config_last_reload_successful',
+      help: 'Whether the last configuration reload attempt was successful.',
+      registers,
+    }),
+    configReloadTime: new Gauge({
+      name: 'alertmux_config_last_reload_success_timestamp_seconds',
+      help: 'Timestamp of the last successful configuration reload.',
+      registers,
+    }),
+    targets: new Gauge({
+      name: 'alertmux_targets',
+      help: 'Configured targets by type and whether enabled.',
+      labelNames: ['type', 'enabled'] as const,
+      registers,
+    }),
+  };
+}
+
+/** The typed metric handles. */
+export type Metrics = ReturnType<typeof createMetrics>;

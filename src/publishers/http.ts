@@ -1,0 +1,118 @@
+import { request } from 'undici';
+import type { FailureReason, Outcome, PublisherDeps } from './publisher.js';
+
+/** How one vendor's responses are classified. See `notify.Retrier` in Alertmanager. */
+export interface RetryPolicy {
+  /** Status codes to retry in addition to 5xx, e.g. 429. */
+  retryOn?: readonly number[];
+  /** Extract a short vendor message from an error body. */
+  details?: (status: number, body: string) => string | undefined;
+}
+
+/** One outbound request. `body` is sent as is when a string, else as JSON. */
+export interface HttpRequest {
+  url: string;
+  method?: 'POST' | 'PUT' | 'PATCH' | 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** A response read to the end (bodies are small; longer ones are cut). */
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const MAX_BODY = 64 * 1024;
+const MAX_DETAILS = 300;
+
+/** Send a request through the injected undici dispatcher. Throws only transport errors. */
+export async function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  const headers: Record<string, string> = { 'user-agent': deps.userAgent, ...req.headers };
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/json';
+  }
+  const res = await request(req.url, { dispatcher: deps.http, method: req.method ?? 'POST', headers, body, signal });
+  let text = '';
+  for await (const chunk of res.body) {
+    if (text.length < MAX_BODY) text += (chunk as Buffer).toString('utf8');
+  }
+  return { status: res.statusCode, headers: res.headers, body: text.slice(0, MAX_BODY) };
+}
+
+/** Send and classify: the whole path of a JSON-over-HTTP vendor. Never throws. */
+export async function deliver(
+  deps: Pick<PublisherDeps, 'http' | 'userAgent'>,
+  req: HttpRequest,
+  signal: AbortSignal,
+  policy: RetryPolicy = {},
+): Promise<Outcome> {
+  try {
+    return classifyResponse(await send(deps, req, signal), policy);
+  } catch (err) {
+    return classifyError(err);
+  }
+}
+
+/** The reason label for an HTTP status. */
+export function reasonFromStatus(status: number): FailureReason {
+  if (status === 429) return 'rateLimited';
+  if (status === 401 || status === 403) return 'authError';
+  if (status >= 500) return 'serverError';
+  if (status >= 400) return 'clientError';
+  return 'other';
+}
+
+/** 2xx is success, 5xx and `policy.retryOn` are retryable, everything else is permanent. */
+export function classifyResponse(res: HttpResponse, policy: RetryPolicy = {}): Outcome {
+  if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
+  const details = (policy.details ? policy.details(res.status, res.body) : res.body.trim()) ?? '';
+  const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'));
+  return {
+    ok: false,
+    retryable: res.status >= 500 || (policy.retryOn ?? []).includes(res.status),
+    reason: reasonFromStatus(res.status),
+    status: res.status,
+    message: `unexpected status code ${res.status}${details ? `: ${truncate(details, MAX_DETAILS)}` : ''}`,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  };
+}
+
+/**
+ * A thrown request error never reached the vendor, so like Alertmanager we retry
+ * it, except when we cancelled it ourselves. The message leaves out the URL:
+ * webhook, Slack and Teams URLs carry secrets.
+ */
+export function classifyError(err: unknown): Outcome {
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'TimeoutError') return { ok: false, retryable: true, reason: 'timeout', message: 'request timed out' };
+  if (name === 'AbortError') return { ok: false, retryable: true, reason: 'canceled', message: 'request canceled' };
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return { ok: false, retryable: true, reason: 'timeout', message: `request timed out (${code})` };
+  }
+  return { ok: false, retryable: true, reason: 'network', message: code ? `network error: ${code}` : 'network error' };
+}
+
+/** `Retry-After` as milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** One header's value as a string. */
+export function header(headers: HttpResponse['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Cut `text` to `max` characters, marking the cut. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
+}

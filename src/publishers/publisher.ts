@@ -1,0 +1,67 @@
+import type { Dispatcher } from 'undici';
+import type { TargetMessage } from '../alerts/types.js';
+import type { Logger } from '../observability/logger.js';
+
+/** Why a delivery failed. Used as the `reason` label on failure metrics (Alertmanager's names where they overlap). */
+export type FailureReason =
+  | 'clientError'
+  | 'serverError'
+  | 'authError'
+  | 'rateLimited'
+  | 'timeout'
+  | 'canceled'
+  | 'network'
+  | 'other';
+
+/** Result of one delivery attempt to one target: Alertmanager's `(retry bool, err error)` as a value. */
+export type Outcome =
+  | { ok: true; status?: number }
+  | {
+      ok: false;
+      retryable: boolean;
+      reason: FailureReason;
+      message: string;
+      status?: number;
+      /** How long the vendor asked us to wait (`Retry-After`, Discord's `retry_after`). */
+      retryAfterMs?: number;
+    };
+
+/** What a publisher knows about the attempt it is making. */
+export interface PublishContext {
+  /** The delivery's id: stable across retries of the same delivery (Standard Webhooks `webhook-id`). */
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** Aborted on the per-attempt timeout or on shutdown. */
+  signal: AbortSignal;
+}
+
+/**
+ * Correlation state of one target (Slack `channel`+`ts`, Rootly ids, ...), kept in
+ * the same store as the delivery ledger so it survives restarts.
+ */
+export interface TargetState {
+  get<T>(key: string): T | undefined;
+  /** Keep `value` under `key` for `ttlMs`; it expires with the alert it correlates. */
+  set(key: string, value: unknown, ttlMs: number): void;
+  delete(key: string): void;
+}
+
+/** A Publisher delivers one alert group to one configured target. It never throws for vendor or network failures. */
+export interface Publisher {
+  readonly type: string;
+  readonly name: string;
+  publish(msg: TargetMessage, ctx: PublishContext): Promise<Outcome>;
+  /** Releases files or timers the publisher holds. */
+  close?(): Promise<void>;
+}
+
+/** What every publisher factory may use. Nothing else reaches a publisher. */
+export interface PublisherDeps {
+  /** undici dispatcher (keep-alive pools); tests pass a MockAgent. */
+  http: Dispatcher;
+  userAgent: string;
+  logger: Logger;
+  state: TargetState;
+  now: () => number;
+}

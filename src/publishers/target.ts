@@ -1,0 +1,75 @@
+/** Fields every target has, whatever its type. Durations are milliseconds once loaded. */
+export interface BaseTarget {
+  name: string;
+  type: string;
+  enabled: boolean;
+  /** Alertmanager-style matchers; an alert must match all of them. */
+  match: string[];
+  send_resolved: boolean;
+  /** Per-attempt timeout; falls back to `dispatch.timeout`. */
+  timeout?: number;
+  health_check?: HealthCheckConfig;
+}
+
+/** An optional active probe of a target. */
+export interface HealthCheckConfig {
+  url: string;
+  method: 'GET' | 'HEAD' | 'OPTIONS';
+  interval: number;
+  timeout: number;
+  expect_status: number[];
+}
+
+/** JSON Schema of a secret-bearing string (the loader redacts it everywhere). */
+export const secretString = { type: 'string', minLength: 1, 'x-secret': true } as const;
+/** JSON Schema of a Prometheus-style duration (converted to milliseconds while validating). */
+export const duration = (description: string, dflt?: string) =>
+  ({ type: 'string', 'x-duration': true, description, ...(dflt === undefined ? {} : { default: dflt }) }) as const;
+
+/** Schema properties shared by every target type. */
+export const baseTargetProperties = {
+  name: {
+    type: 'string',
+    maxLength: 63,
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    description: 'Unique name of the target (a DNS-1123 label: lower case letters, digits and "-").',
+  },
+  enabled: { type: 'boolean', default: true, description: 'A disabled target is reported as skipped (`disabled`).' },
+  match: {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description: 'Alertmanager-style matchers (`=`, `!=`, `=~`, `!~`, regexes anchored); an alert must match all of them.',
+  },
+  send_resolved: { type: 'boolean', default: true, description: 'Deliver resolved alerts too.' },
+  timeout: duration('Timeout of one attempt to this target (default: dispatch.timeout).'),
+  health_check: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['url'],
+    description: 'Optional active probe; never sent to the delivery endpoint unless you name it here.',
+    properties: {
+      url: { type: 'string', minLength: 1, description: 'URL to probe.' },
+      method: { enum: ['GET', 'HEAD', 'OPTIONS'], default: 'GET', description: 'HTTP method of the probe.' },
+      interval: duration('Time between probes.', '30s'),
+      timeout: duration('Timeout of one probe.', '5s'),
+      expect_status: {
+        type: 'array',
+        items: { type: 'integer', minimum: 100, maximum: 599 },
+        default: [200, 204],
+        description: 'Status codes that count as healthy.',
+      },
+    },
+  },
+} as const;
+
+/** Schema of one target type: its own fields plus the shared ones. */
+export function targetSchema(type: string, description: string, properties: Record<string, unknown>, required: string[]) {
+  return {
+    type: 'object',
+    description,
+    additionalProperties: false,
+    required: ['name', 'type', ...required],
+    properties: { type: { const: type }, ...baseTargetProperties, ...properties },
+  };
+}

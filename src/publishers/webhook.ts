@@ -1,0 +1,82 @@
+import { deliver } from './http.js';
+import { signatureHeaders, signingKey } from './signing.js';
+import { secretString, targetSchema, type BaseTarget } from './target.js';
+import type { Publisher, PublisherDeps } from './publisher.js';
+import type { WebhookMessage } from '../alerts/types.js';
+
+/** A generic HTTP endpoint that takes JSON. */
+export interface WebhookTarget extends BaseTarget {
+  type: 'webhook';
+  url: string;
+  /** `alertmanager`: the payload as Alertmanager sent it; `alertmux`: the enriched group. */
+  format: 'alertmanager' | 'alertmux';
+  headers: Record<string, string>;
+  bearer_token?: string;
+  basic_auth?: { username: string; password: string };
+  /** Standard Webhooks symmetric secret (`whsec_...`): adds webhook-id/-timestamp/-signature. */
+  signing_secret?: string;
+  /** At most this many alerts per request (0: all), like Alertmanager's `max_alerts`. */
+  max_alerts: number;
+}
+
+/** Config schema of the `webhook` type. */
+export const webhookSchema = targetSchema(
+  'webhook',
+  'POSTs the alert group as JSON to any HTTP endpoint, optionally signed (Standard Webhooks).',
+  {
+    url: { ...secretString, description: 'Endpoint to POST to (treated as a secret: it may carry a token).' },
+    format: {
+      enum: ['alertmanager', 'alertmux'],
+      default: 'alertmanager',
+      description: '`alertmanager` passes the payload through as Alertmanager sent it; `alertmux` sends the enriched group.',
+    },
+    headers: {
+      type: 'object',
+      additionalProperties: secretString,
+      default: {},
+      description: 'Extra request headers (values are treated as secrets).',
+    },
+    bearer_token: { ...secretString, description: 'Sent as `Authorization: Bearer <token>`.' },
+    basic_auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['username', 'password'],
+      description: 'HTTP basic auth.',
+      properties: { username: { type: 'string' }, password: secretString },
+    },
+    signing_secret: {
+      ...secretString,
+      pattern: '^(whsec_)?[A-Za-z0-9+/]+={0,2}$',
+      description: 'Standard Webhooks secret (`whsec_` + base64): signs each request.',
+    },
+    max_alerts: { type: 'integer', minimum: 0, default: 0, description: 'Most alerts per request; 0 sends all.' },
+  },
+  ['url'],
+);
+
+/** Create the publisher of a `webhook` target. */
+export function createWebhookPublisher(target: WebhookTarget, deps: PublisherDeps): Publisher {
+  const key = target.signing_secret ? signingKey(target.signing_secret) : undefined;
+  const auth: Record<string, string> = {};
+  if (target.bearer_token) auth['authorization'] = `Bearer ${target.bearer_token}`;
+  else if (target.basic_auth) {
+    const { username, password } = target.basic_auth;
+    auth['authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+  return {
+    type: 'webhook',
+    name: target.name,
+    publish(msg, ctx) {
+      const payload = limitAlerts(target.format === 'alertmux' ? msg.message : msg.original, target.max_alerts);
+      const body = JSON.stringify(payload);
+      const signed = key ? signatureHeaders(key, `msg_${ctx.deliveryId}`, Math.floor(deps.now() / 1000), body) : {};
+      return deliver(deps, { url: target.url, headers: { ...target.headers, ...auth, ...signed }, body }, ctx.signal);
+    },
+  };
+}
+
+/** Keep the first `max` alerts and count the rest in `truncatedAlerts`, as Alertmanager does. */
+function limitAlerts(msg: WebhookMessage, max: number): WebhookMessage {
+  if (max === 0 || msg.alerts.length <= max) return msg;
+  return { ...msg, alerts: msg.alerts.slice(0, max), truncatedAlerts: (msg.truncatedAlerts ?? 0) + msg.alerts.length - max };
+}
