@@ -1,10 +1,12 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Agent } from 'undici';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
+import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { createLogger } from './observability/logger.js';
 
 /** How the service is started (from the command line). */
@@ -36,6 +38,10 @@ export async function runServer(options: RunOptions): Promise<void> {
     registry,
     http,
     userAgent: `alertmux/${options.version}`,
+    // Bench-only (npm run bench): attempt targets one after another, the reference parallel dispatch is measured against.
+    sequential: env['ALERTMUX_BENCH_SEQUENTIAL'] === '1',
+    // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
+    discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
   });
   const listen = options.listen ?? mux.runtime().config.listen;
   const { host, port } = splitHostPort(listen);
@@ -59,10 +65,13 @@ export async function runServer(options: RunOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down: draining in-flight requests', { signal });
-    const closed = new Promise((resolve) => server.close(resolve));
+    // New webhooks get 503 (Alertmanager retries) while attempts in flight finish within the grace period;
+    // what does not finish stays pending in the ledger for the next start.
     await mux.close(Number(env['ALERTMUX_SHUTDOWN_GRACE_MS'] ?? 10_000));
-    server.closeAllConnections();
-    await closed;
+    await new Promise((resolve) => {
+      server.close(resolve);
+      server.closeIdleConnections();
+    });
     await http.close();
     logger.info('stopped');
     process.exit(0);

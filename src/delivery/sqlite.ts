@@ -107,7 +107,7 @@ export function openSqliteStore(path: string): Store {
        @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt)`,
   );
   const pendingOfLane = db.prepare(
-    `SELECT id FROM deliveries WHERE target = ? AND group_key = ? AND state = 'pending' AND seq < ?`,
+    `SELECT id FROM deliveries WHERE target = ? AND group_key = ? AND +state = 'pending' AND seq < ?`,
   );
   const supersede = db.prepare(
     `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = ? WHERE id = ?`,
@@ -128,7 +128,7 @@ export function openSqliteStore(path: string): Store {
     `SELECT DISTINCT target FROM deliveries WHERE notification_key = ? AND created_at >= ? AND state IN ('pending', 'delivered')`,
   );
   const wakeStmt = db.prepare(
-    `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ? AND skip_reason IS NOT NULL`,
+    `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ?`,
   );
   const notification = db.prepare(`SELECT * FROM notifications WHERE id = ?`);
   const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);

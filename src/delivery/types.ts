@@ -96,7 +96,7 @@ export interface Store {
   nextDueAt(exclude: ReadonlySet<string>): number | undefined;
   /** The newest sequence number of a target and group (for order and supersede). */
   latestSeq(target: string, groupKey: string): number | undefined;
-  /** Make waiting deliveries of a target due now (it recovered). */
+  /** Make every waiting delivery of a target due now (it recovered): skipped ones and those in backoff. */
   wake(target: string, now: number): number;
   getNotification(id: string): NotificationRecord | undefined;
   getDelivery(id: string): DeliveryRecord | undefined;

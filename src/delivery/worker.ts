@@ -59,6 +59,8 @@ export class RetryWorker {
     if (this.stopped || this.running) return;
     this.running = true;
     try {
+      // Outcomes are written in batches; read the ledger only after the last batch is in.
+      this.deps.dispatcher.flush();
       const rt = this.deps.runtime();
       const room = rt.config.dispatch.max_concurrency * 2 - this.active;
       if (room > 0) {

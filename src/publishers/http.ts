@@ -3,7 +3,7 @@ import type { FailureReason, Outcome, PublisherDeps } from './publisher.js';
 
 /** How one vendor's responses are classified. See `notify.Retrier` in Alertmanager. */
 export interface RetryPolicy {
-  /** Status codes to retry in addition to 5xx, e.g. 429. */
+  /** Status codes to retry in addition to 5xx and 429 (e.g. 408). */
   retryOn?: readonly number[];
   /** Extract a short vendor message from an error body. */
   details?: (status: number, body: string) => string | undefined;
@@ -65,14 +65,17 @@ export function reasonFromStatus(status: number): FailureReason {
   return 'other';
 }
 
-/** 2xx is success, 5xx and `policy.retryOn` are retryable, everything else is permanent. */
+/**
+ * 2xx is success; 5xx, 429 (rate limited: `Retry-After` is kept) and
+ * `policy.retryOn` are retryable; every other status is permanent.
+ */
 export function classifyResponse(res: HttpResponse, policy: RetryPolicy = {}): Outcome {
   if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
   const details = (policy.details ? policy.details(res.status, res.body) : res.body.trim()) ?? '';
   const retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'));
   return {
     ok: false,
-    retryable: res.status >= 500 || (policy.retryOn ?? []).includes(res.status),
+    retryable: res.status >= 500 || res.status === 429 || (policy.retryOn ?? []).includes(res.status),
     reason: reasonFromStatus(res.status),
     status: res.status,
     message: `unexpected status code ${res.status}${details ? `: ${truncate(details, MAX_DETAILS)}` : ''}`,

@@ -1,0 +1,98 @@
+import Handlebars from 'handlebars';
+import type { Alert, WebhookMessage } from '../alerts/types.js';
+
+/** Optional per-target templates (Handlebars) for the title and the text of chat messages. */
+export interface MessageTemplateConfig {
+  title?: string;
+  text?: string;
+}
+
+/** What chat targets render: a title line and a body text. */
+export interface RenderedMessage {
+  title: string;
+  text: string;
+}
+
+/** The view templates see: the group plus counts, severity and links. */
+export interface TemplateView extends WebhookMessage {
+  firing: Alert[];
+  resolved: Alert[];
+  numFiring: number;
+  numResolved: number;
+  severity: string;
+  /** alertname and the most telling common labels, e.g. `HighErrorRate api`. */
+  name: string;
+}
+
+const engine = Handlebars.create();
+engine.registerHelper('join', (values: unknown, sep: unknown) => (Array.isArray(values) ? values.join(typeof sep === 'string' ? sep : ', ') : ''));
+engine.registerHelper('upper', (value: unknown) => String(value ?? '').toUpperCase());
+
+/** Schema of the `template` field chat targets accept. */
+export const templateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'Handlebars templates for the message; the view has the group (status, alerts, commonLabels, ...) plus firing, resolved, numFiring, numResolved, severity and name.',
+  properties: {
+    title: { type: 'string', description: 'Title template, e.g. `[{{upper status}}:{{numFiring}}] {{name}}`.' },
+    text: { type: 'string', description: 'Body template.' },
+  },
+} as const;
+
+/** The view of a group for templates and default messages. */
+export function templateView(msg: WebhookMessage): TemplateView {
+  const firing = msg.alerts.filter((a) => a.status === 'firing');
+  const resolved = msg.alerts.filter((a) => a.status === 'resolved');
+  const severity = msg.commonLabels['severity'] ?? (firing[0] ?? msg.alerts[0])?.labels['severity'] ?? 'unknown';
+  const alertname = msg.commonLabels['alertname'] ?? msg.groupLabels['alertname'] ?? msg.alerts[0]?.labels['alertname'] ?? 'alert';
+  const extra = ['service', 'job', 'namespace'].map((l) => msg.commonLabels[l]).find((v) => v !== undefined);
+  return { ...msg, firing, resolved, numFiring: firing.length, numResolved: resolved.length, severity, name: extra ? `${alertname} ${extra}` : alertname };
+}
+
+/** Alertmanager's default title: `[FIRING:2] HighErrorRate api (critical)`, `[RESOLVED] ...`. */
+export function defaultTitle(view: TemplateView): string {
+  const state = view.status === 'firing' ? `FIRING:${view.numFiring}` : 'RESOLVED';
+  return `[${state}] ${view.name}${view.severity !== 'unknown' ? ` (${view.severity})` : ''}`;
+}
+
+/** One block of text per alert: summary, description, and the labels that are not common to all. */
+export function defaultText(view: TemplateView): string {
+  return view.alerts
+    .map((a) => {
+      const lines = [`${a.status === 'firing' ? '🔥' : '✅'} ${a.annotations['summary'] ?? a.labels['alertname'] ?? 'alert'}`];
+      if (a.annotations['description']) lines.push(a.annotations['description']);
+      const own = Object.entries(a.labels).filter(([k, v]) => view.commonLabels[k] !== v);
+      if (own.length) lines.push(own.map(([k, v]) => `${k}=${v}`).join(' '));
+      return lines.join('\n');
+    })
+    .join('\n\n');
+}
+
+/** Compile a target's templates once (at config load); missing parts fall back to the defaults. Throws on a syntax error. */
+export function compileMessage(config: MessageTemplateConfig | undefined): (msg: WebhookMessage) => RenderedMessage {
+  const compile = (source: string | undefined) => {
+    if (source === undefined) return undefined;
+    const render = engine.compile(source, { noEscape: true });
+    render({}); // surface syntax errors now
+    return render;
+  };
+  const title = compile(config?.title);
+  const text = compile(config?.text);
+  return (msg) => {
+    const view = templateView(msg);
+    return { title: (title ? title(view) : defaultTitle(view)).trim(), text: (text ? text(view) : defaultText(view)).trim() };
+  };
+}
+
+/** Links worth showing for a group, de-duplicated: runbook, dashboard, silence, source. */
+export function groupLinks(msg: WebhookMessage): Array<{ text: string; href: string }> {
+  const links = new Map<string, string>();
+  for (const a of msg.alerts) {
+    for (const [key, text] of [['runbook_url', 'Runbook'], ['dashboard_url', 'Dashboard'], ['silence_url', 'Silence']] as const) {
+      const href = a.annotations[key];
+      if (href && /^https?:\/\//.test(href) && !links.has(href)) links.set(href, text);
+    }
+    if (a.generatorURL && /^https?:\/\//.test(a.generatorURL) && !links.has(a.generatorURL)) links.set(a.generatorURL, 'Source');
+  }
+  return [...links].map(([href, text]) => ({ text, href })).slice(0, 10);
+}
