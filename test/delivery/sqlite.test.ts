@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MIGRATIONS, openSqliteStore } from '../../src/delivery/sqlite.js';
+import type { NewDelivery, NotificationRecord, Store } from '../../src/delivery/types.js';
+
+const T0 = Date.parse('2026-11-22T23:00:00Z');
+
+function notification(id: string, groupKey = 'g', createdAt = T0): NotificationRecord {
+  return { id, key: `key-${id}`, receiver: 'r', groupKey, status: 'firing', createdAt, original: '{}', enriched: '{}' };
+}
+
+function delivery(id: string, n: string, overrides: Partial<NewDelivery> = {}): NewDelivery {
+  return {
+    id,
+    notificationId: n,
+    target: 't',
+    targetType: 'webhook',
+    groupKey: 'g',
+    notificationKey: `key-${n}`,
+    state: 'pending',
+    priority: 3,
+    alerts: [0],
+    attempts: 0,
+    createdAt: T0,
+    nextAttemptAt: T0,
+    ...overrides,
+  };
+}
+
+describe('the SQLite ledger', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'alertmux-ledger-'));
+    store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('migrates a new database to the latest schema version, once, and creates its directory', () => {
+    store.close();
+    const db = new Database(join(dir, 'sub', 'ledger.db'));
+    expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
+    expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
+    db.close();
+    store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
+    expect(store.list({})).to.deep.equal([]);
+  });
+
+  it('refuses a database written by a newer alertmux', () => {
+    store.close();
+    const db = new Database(join(dir, 'sub', 'ledger.db'));
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    expect(() => openSqliteStore(join(dir, 'sub', 'ledger.db'))).to.throw(/newer than this alertmux/);
+    store = openSqliteStore(':memory:');
+  });
+
+  it('keeps what was accepted across a reopen', () => {
+    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
+    store.close();
+    store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
+    expect(store.due(T0, 10, new Set()).map((d) => d.id)).to.deep.equal(['d1']);
+    expect(store.getNotification('n1')).to.include({ receiver: 'r', groupKey: 'g' });
+  });
+
+  it('supersedes older pending deliveries of the same target and group, but not ones in flight', () => {
+    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
+    store.accept(notification('n2'), [delivery('d2', 'n2')], new Set());
+    expect(store.getDelivery('d1')).to.include({ state: 'superseded', skipReason: 'superseded' });
+    store.accept(notification('n3'), [delivery('d3', 'n3')], new Set(['d2']));
+    expect(store.getDelivery('d2')?.state).to.equal('pending');
+    expect(store.latestSeq('t', 'g')).to.equal(store.getDelivery('d3')?.seq);
+    // Another group or another target is untouched.
+    store.accept(notification('n4', 'other'), [delivery('d4', 'n4', { groupKey: 'other' })], new Set());
+    expect(store.getDelivery('d3')?.state).to.equal('pending');
+  });
+
+  it('orders due deliveries by priority, then due time, and skips the excluded', () => {
+    store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a', priority: 2, nextAttemptAt: T0 - 10 })], new Set());
+    store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', priority: 0, nextAttemptAt: T0 })], new Set());
+    store.accept(notification('n3', 'c'), [delivery('d3', 'n3', { groupKey: 'c', priority: 2, nextAttemptAt: T0 - 20 })], new Set());
+    store.accept(notification('n4', 'd'), [delivery('d4', 'n4', { groupKey: 'd', priority: 0, nextAttemptAt: T0 + 1000 })], new Set());
+    expect(store.due(T0, 10, new Set()).map((d) => d.id)).to.deep.equal(['d2', 'd3', 'd1']);
+    expect(store.due(T0, 2, new Set(['d2'])).map((d) => d.id)).to.deep.equal(['d3', 'd1']);
+    expect(store.nextDueAt(new Set(['d3', 'd1', 'd2']))).to.equal(T0 + 1000);
+  });
+
+  it('finds targets that already have a notification key, but only delivered or pending ones inside the window', () => {
+    store.accept(notification('n1'), [delivery('d1', 'n1'), delivery('d2', 'n1', { target: 'u', state: 'skipped', skipReason: 'filtered' })], new Set());
+    expect([...store.targetsWithKey('key-n1', T0 - 1)]).to.deep.equal(['t']);
+    expect([...store.targetsWithKey('key-n1', T0 + 1)]).to.deep.equal([]);
+    store.update([{ id: 'd1', state: 'dead', attempts: 1, updatedAt: T0 }]);
+    expect([...store.targetsWithKey('key-n1', T0 - 1)]).to.deep.equal([]);
+  });
+
+  it('replays dead letters with a fresh attempt budget, by id or by target', () => {
+    store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a' })], new Set());
+    store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', target: 'u' })], new Set());
+    store.update([
+      { id: 'd1', state: 'dead', attempts: 12, lastError: 'boom', updatedAt: T0 },
+      { id: 'd2', state: 'dead', attempts: 3, updatedAt: T0 },
+    ]);
+    expect(store.replay({ target: 't' }, T0 + 5)).to.deep.equal(['d1']);
+    expect(store.getDelivery('d1')).to.include({ state: 'pending', attempts: 0, nextAttemptAt: T0 + 5, createdAt: T0 + 5 });
+    expect(store.replay({ ids: ['d2', 'nope'] }, T0 + 6)).to.deep.equal(['d2']);
+    expect(store.replay({ state: 'dead' }, T0 + 7)).to.deep.equal([]);
+  });
+
+  it('wakes the waiting deliveries of a recovered target', () => {
+    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
+    store.update([{ id: 'd1', state: 'pending', attempts: 0, skipReason: 'circuit_open', nextAttemptAt: T0 + 60_000, updatedAt: T0 }]);
+    expect(store.wake('t', T0 + 1)).to.equal(1);
+    expect(store.getDelivery('d1')?.nextAttemptAt).to.equal(T0 + 1);
+    expect(store.wake('other', T0 + 1)).to.equal(0);
+  });
+
+  it('prunes finished records past retention but never pending or dead ones', () => {
+    store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a' })], new Set());
+    store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b' })], new Set());
+    store.accept(notification('n3', 'c'), [delivery('d3', 'n3', { groupKey: 'c' })], new Set());
+    store.update([
+      { id: 'd1', state: 'delivered', attempts: 1, deliveredAt: T0, updatedAt: T0 },
+      { id: 'd2', state: 'dead', attempts: 1, updatedAt: T0 },
+    ]);
+    expect(store.prune(T0 + 1, T0 + 1)).to.equal(1);
+    expect(store.getDelivery('d1')).to.equal(undefined);
+    expect(store.getNotification('n1')).to.equal(undefined);
+    expect(store.getDelivery('d2')?.state).to.equal('dead');
+    expect(store.getDelivery('d3')?.state).to.equal('pending');
+  });
+
+  it('counts the queue by state and priority and knows the oldest pending', () => {
+    store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a', priority: 0, createdAt: T0 - 5000 })], new Set());
+    store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', priority: 2 })], new Set());
+    const stats = store.stats();
+    expect(stats.byStateAndPriority).to.deep.include({ state: 'pending', priority: 0, count: 1 });
+    expect(stats.oldestPendingAt).to.equal(T0 - 5000);
+  });
+
+  it('lists, deletes and filters deliveries', () => {
+    store.accept(notification('n1'), [delivery('d1', 'n1'), delivery('d2', 'n1', { target: 'u' })], new Set());
+    expect(store.list({ target: 'u' }).map((d) => d.id)).to.deep.equal(['d2']);
+    expect(store.deliveriesOf('n1').map((d) => d.id)).to.deep.equal(['d1', 'd2']);
+    expect(store.delete('d1')).to.equal(true);
+    expect(store.delete('d1')).to.equal(false);
+    expect(store.list({ notificationId: 'n1' }).map((d) => d.id)).to.deep.equal(['d2']);
+  });
+
+  it('keeps correlation state until it expires', () => {
+    store.stateSet('slack\u0000g', '{"ts":"1"}', T0 + 1000);
+    expect(store.stateGet('slack\u0000g', T0)).to.equal('{"ts":"1"}');
+    expect(store.stateGet('slack\u0000g', T0 + 1001)).to.equal(undefined);
+    store.prune(T0, T0 + 2000);
+    store.stateSet('k', 'v', T0 + 1000);
+    store.stateDelete('k');
+    expect(store.stateGet('k', T0)).to.equal(undefined);
+  });
+});
