@@ -39,7 +39,7 @@ export function createEnricher(config: EnrichConfig): Enricher {
   return (msg) => {
     const alerts = msg.alerts.map((alert): Alert => {
       const labels = { ...alert.labels };
-      for (const [name, value] of staticLabels) if (!(name in labels)) labels[name] = value;
+      for (const [name, value] of staticLabels) if (!Object.hasOwn(labels, name)) labels[name] = value;
       const severity = labels['severity'];
       const mapped = severity === undefined ? undefined : severities.get(severity.toLowerCase());
       if (mapped !== undefined) labels['severity'] = mapped;

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatcher } from '../dispatch/matchers.js';
+import { compileMessage, type MessageTemplateConfig } from '../publishers/templates.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchema } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
@@ -28,7 +29,8 @@ export interface LoadOptions extends SecretSource {
 }
 
 let collecting: Set<unknown> | undefined;
-const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strict: true });
+// verbose: errors carry their schema, so a `not` can explain itself with its description.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strict: true, verbose: true });
 ajv.addKeyword({
   keyword: 'x-duration',
   modifying: true,
@@ -107,6 +109,8 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ''): st
       if (e.keyword === 'discriminator' && e.params['error'] === 'mapping') {
         return `${where}/type: unknown target type "${String(e.params['tagValue'])}"`;
       }
+      const description = (e.schema as { description?: unknown } | undefined)?.description;
+      if (e.keyword === 'not' && typeof description === 'string') return `${where}: ${description}`;
       if (e.keyword === 'enum') return `${where}: must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`;
       return `${where}: ${e.message ?? 'is invalid'}`;
     });
@@ -131,7 +135,8 @@ export function loadTargetsDir(dir: string, source: SecretSource, problems: stri
     const path = join(dir, entry);
     let file: string;
     let name: string;
-    if (statSync(path).isDirectory()) {
+    // A dangling link (a Secret key removed mid-update) is not a directory; reading it below reports it.
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
       file = join(path, 'config');
       name = entry;
       try {
@@ -196,8 +201,8 @@ function parseTargetFile(file: string, name: string, source: SecretSource, probl
   return parseTarget(text, name, file, { ...source, baseDir: dirname(file) }, problems, secrets);
 }
 
-/** What the schema cannot say: unique names, matchers and templates that compile. */
-function checkReferences(config: Omit<Config, 'secrets'>, problems: string[]): void {
+/** What the schema cannot say: unique names, matchers and templates that compile. Also run on discovered targets. */
+export function checkReferences(config: Omit<Config, 'secrets'>, problems: string[]): void {
   const seen = new Set<string>();
   config.targets.forEach((target, i) => {
     if (seen.has(target.name)) problems.push(`/targets/${i}/name: duplicate target name "${target.name}"`);
@@ -209,11 +214,23 @@ function checkReferences(config: Omit<Config, 'secrets'>, problems: string[]): v
         problems.push(`/targets/${i}/match/${j}: ${(err as Error).message}`);
       }
     });
+    const template = 'template' in target ? (target.template as MessageTemplateConfig | undefined) : undefined;
+    for (const [part, source] of Object.entries(template ?? {})) {
+      try {
+        compileMessage({ [part]: source });
+      } catch (err) {
+        const lines = (err as Error).message.split('\n'); // Handlebars: "Parse error on line 1:", source, caret, "Expecting ..."
+        problems.push(`/targets/${i}/template/${part}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
+      }
+    }
   });
-  try {
-    compileLinks(config.enrich.links);
-  } catch (err) {
-    problems.push(`/enrich/links: ${(err as Error).message.split('\n')[0]}`);
+  for (const [name, source] of Object.entries(config.enrich.links)) {
+    try {
+      compileLinks({ [name]: source });
+    } catch (err) {
+      const lines = (err as Error).message.split('\n'); // as above; the source line is left out
+      problems.push(`/enrich/links/${name}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
+    }
   }
 }
 

@@ -2,8 +2,11 @@ import type { TargetConfig } from '../publishers/registry.js';
 
 /** Field names whose values are secrets wherever they appear. */
 const SECRET_FIELDS = new Set(['routing_key', 'webhook_url', 'token', 'signing_secret', 'password', 'bearer_token', 'url_secret']);
-/** Types whose `url` carries the credential (Teams workflows, Discord, webhooks with tokens in the query). */
-const URL_IS_SECRET = new Set(['webhook', 'teams', 'discord', 'rootly']);
+/**
+ * Types whose `url` carries the credential (Teams workflows, Discord, webhooks with tokens in the query).
+ * Not rootly: its secret is `token` (a header), and its schema rejects a `?secret=` URL.
+ */
+const URL_IS_SECRET = new Set(['webhook', 'teams', 'discord']);
 
 /** A copy of a target's config safe to print: secret fields become `<secret>`. */
 export function redactTarget(target: TargetConfig): Record<string, unknown> {

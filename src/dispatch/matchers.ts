@@ -32,14 +32,27 @@ export function parseMatcher(text: string): Matcher {
   return { name, op: op as Matcher['op'], value, matches: (labels) => test(get(labels)) };
 }
 
+/**
+ * Unescape as Alertmanager's `labels.ParseMatcher`: `\"`, `\\` and `\n` are escapes;
+ * any other backslash stays literal, so regexes such as `"db-\d+"` keep their meaning.
+ */
 function unquote(raw: string, text: string): string {
-  if (!raw.startsWith('"')) return raw;
-  if (raw.length < 2 || !raw.endsWith('"')) throw new Error(`bad matcher ${JSON.stringify(text)}: unterminated quote`);
-  try {
-    return JSON.parse(raw) as string;
-  } catch {
-    return raw.slice(1, -1).replace(/\\(.)/g, '$1');
+  const quoted = raw.startsWith('"');
+  const body = quoted ? raw.slice(1) : raw;
+  let out = '';
+  let closed = !quoted;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i] ?? '';
+    if (c === '\\' && i < body.length - 1) {
+      const next = body[++i] ?? '';
+      out += next === 'n' ? '\n' : next === '"' || next === '\\' ? next : `\\${next}`;
+    } else if (c === '"') {
+      if (!quoted || i < body.length - 1) throw new Error(`bad matcher ${JSON.stringify(text)}: unescaped double quote`);
+      closed = true;
+    } else out += c;
   }
+  if (!closed) throw new Error(`bad matcher ${JSON.stringify(text)}: unterminated quote`);
+  return out;
 }
 
 /** All matchers must match (an empty list matches everything). */

@@ -41,7 +41,9 @@ export function createFilePublisher(target: FileTarget, deps: PublisherDeps): Pu
         await (await file()).write(`${line}\n`);
         return { ok: true };
       } catch (err) {
+        const broken = handle;
         handle = undefined;
+        void broken?.then((h) => h.close()).catch(() => undefined);
         const code = (err as NodeJS.ErrnoException).code ?? 'unknown';
         return { ok: false, retryable: true, reason: 'other', message: `cannot append to ${target.path}: ${code}` };
       }

@@ -1,0 +1,111 @@
+import { deliver } from './http.js';
+import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutySeverity } from './pagerduty-event.js';
+import { secretString, targetSchema, type BaseTarget } from './target.js';
+import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+
+/** Events API v2 endpoint. https://developer.pagerduty.com/docs/events-api-v2/overview/ */
+export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/**
+ * Besides 5xx, 429 is worth retrying (Alertmanager's `RetryCodes` for Events v2);
+ * every other 4xx means the event itself is wrong.
+ * https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic
+ */
+const RETRY_ON = [429] as const;
+
+/** A PagerDuty service, fed through an Events API v2 integration. */
+export interface PagerDutyTarget extends BaseTarget {
+  type: 'pagerduty';
+  routing_key: string;
+  url: string;
+  /** `per_group`: one incident per group, keyed by sha256(groupKey); `per_alert`: one per alert, keyed by its fingerprint. */
+  dedup: 'per_group' | 'per_alert';
+  severity_label: string;
+  default_severity: PagerDutySeverity;
+  source_label: string;
+  component_label: string;
+  group_label: string;
+  class_label: string;
+  client: string;
+  client_url?: string;
+}
+
+const label = (dflt: string, what: string) => ({ type: 'string', minLength: 1, default: dflt, description: what });
+
+/** Config schema of the `pagerduty` type. */
+export const pagerdutySchema = targetSchema(
+  'pagerduty',
+  'Triggers and resolves PagerDuty alerts through the Events API v2 (dedup_key per group, like Alertmanager, or per alert).',
+  {
+    routing_key: { ...secretString, description: 'Integration key (32 characters) of an "Events API v2" integration on a service, or a ruleset key.' },
+    url: { type: 'string', pattern: '^https?://', default: PAGERDUTY_EVENTS_URL, description: 'Events API v2 enqueue URL (EU: https://events.eu.pagerduty.com/v2/enqueue).' },
+    dedup: {
+      enum: ['per_group', 'per_alert'],
+      default: 'per_group',
+      description: '`per_group`: one PagerDuty alert per group, dedup_key = sha256(groupKey) as Alertmanager; `per_alert`: one event per alert, dedup_key = its fingerprint.',
+    },
+    severity_label: label('severity', 'Label whose value becomes payload.severity (critical, error, warning, info; also warn, informational, none).'),
+    default_severity: {
+      enum: [...SEVERITIES],
+      default: 'error',
+      description: "Severity when the label is missing or not one PagerDuty knows (Alertmanager's default is `error`).",
+    },
+    source_label: label('instance', 'Label whose value becomes payload.source (falls back to `client`).'),
+    component_label: label('service', 'Label whose value becomes payload.component (left out when absent).'),
+    group_label: label('job', 'Label whose value becomes payload.group (left out when absent).'),
+    class_label: label('alertname', 'Label whose value becomes payload.class (left out when absent).'),
+    client: { type: 'string', minLength: 1, default: 'alertmux', description: 'Name of the monitoring client shown in PagerDuty.' },
+    client_url: { type: 'string', pattern: '^https?://', description: "Link behind `client` (default: the group's externalURL, Alertmanager's UI)." },
+  },
+  ['routing_key'],
+);
+
+/** Create the publisher of a `pagerduty` target. */
+export function createPagerDutyPublisher(target: PagerDutyTarget, deps: PublisherDeps): Publisher {
+  const opts: EventOptions = {
+    dedup: target.dedup,
+    severityLabel: target.severity_label,
+    defaultSeverity: target.default_severity,
+    sourceLabel: target.source_label,
+    componentLabel: target.component_label,
+    groupLabel: target.group_label,
+    classLabel: target.class_label,
+    client: target.client,
+    ...(target.client_url ? { clientUrl: target.client_url } : {}),
+  };
+  const policy = { retryOn: RETRY_ON, details: errorDetails };
+  return {
+    type: 'pagerduty',
+    name: target.name,
+    async publish({ message }, ctx) {
+      let outcome: Outcome = { ok: true };
+      // per_alert sends one event after the other and stops at the first failure;
+      // a retry sends them all again, which PagerDuty deduplicates by dedup_key.
+      for (const event of toEvents(message, opts)) {
+        const { body, truncated } = encodeEvent({ routing_key: target.routing_key, ...event });
+        if (truncated) deps.logger.warn('PagerDuty event over 512kB: custom_details removed', { groupKey: message.groupKey, dedupKey: event.dedup_key });
+        outcome = redactKey(await deliver(deps, { url: target.url, body }, ctx.signal, policy), target.routing_key);
+        if (!outcome.ok) return outcome;
+      }
+      return outcome;
+    },
+  };
+}
+
+/** `Event object is invalid: Length of 'routing_key' is incorrect`, from `{message, errors[]}` (parsed defensively). */
+export function errorDetails(_status: number, body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown; errors?: unknown };
+    const errors = Array.isArray(parsed.errors) ? parsed.errors.filter((e): e is string => typeof e === 'string') : [];
+    const message = typeof parsed.message === 'string' ? parsed.message : '';
+    const text = [message, errors.join('; ')].filter(Boolean).join(': ');
+    if (text) return text;
+  } catch {
+    // not JSON: PagerDuty's 429 body is undocumented text
+  }
+  return body.trim() || undefined;
+}
+
+/** PagerDuty does not echo the routing key, but an outcome message must never carry it, whatever the body says. */
+function redactKey(outcome: Outcome, key: string): Outcome {
+  return outcome.ok || !outcome.message.includes(key) ? outcome : { ...outcome, message: outcome.message.split(key).join('<secret>') };
+}

@@ -1,0 +1,168 @@
+import { expect } from 'chai';
+import { CircuitBreaker, type BreakerState } from '../../src/health/breaker.js';
+import type { Config } from '../../src/config/types.js';
+
+const cfg: Config['breaker'] = {
+  consecutive_failures: 3,
+  failure_ratio: 0.5,
+  min_requests: 6,
+  window: 60_000,
+  cooldown: 30_000,
+  max_cooldown: 100_000,
+};
+
+describe('CircuitBreaker', () => {
+  let now: number;
+  let transitions: Array<[BreakerState, BreakerState]>;
+  let breaker: CircuitBreaker;
+
+  const make = (c: Config['breaker'] = cfg) => new CircuitBreaker(c, () => now, (from, to) => transitions.push([from, to]));
+  /** One delivery through the breaker, as the dispatcher makes it. */
+  const deliver = (ok: boolean): boolean => {
+    if (!breaker.tryAcquire()) return false;
+    breaker.record(ok);
+    return true;
+  };
+  const fail = (n: number) => {
+    for (let i = 0; i < n; i++) deliver(false);
+  };
+  /** Trip, wait the cooldown out, and fail the half-open trial: `trips` times in a row. */
+  const cooldowns = (trips: number): number[] => {
+    const seen: number[] = [];
+    fail(cfg.consecutive_failures);
+    for (let i = 0; i < trips; i++) {
+      const at = breaker.opensTrialAt!;
+      seen.push(at - now);
+      now = at;
+      expect(deliver(false)).to.equal(true);
+    }
+    return seen;
+  };
+
+  beforeEach(() => {
+    now = 1_000_000;
+    transitions = [];
+    breaker = make();
+  });
+
+  it('starts closed and lets deliveries through', () => {
+    expect(breaker.state).to.equal('closed');
+    expect(breaker.tryAcquire()).to.equal(true);
+    expect(breaker.tryAcquire()).to.equal(true);
+    expect(breaker.opensTrialAt).to.equal(undefined);
+  });
+
+  it('opens after consecutive_failures failures in a row', () => {
+    fail(2);
+    expect(breaker.state).to.equal('closed');
+    fail(1);
+    expect(breaker.state).to.equal('open');
+    expect(breaker.tryAcquire()).to.equal(false);
+    expect(transitions).to.deep.equal([['closed', 'open']]);
+  });
+
+  it('starts counting again after a success', () => {
+    fail(2);
+    deliver(true);
+    fail(2);
+    expect(breaker.state).to.equal('closed');
+    expect(breaker.snapshot().consecutiveFailures).to.equal(2);
+  });
+
+  it('opens when the failure ratio in the window passes failure_ratio over at least min_requests', () => {
+    breaker = make({ ...cfg, consecutive_failures: 100 });
+    // F S F S F: 3 of 5 failed, but fewer than min_requests.
+    for (const ok of [false, true, false, true, false]) deliver(ok);
+    expect(breaker.state).to.equal('closed');
+    deliver(true); // 3 of 6: exactly the ratio, not over it
+    expect(breaker.state).to.equal('closed');
+    deliver(false); // 4 of 7
+    expect(breaker.state).to.equal('open');
+  });
+
+  it('forgets failures that left the window', () => {
+    breaker = make({ ...cfg, consecutive_failures: 100 });
+    for (let i = 0; i < 5; i++) deliver(false);
+    deliver(true);
+    now += 61_000;
+    for (const ok of [true, true, true, false, true, false]) deliver(ok);
+    expect(breaker.state).to.equal('closed');
+  });
+
+  it('reads half-open once the cooldown has passed, and lets exactly one trial through', () => {
+    fail(3);
+    now += cfg.cooldown - 1;
+    expect(breaker.state).to.equal('open');
+    expect(breaker.tryAcquire()).to.equal(false);
+    now += 1;
+    expect(breaker.state).to.equal('half_open');
+    expect(breaker.tryAcquire()).to.equal(true);
+    expect(breaker.tryAcquire()).to.equal(false);
+    expect(breaker.tryAcquire()).to.equal(false);
+    expect(transitions).to.deep.equal([
+      ['closed', 'open'],
+      ['open', 'half_open'],
+    ]);
+  });
+
+  it('closes when the trial succeeds, with a fresh count and cooldown', () => {
+    fail(3);
+    now += cfg.cooldown;
+    expect(deliver(true)).to.equal(true);
+    expect(breaker.state).to.equal('closed');
+    expect(transitions.at(-1)).to.deep.equal(['half_open', 'closed']);
+    fail(2);
+    expect(breaker.state).to.equal('closed');
+    fail(1);
+    expect(breaker.opensTrialAt! - now).to.equal(cfg.cooldown);
+  });
+
+  it('re-opens when the trial fails, with a doubled cooldown', () => {
+    fail(3);
+    now += cfg.cooldown;
+    expect(deliver(false)).to.equal(true);
+    expect(breaker.state).to.equal('open');
+    expect(breaker.opensTrialAt! - now).to.equal(2 * cfg.cooldown);
+    expect(transitions).to.deep.equal([
+      ['closed', 'open'],
+      ['open', 'half_open'],
+      ['half_open', 'open'],
+    ]);
+  });
+
+  it('doubles the cooldown on each repeated trip, capped at max_cooldown', () => {
+    expect(cooldowns(4)).to.deep.equal([30_000, 60_000, 100_000, 100_000]);
+  });
+
+  it('lets a released trial slot go to the next caller', () => {
+    fail(3);
+    now += cfg.cooldown;
+    expect(breaker.tryAcquire()).to.equal(true);
+    breaker.release();
+    expect(breaker.state).to.equal('half_open');
+    expect(breaker.tryAcquire()).to.equal(true);
+    expect(breaker.tryAcquire()).to.equal(false);
+  });
+
+  it('ignores outcomes of deliveries that were in flight when it opened', () => {
+    fail(3);
+    const reopen = breaker.opensTrialAt;
+    breaker.record(true);
+    breaker.record(false);
+    expect(breaker.state).to.equal('open');
+    expect(breaker.opensTrialAt).to.equal(reopen);
+  });
+
+  it('reports its state, trips and when the trial opens', () => {
+    fail(3);
+    expect(breaker.snapshot()).to.deep.equal({
+      state: 'open',
+      trips: 1,
+      consecutiveFailures: 3,
+      opensTrialAt: new Date(now + cfg.cooldown).toISOString(),
+    });
+    now += cfg.cooldown;
+    deliver(true);
+    expect(breaker.snapshot()).to.deep.equal({ state: 'closed', trips: 0, consecutiveFailures: 0 });
+  });
+});
