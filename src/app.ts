@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import { createDeliveriesRouter } from './api/deliveries.js';
+import { createDiscoveryRouter } from './api/discovery.js';
 import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
@@ -16,6 +17,7 @@ import { createReceiverRouter } from './receiver/router.js';
 import type { WebhookMessage } from './alerts/types.js';
 import type { Config } from './config/types.js';
 import type { Store } from './delivery/types.js';
+import type { TargetDiscovery } from './discovery/types.js';
 import type { Logger } from './observability/logger.js';
 import type { PublisherDeps, TargetState } from './publishers/publisher.js';
 
@@ -35,6 +37,8 @@ export interface AppDeps {
   openStore?: (path: string) => Store;
   /** Bench-only: attempt targets one after another. */
   sequential?: boolean;
+  /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
+  discovery?: TargetDiscovery;
 }
 
 /** The running app: the Express handler plus its lifecycle. */
@@ -58,9 +62,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const userAgent = deps.userAgent ?? 'alertmux';
   const metrics = createMetrics(deps.registry);
   const initial = await deps.loadConfig();
+  // Discovered targets join every loaded config; a discovery change swaps like a reload of the last good file config.
+  let fileConfig = initial;
+  const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
+  await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
   const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
 
-  let worker: RetryWorker | undefined;
   const targetState = (target: string): TargetState => ({
     get: <T>(key: string) => {
       const value = store.stateGet(`${target}\u0000${key}`, now());
@@ -73,7 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     now,
     onRecovered: (target) => {
-      if (store.wake(target, now()) > 0) worker?.wake();
+      if (store.wake(target, now()) > 0) worker.wake();
     },
     publisherDeps: (target): PublisherDeps => ({
       http: deps.http,
@@ -84,7 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }),
   };
 
-  let runtime = buildRuntime(initial, hooks);
+  let runtime = buildRuntime(withDiscovered(initial), hooks);
   let stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
   let accepting = true;
   const current = () => runtime;
@@ -92,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics.targets.reset();
     for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
   };
-  setTargetGauges(initial);
+  setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(now() / 1000);
 
@@ -105,7 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     random: deps.random ?? Math.random,
     sequential: deps.sequential,
   });
-  worker = new RetryWorker({ store, dispatcher, runtime: current, metrics, logger: deps.logger, now });
+  const worker = new RetryWorker({ store, dispatcher, runtime: current, metrics, logger: deps.logger, now });
   worker.start();
 
   const stats = new DispatchStats(5 * 60_000, now);
@@ -113,13 +120,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const result = await dispatcher.dispatch(msg, options);
     stats.record(result);
     // Retries of this notification are due later; make sure the worker's next wake-up accounts for them.
-    if (result.outcome !== 'delivered') worker?.wake();
+    if (result.outcome !== 'delivered') worker.wake();
     return result;
   };
 
-  async function reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+  /** Reload from the file, or swap in `loaded` (the file config already loaded) with the current discovered targets. */
+  async function reload(loaded?: Config): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
-      const config = await deps.loadConfig();
+      const fromFile = loaded ?? (await deps.loadConfig());
+      const config = withDiscovered(fromFile);
       const next = buildRuntime(config, hooks, runtime);
       if (config.storage.path !== runtime.config.storage.path) {
         deps.logger.warn('storage.path changed; it takes effect after a restart', { current: runtime.config.storage.path });
@@ -127,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const replaced = [...runtime.targets.values()].filter((t) => next.targets.get(t.config.name) !== t);
       stopProbes();
       runtime = next;
+      fileConfig = fromFile;
       stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
       dispatcher.resize(config.dispatch.max_concurrency);
       await Promise.allSettled(replaced.map((t) => t.publisher.close?.()));
@@ -134,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       metrics.configReloadSuccess.set(1);
       metrics.configReloadTime.set(now() / 1000);
       deps.logger.info('config reloaded', { targets: config.targets.length, changed: replaced.map((t) => t.config.name) });
-      worker?.wake();
+      worker.wake();
       return { ok: true };
     } catch (err) {
       metrics.configReloadSuccess.set(0);
@@ -173,12 +183,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     else res.status(500).type('text/plain').send(`failed to reload config: ${result.error}`);
   });
   app.use('/api', admin);
+  app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   app.use(
     createDeliveriesRouter({
       store,
       metrics,
       now,
-      onReplay: () => worker?.wake(),
+      onReplay: () => worker.wake(),
       flush: () => dispatcher.flush(),
     }),
   );
@@ -202,7 +213,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     close: (graceMs = 10_000) =>
       (closed ??= (async () => {
         accepting = false;
-        worker?.stop();
+        await deps.discovery?.stop();
+        worker.stop();
         stopProbes();
         await dispatcher.close(graceMs);
         await Promise.allSettled([...runtime.targets.values()].map((t) => t.publisher.close?.()));

@@ -114,6 +114,24 @@ export const configSchema = {
       minLength: 1,
       description: 'Directory of extra targets: each *.yml, *.yaml or *.json file, or each sub-directory holding a `config` file (a mounted Secret), is one target.',
     },
+    discovery: obj('Targets found at run time, in addition to `targets` and `targets_dir` (see docs/discovery.md).', {
+      kubernetes: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Targets from labelled Kubernetes Secrets through the API: list, watch, and a periodic full re-list.',
+        properties: {
+          namespaces: {
+            type: 'array',
+            items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 },
+            default: [],
+            description: "Namespaces to watch (default: the pod's own namespace, or the kubeconfig context's).",
+          },
+          label_selector: { type: 'string', minLength: 1, default: 'alertmux.io/target=true', description: 'Label selector of the Secrets that define targets.' },
+          interval: duration('Period of the full re-list that catches anything a watch missed.', '5m'),
+          kubeconfig: { type: 'string', minLength: 1, description: 'kubeconfig file (relative to this file); default: the in-cluster service account.' },
+        },
+      },
+    }),
     targets: { type: 'array', items: targetSchema, default: [], description: 'Delivery targets.' },
   },
 } as const;

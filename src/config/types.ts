@@ -26,8 +26,18 @@ export interface Config {
   enrich: EnrichConfig;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   targets_dir?: string;
+  /** Targets found at run time (merged after the file's; see src/discovery). */
+  discovery?: { kubernetes?: KubernetesDiscoveryConfig };
   /** Targets of the file first, then those of `targets_dir`. */
   targets: TargetConfig[];
   /** Every secret value the config holds, for redaction; never printed. */
   secrets: readonly string[];
+}
+
+/** `discovery.kubernetes`: targets from labelled Secrets through the Kubernetes API. `interval` is milliseconds. */
+export interface KubernetesDiscoveryConfig {
+  namespaces: string[];
+  label_selector: string;
+  interval: number;
+  kubeconfig?: string;
 }

@@ -131,6 +131,28 @@ export function createMetrics(registry: Registry) {
       labelNames: ['type', 'enabled'] as const,
       registers,
     }),
+    discoveryTargets: new Gauge({
+      name: 'alertmux_discovery_targets',
+      help: 'Targets discovered from Kubernetes Secrets and in use.',
+      registers,
+    }),
+    discoveryInvalid: new Gauge({
+      name: 'alertmux_discovery_invalid_targets',
+      help: 'Discovered Secrets skipped: invalid, or their target name is taken (reasons in GET /api/v1/discovery).',
+      registers,
+    }),
+    discoveryErrors: new Counter({
+      name: 'alertmux_discovery_errors_total',
+      help: 'Failed list or watch requests to the Kubernetes API, by reason (gone: a watch expired and was re-listed).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    discoverySyncTime: new Gauge({
+      name: 'alertmux_discovery_last_sync_timestamp_seconds',
+      help: 'Time of the last successful full list of Secrets, by namespace.',
+      labelNames: ['namespace'] as const,
+      registers,
+    }),
   };
 }
 
