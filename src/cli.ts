@@ -4,6 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkConfig } from './commands/check-config.js';
+import { sendTestCommand } from './commands/send-test.js';
+import { targetsCommand } from './commands/targets.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The embedded default config: a `file` target and a `log` target on 127.0.0.1:9095. */
@@ -15,6 +17,10 @@ const USAGE = `alertmux ${VERSION}: fan Alertmanager webhooks out to many target
 Usage:
   alertmux [--config FILE] [--listen HOST:PORT]   run the service
   alertmux check-config FILE...                    validate config files and summarise their targets
+  alertmux send-test --config FILE [--target NAME] [--resolve] [--json]
+                                                   send a test alert through the targets, print a result per target
+  alertmux targets [--url URL] [--token T] [--json]
+                                                   list a running alertmux's targets with health and breaker state
   alertmux <command> --help                        help of one command
 
 Options:
@@ -42,6 +48,8 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     if (!positionals.length) return err(CHECK_USAGE), 2;
     return checkConfig(positionals, { env: process.env }, out, err);
   }
+  if (command === 'send-test') return sendTestCommand(argv.slice(1), { out, err, env: process.env, progress: !!process.stderr.isTTY, version: VERSION });
+  if (command === 'targets') return targetsCommand(argv.slice(1), { out, err, env: process.env });
   let values;
   try {
     ({ values } = parseArgs({

@@ -107,7 +107,7 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ''): st
       const where = `${prefix}${e.instancePath}` || '/';
       if (e.keyword === 'additionalProperties') return `${where}: unknown field "${String(e.params['additionalProperty'])}"`;
       if (e.keyword === 'discriminator' && e.params['error'] === 'mapping') {
-        return `${where}/type: unknown target type "${String(e.params['tagValue'])}"`;
+        return `${prefix}${e.instancePath}/type: unknown target type "${String(e.params['tagValue'])}"`;
       }
       const description = (e.schema as { description?: unknown } | undefined)?.description;
       if (e.keyword === 'not' && typeof description === 'string') return `${where}: ${description}`;

@@ -1,0 +1,137 @@
+import { ActiveAlerts, toPostableAlert, type PostableAlert } from './alertmanager-alerts.js';
+import { deliver, type RetryPolicy } from './http.js';
+import { duration, secretString, targetSchema, type BaseTarget } from './target.js';
+import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+
+/** Most alerts per request, as Prometheus' notifier batches them (`maxBatchSize`). */
+export const MAX_BATCH = 256;
+/** Shortest re-post interval accepted: a smaller one would only load the other Alertmanager. */
+export const MIN_REPOST_INTERVAL_MS = 1000;
+/** Timeout of one re-post request when the target sets none. */
+const REPOST_TIMEOUT_MS = 10_000;
+
+/** Another Alertmanager, fed through its API v2 as Prometheus feeds it. */
+export interface AlertmanagerTarget extends BaseTarget {
+  type: 'alertmanager';
+  /** Base URL, with the route prefix if it has one: `/api/v2/alerts` is appended. */
+  url: string;
+  bearer_token?: string;
+  basic_auth?: { username: string; password: string };
+  extra_labels: Record<string, string>;
+  /** Milliseconds between re-posts of the firing alerts. */
+  repost_interval: number;
+  /** Milliseconds a firing alert is re-posted after alertmux last heard of it. */
+  active_ttl: number;
+}
+
+/** Config schema of the `alertmanager` type. */
+export const alertmanagerSchema = targetSchema(
+  'alertmanager',
+  "Forwards alerts to another Alertmanager's API v2 (POST /api/v2/alerts) and re-posts the firing ones until they resolve.",
+  {
+    url: { type: 'string', pattern: '^https?://', description: 'Base URL of the other Alertmanager, e.g. http://alertmanager:9093 (with its --web.route-prefix if set).' },
+    bearer_token: { ...secretString, description: 'Sent as `Authorization: Bearer <token>` (wins over basic_auth).' },
+    basic_auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['username', 'password'],
+      description: 'HTTP basic auth (Alertmanager --web.config.file or a proxy).',
+      properties: { username: { type: 'string' }, password: secretString },
+    },
+    extra_labels: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' },
+      additionalProperties: { type: 'string', minLength: 1 },
+      default: {},
+      description: 'Labels added to every forwarded alert (they win over its own), e.g. `relayed_by: alertmux` to break loops.',
+    },
+    repost_interval: duration('How often firing alerts are re-posted so the other Alertmanager does not resolve them (keep it below its resolve_timeout; at least 1s).', '1m'),
+    active_ttl: duration('How long a firing alert is re-posted after alertmux last heard of it (keep it above Alertmanager\'s repeat_interval).', '24h'),
+    send_resolved: {
+      type: 'boolean',
+      const: true,
+      default: true,
+      description: 'Must stay true: the resolved notification is what stops the re-posting.',
+    },
+  },
+  ['url'],
+);
+
+/** API v2: 200 ok, 400/422 permanent, 5xx and network errors retryable (re-posting is idempotent). */
+const POLICY: RetryPolicy = { details: (_status, body) => alertmanagerError(body) };
+
+/**
+ * Create the publisher of an `alertmanager` target. It holds one unref'd interval
+ * timer that re-posts the firing alerts until they resolve; `close()` stops it.
+ */
+export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: PublisherDeps): Publisher {
+  const url = `${target.url.replace(/\/+$/, '')}/api/v2/alerts`;
+  const headers: Record<string, string> = {};
+  if (target.bearer_token) headers['authorization'] = `Bearer ${target.bearer_token}`;
+  else if (target.basic_auth) {
+    const { username, password } = target.basic_auth;
+    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+  const active = new ActiveAlerts(deps.state, deps.now, target.active_ttl);
+  const closing = new AbortController();
+
+  const post = async (alerts: PostableAlert[], signal: AbortSignal): Promise<Outcome> => {
+    let outcome: Outcome = { ok: true };
+    for (let i = 0; i < alerts.length && outcome.ok; i += MAX_BATCH) {
+      outcome = await deliver(deps, { url, headers, body: alerts.slice(i, i + MAX_BATCH) }, signal, POLICY);
+    }
+    return outcome;
+  };
+
+  let reposting: Promise<void> | undefined;
+  const repost = async () => {
+    const alerts = active.list();
+    if (alerts.length === 0) return;
+    const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(target.timeout ?? REPOST_TIMEOUT_MS)]);
+    const outcome = await post(alerts, signal);
+    if (!outcome.ok) deps.logger.warn('re-post of firing alerts failed', { alerts: alerts.length, reason: outcome.reason, error: outcome.message });
+  };
+  const timer = setInterval(() => {
+    reposting ??= repost()
+      .catch((err: unknown) => void deps.logger.warn('re-post of firing alerts failed', { error: String(err) }))
+      .finally(() => (reposting = undefined));
+  }, Math.max(target.repost_interval, MIN_REPOST_INTERVAL_MS));
+  timer.unref(); // re-posting never keeps the process alive
+
+  return {
+    type: 'alertmanager',
+    name: target.name,
+    async publish(msg, ctx) {
+      const alerts = msg.message.alerts;
+      const resolved = alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint);
+      if (resolved.length > 0) {
+        // A resolved alert is never re-posted again, and an in-flight re-post must not land after its resolve.
+        active.remove(resolved);
+        await reposting;
+      }
+      const postable = alerts.map((a) => [a.fingerprint, toPostableAlert(a, target.extra_labels, deps.now())] as const);
+      const outcome = await post(postable.map(([, p]) => p), ctx.signal);
+      // Only what the other side has is kept alive; a failed post is retried by the ledger.
+      if (outcome.ok) active.add(postable.filter(([, p]) => p.endsAt === undefined));
+      return outcome;
+    },
+    async close() {
+      clearInterval(timer);
+      closing.abort();
+      await reposting;
+    },
+  };
+}
+
+/** Alertmanager answers errors as a JSON string or `{code, message}`. */
+function alertmanagerError(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (typeof parsed === 'string') return parsed;
+    const message = (parsed as { message?: unknown } | null)?.message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON
+  }
+  return body.trim() || undefined;
+}
