@@ -11,6 +11,7 @@ import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
 import { startProbes } from './health/probe.js';
+import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { requireAuth } from './receiver/auth.js';
 import { createReceiverRouter } from './receiver/router.js';
@@ -93,6 +94,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   let runtime = buildRuntime(withDiscovered(initial), hooks);
   let stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
+  let stopWatch = () => {};
+  /** Reload when a file under targets_dir changes (a target added, changed or removed). */
+  const watchTargets = (config: Config) => {
+    stopWatch();
+    stopWatch = () => {};
+    if (!config.targets_dir || config.targets_dir_interval <= 0) return;
+    const dir = config.targets_dir;
+    stopWatch = watchDir(dir, config.targets_dir_interval, () => {
+      deps.logger.info('targets_dir changed; reloading', { dir });
+      void reload();
+    });
+  };
+  watchTargets(initial);
   let accepting = true;
   const current = () => runtime;
   const setTargetGauges = (config: Config) => {
@@ -136,7 +150,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       const replaced = [...runtime.targets.values()].filter((t) => next.targets.get(t.config.name) !== t);
       stopProbes();
       runtime = next;
+      const watchChanged = fromFile.targets_dir !== fileConfig.targets_dir || fromFile.targets_dir_interval !== fileConfig.targets_dir_interval;
       fileConfig = fromFile;
+      if (watchChanged) watchTargets(fromFile);
       stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
       dispatcher.resize(config.dispatch.max_concurrency);
       await Promise.allSettled(replaced.map((t) => t.publisher.close?.()));
@@ -216,6 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         await deps.discovery?.stop();
         worker.stop();
         stopProbes();
+        stopWatch();
         await dispatcher.close(graceMs);
         await Promise.allSettled([...runtime.targets.values()].map((t) => t.publisher.close?.()));
         store.close();

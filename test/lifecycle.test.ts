@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHook } from 'node:async_hooks';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, loopbackTarget, refusedPort, startApp, type LoopbackTarget } from './helpers/servers.js';
@@ -43,8 +43,11 @@ describe('lifecycle', () => {
     const ok = await loopbackTarget();
     const probe = await loopbackTarget();
     const down = await refusedPort();
+    dir = mkdtempSync(join(tmpdir(), 'alertmux-empty-'));
     const resources = trackResources();
     const app = await startApp(`storage: {path: ":memory:"}
+targets_dir: ${dir}
+targets_dir_interval: 10ms
 retry: {initial_backoff: 30s}
 breaker: {consecutive_failures: 1, cooldown: 1m}
 targets:
@@ -61,6 +64,31 @@ targets:
     await new Promise((resolve) => setTimeout(resolve, 1200));
     resources.stop();
     expect(resources.live()).to.deep.equal([]);
+  });
+
+  it('reloads when a target is added to targets_dir, and keeps the old targets when the new one is invalid', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'alertmux-targets-'));
+    const sink = await loopbackTarget();
+    servers.push(sink);
+    writeFileSync(join(dir, 'first.yml'), `type: webhook\nurl: "${sink.url}/first"\n`);
+    const app = await startApp(`storage: {path: ":memory:"}
+targets_dir: ${dir}
+targets_dir_interval: 30ms
+`);
+    expect([...app.mux.runtime().targets.keys()]).to.deep.equal(['first']);
+    // A mounted Secret: a directory holding `config`, with its secret in a sibling key.
+    mkdirSync(join(dir, 'second'));
+    writeFileSync(join(dir, 'second', 'token'), 's3cr3t\n');
+    writeFileSync(join(dir, 'second', 'config'), `type: webhook\nurl: "${sink.url}/second"\nbearer_token: \${file:token}\n`);
+    await eventually(() => app.mux.runtime().targets.size === 2, 'the new target from targets_dir');
+    const res = await app.post('/webhook', fixture());
+    expect(res.body.targets.map((t: { target: string }) => t.target)).to.deep.equal(['first', 'second']);
+    expect(sink.received.find((r) => r.path === '/second')?.headers.authorization).to.equal('Bearer s3cr3t');
+
+    writeFileSync(join(dir, 'broken.yml'), 'type: webhook\n');
+    await eventually(async () => /alertmux_config_last_reload_successful 0/.test((await app.get('/metrics')).text), 'the failed reload');
+    expect([...app.mux.runtime().targets.keys()]).to.deep.equal(['first', 'second']);
+    await app.close();
   });
 
   it('resumes pending deliveries from the ledger after a restart', async () => {

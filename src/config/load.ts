@@ -67,7 +67,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
     if (!validateConfig(resolved)) throw new ConfigError('config does not match the schema', formatErrors(validateConfig.errors));
     const config = resolved as unknown as Omit<Config, 'secrets'>;
     if (config.targets_dir) {
-      const dir = resolve(options.baseDir, config.targets_dir);
+      const dir = (config.targets_dir = resolve(options.baseDir, config.targets_dir));
       config.targets = [...config.targets, ...loadTargetsDir(dir, options, problems, secrets)];
     }
     checkReferences(config, problems);
@@ -102,7 +102,12 @@ function parseDocument(text: string, what: string): unknown {
 /** `/targets/0/url: must match pattern ...`, one line per ajv error. */
 function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ''): string[] {
   const lines = (errors ?? [])
-    .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if')
+    .filter((e, _i, all) => {
+      if (e.keyword === 'oneOf' || e.keyword === 'if') return false;
+      // A missing `type` is already said by `required`; the discriminator would repeat it.
+      const missingType = (x: ErrorObject) => x.keyword === 'required' && x.params['missingProperty'] === 'type' && x.instancePath === e.instancePath;
+      return !(e.keyword === 'discriminator' && e.params['error'] === 'tag' && all.some(missingType));
+    })
     .map((e) => {
       const where = `${prefix}${e.instancePath}` || '/';
       if (e.keyword === 'additionalProperties') return `${where}: unknown field "${String(e.params['additionalProperty'])}"`;

@@ -132,6 +132,7 @@ export const configSchema = {
         },
       },
     }),
+    targets_dir_interval: duration('How often targets_dir is checked for changes (a change reloads the config); 0s turns it off.', '30s'),
     targets: { type: 'array', items: targetSchema, default: [], description: 'Delivery targets.' },
   },
 } as const;

@@ -26,6 +26,8 @@ export interface Config {
   enrich: EnrichConfig;
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   targets_dir?: string;
+  /** Poll period of targets_dir in ms (0: off). */
+  targets_dir_interval: number;
   /** Targets found at run time (merged after the file's; see src/discovery). */
   discovery?: { kubernetes?: KubernetesDiscoveryConfig };
   /** Targets of the file first, then those of `targets_dir`. */

@@ -46,10 +46,17 @@ export interface RuntimeHooks {
  */
 export function buildRuntime(config: Config, hooks: RuntimeHooks, previous?: Runtime): Runtime {
   const targets = new Map<string, TargetRuntime>();
-  for (const target of config.targets) {
-    const signature = JSON.stringify([target, config.health, config.breaker, config.dispatch.timeout]);
-    const old = previous?.targets.get(target.name);
-    targets.set(target.name, old && old.signature === signature ? old : createTargetRuntime(target, config, signature, hooks));
+  try {
+    for (const target of config.targets) {
+      const signature = JSON.stringify([target, config.health, config.breaker, config.dispatch.timeout]);
+      const old = previous?.targets.get(target.name);
+      targets.set(target.name, old && old.signature === signature ? old : createTargetRuntime(target, config, signature, hooks));
+    }
+  } catch (err) {
+    // Nothing of a failed build may linger (e.g. a publisher's re-post timer): close what was created new.
+    const created = [...targets.values()].filter((t) => previous?.targets.get(t.config.name) !== t);
+    for (const t of created) void t.publisher.close?.();
+    throw err;
   }
   const secrets = [...config.secrets].sort((a, b) => b.length - a.length);
   return {
