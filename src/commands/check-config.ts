@@ -16,7 +16,7 @@ export function checkConfig(files: string[], source: SecretSource, out: (s: stri
         const { name: _n, type: _t, enabled: _e, match, send_resolved, ...fields } = redactTarget(t);
         out(`  - ${t.name} (${t.type})${t.enabled ? '' : ' [disabled]'}`);
         out(`      match: ${(match as string[]).length ? (match as string[]).join(', ') : '(all alerts)'}; send_resolved: ${String(send_resolved)}`);
-        for (const [k, v] of Object.entries(fields)) out(`      ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+        for (const [k, v] of Object.entries(withDurations(fields))) out(`      ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
       }
     } catch (e) {
       failed++;
@@ -28,4 +28,15 @@ export function checkConfig(files: string[], source: SecretSource, out: (s: stri
     out('');
   }
   return failed ? 1 : 0;
+}
+
+/** Durations are milliseconds once loaded; show them as they are written (`timeout: 5s`). */
+function withDurations(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([k, v]) => {
+      if (typeof v === 'number' && /(timeout|interval|ttl)$/.test(k)) return [k, formatDuration(v)];
+      if (v && typeof v === 'object' && !Array.isArray(v)) return [k, withDurations(v as Record<string, unknown>)];
+      return [k, v];
+    }),
+  );
 }
