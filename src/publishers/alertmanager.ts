@@ -1,6 +1,6 @@
 import { ActiveAlerts, toPostableAlert, type PostableAlert } from './alertmanager-alerts.js';
 import { deliver, type RetryPolicy } from './http.js';
-import { duration, secretString, targetSchema, type BaseTarget } from './target.js';
+import { authHeaders, duration, httpAuthProperties, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 
 /** Most alerts per request, as Prometheus' notifier batches them (`maxBatchSize`). */
@@ -11,12 +11,10 @@ export const MIN_REPOST_INTERVAL_MS = 1000;
 const REPOST_TIMEOUT_MS = 10_000;
 
 /** Another Alertmanager, fed through its API v2 as Prometheus feeds it. */
-export interface AlertmanagerTarget extends BaseTarget {
+export interface AlertmanagerTarget extends BaseTarget, HttpAuth {
   type: 'alertmanager';
   /** Base URL, with the route prefix if it has one: `/api/v2/alerts` is appended. */
   url: string;
-  bearer_token?: string;
-  basic_auth?: { username: string; password: string };
   extra_labels: Record<string, string>;
   /** Milliseconds between re-posts of the firing alerts. */
   repost_interval: number;
@@ -30,14 +28,7 @@ export const alertmanagerSchema = targetSchema(
   "Forwards alerts to another Alertmanager's API v2 (POST /api/v2/alerts) and re-posts the firing ones until they resolve.",
   {
     url: { type: 'string', pattern: '^https?://', description: 'Base URL of the other Alertmanager, e.g. http://alertmanager:9093 (with its --web.route-prefix if set).' },
-    bearer_token: { ...secretString, description: 'Sent as `Authorization: Bearer <token>` (wins over basic_auth).' },
-    basic_auth: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['username', 'password'],
-      description: 'HTTP basic auth (Alertmanager --web.config.file or a proxy).',
-      properties: { username: { type: 'string' }, password: secretString },
-    },
+    ...httpAuthProperties,
     extra_labels: {
       type: 'object',
       propertyNames: { pattern: '^[a-zA-Z_][a-zA-Z0-9_]*$' },
@@ -66,12 +57,7 @@ const POLICY: RetryPolicy = { details: (_status, body) => alertmanagerError(body
  */
 export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: PublisherDeps): Publisher {
   const url = `${target.url.replace(/\/+$/, '')}/api/v2/alerts`;
-  const headers: Record<string, string> = {};
-  if (target.bearer_token) headers['authorization'] = `Bearer ${target.bearer_token}`;
-  else if (target.basic_auth) {
-    const { username, password } = target.basic_auth;
-    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  }
+  const headers = authHeaders(target);
   const active = new ActiveAlerts(deps.state, deps.now, target.active_ttl);
   const closing = new AbortController();
 

@@ -1,6 +1,6 @@
 import { urlSecrets, withoutSecrets } from './chat.js';
 import { discordEmbed, type DiscordEmbed } from './discord-embed.js';
-import { classifyError, classifyResponse, send, type HttpResponse } from './http.js';
+import { classifyResponse, deliverWith, type HttpResponse } from './http.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
@@ -58,13 +58,7 @@ export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDep
         allowed_mentions: { parse: [] },
         embeds: [discordEmbed(msg.message, render)],
       };
-      let outcome: Outcome;
-      try {
-        outcome = classifyDiscord(await send(deps, { url: target.webhook_url, body }, ctx.signal));
-      } catch (err) {
-        outcome = classifyError(err);
-      }
-      return withoutSecrets(outcome, secrets);
+      return withoutSecrets(await deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyDiscord), secrets);
     },
   };
 }

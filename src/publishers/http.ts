@@ -43,14 +43,24 @@ export async function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req:
 }
 
 /** Send and classify: the whole path of a JSON-over-HTTP vendor. Never throws. */
-export async function deliver(
+export function deliver(
   deps: Pick<PublisherDeps, 'http' | 'userAgent'>,
   req: HttpRequest,
   signal: AbortSignal,
   policy: RetryPolicy = {},
 ): Promise<Outcome> {
+  return deliverWith(deps, req, signal, (res) => classifyResponse(res, policy));
+}
+
+/** Send, then classify with a vendor's own rules (built on classifyResponse); transport errors via classifyError. Never throws. */
+export async function deliverWith(
+  deps: Pick<PublisherDeps, 'http' | 'userAgent'>,
+  req: HttpRequest,
+  signal: AbortSignal,
+  classify: (res: HttpResponse) => Outcome,
+): Promise<Outcome> {
   try {
-    return classifyResponse(await send(deps, req, signal), policy);
+    return classify(await send(deps, req, signal));
   } catch (err) {
     return classifyError(err);
   }

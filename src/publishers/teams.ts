@@ -1,5 +1,5 @@
 import { urlSecrets, withoutSecrets } from './chat.js';
-import { classifyError, classifyResponse, reasonFromStatus, send, truncate, type HttpResponse } from './http.js';
+import { classifyResponse, deliverWith, reasonFromStatus, truncate, type HttpResponse } from './http.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { teamsMessage } from './teams-card.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
@@ -47,13 +47,7 @@ export function createTeamsPublisher(target: TeamsTarget, deps: PublisherDeps): 
     name: target.name,
     async publish(msg, ctx) {
       const body = teamsMessage(msg.message, render);
-      let outcome: Outcome;
-      try {
-        outcome = classifyTeams(await send(deps, { url: target.webhook_url, body }, ctx.signal));
-      } catch (err) {
-        outcome = classifyError(err);
-      }
-      return withoutSecrets(outcome, secrets);
+      return withoutSecrets(await deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyTeams), secrets);
     },
   };
 }

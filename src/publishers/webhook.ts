@@ -1,18 +1,16 @@
 import { deliver } from './http.js';
 import { signatureHeaders, signingKey } from './signing.js';
-import { secretString, targetSchema, type BaseTarget } from './target.js';
+import { authHeaders, httpAuthProperties, secretString, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
 import type { WebhookMessage } from '../alerts/types.js';
 
 /** A generic HTTP endpoint that takes JSON. */
-export interface WebhookTarget extends BaseTarget {
+export interface WebhookTarget extends BaseTarget, HttpAuth {
   type: 'webhook';
   url: string;
   /** `alertmanager`: the payload as Alertmanager sent it; `alertmux`: the enriched group. */
   format: 'alertmanager' | 'alertmux';
   headers: Record<string, string>;
-  bearer_token?: string;
-  basic_auth?: { username: string; password: string };
   /** Standard Webhooks symmetric secret (`whsec_...`): adds webhook-id/-timestamp/-signature. */
   signing_secret?: string;
   /** At most this many alerts per request (0: all), like Alertmanager's `max_alerts`. */
@@ -36,14 +34,7 @@ export const webhookSchema = targetSchema(
       default: {},
       description: 'Extra request headers (values are treated as secrets).',
     },
-    bearer_token: { ...secretString, description: 'Sent as `Authorization: Bearer <token>`.' },
-    basic_auth: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['username', 'password'],
-      description: 'HTTP basic auth.',
-      properties: { username: { type: 'string' }, password: secretString },
-    },
+    ...httpAuthProperties,
     signing_secret: {
       ...secretString,
       pattern: '^(whsec_)?[A-Za-z0-9+/]+={0,2}$',
@@ -57,12 +48,7 @@ export const webhookSchema = targetSchema(
 /** Create the publisher of a `webhook` target. */
 export function createWebhookPublisher(target: WebhookTarget, deps: PublisherDeps): Publisher {
   const key = target.signing_secret ? signingKey(target.signing_secret) : undefined;
-  const auth: Record<string, string> = {};
-  if (target.bearer_token) auth['authorization'] = `Bearer ${target.bearer_token}`;
-  else if (target.basic_auth) {
-    const { username, password } = target.basic_auth;
-    auth['authorization'] = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
-  }
+  const auth = authHeaders(target);
   return {
     type: 'webhook',
     name: target.name,
