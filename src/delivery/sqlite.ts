@@ -31,6 +31,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX deliveries_state_target ON deliveries(state, target);
    CREATE INDEX notifications_created ON notifications(created_at);`,
   `CREATE TABLE target_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
+  // The retry queue in the worker's order, so picking the next due ones never sorts the whole backlog.
+  `CREATE INDEX deliveries_queue ON deliveries(priority, next_attempt_at, seq) WHERE state = 'pending';`,
 ];
 
 interface Row {
@@ -119,8 +121,14 @@ export function openSqliteStore(path: string): Store {
        duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt
      WHERE id = @id AND state NOT IN ('superseded')`,
   );
-  const dueStmt = db.prepare(
-    `SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY priority, next_attempt_at, seq LIMIT ?`,
+  // One priority at a time along deliveries_queue: with ORDER BY priority over all due rows, SQLite sorted
+  // the whole due backlog on every worker pass (19 ms per pass with 100,000 due; docs/benchmarks.md).
+  const dueOfPriority = db.prepare(
+    `SELECT * FROM deliveries INDEXED BY deliveries_queue
+     WHERE state = 'pending' AND priority = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
+  );
+  const nextPriority = db.prepare(
+    `SELECT priority FROM deliveries INDEXED BY deliveries_queue WHERE state = 'pending' AND priority > ? ORDER BY priority LIMIT 1`,
   );
   const nextDue = db.prepare(`SELECT id, next_attempt_at FROM deliveries WHERE state = 'pending' ORDER BY next_attempt_at LIMIT ?`);
   const latest = db.prepare(`SELECT MAX(seq) AS seq FROM deliveries WHERE target = ? AND group_key = ?`);
@@ -161,7 +169,9 @@ export function openSqliteStore(path: string): Store {
           if (!inFlight.has(id)) supersede.run(d.createdAt, id);
         }
       }
-      stored.push({ ...d, seq, updatedAt: d.createdAt });
+      // Not `{ ...d, seq, updatedAt }`: V8 (Node 20) makes every later property write on such a
+      // spread-with-extras object slow (~1.5 µs each), and the dispatcher updates these records per attempt.
+      stored.push(Object.assign({}, d, { seq, updatedAt: d.createdAt }));
     }
     return stored;
   });
@@ -210,9 +220,17 @@ export function openSqliteStore(path: string): Store {
       if (updates.length) update(updates);
     },
     due: (now, limit, exclude) => {
-      // Over-fetch by the number excluded (in flight), so excluded rows never starve due ones.
-      const rows = dueStmt.all(now, limit + exclude.size) as Row[];
-      return rows.filter((r) => !exclude.has(r.id)).slice(0, limit).map(fromRow);
+      const due: DeliveryRecord[] = [];
+      const after = (p: number) => (nextPriority.get(p) as { priority: number } | undefined)?.priority;
+      let priority = after(Number.MIN_SAFE_INTEGER);
+      while (priority !== undefined && due.length < limit) {
+        // Over-fetch by the number excluded (in flight), so excluded rows never starve due ones.
+        for (const row of dueOfPriority.all(priority, now, limit - due.length + exclude.size) as Row[]) {
+          if (due.length < limit && !exclude.has(row.id)) due.push(fromRow(row));
+        }
+        priority = after(priority);
+      }
+      return due;
     },
     nextDueAt: (exclude) => {
       const rows = nextDue.all(exclude.size + 1) as Array<{ id: string; next_attempt_at: number | null }>;

@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { withAlerts } from '../alerts/common.js';
+import { messageJson } from '../alerts/json.js';
 import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
+import { uuidv7 } from '../delivery/ids.js';
 import { UpdateWriter } from '../delivery/writer.js';
 import { Limiter } from './limiter.js';
 import { matchesAll } from './matchers.js';
-import { summarize, targetResult, type DispatchResult, type TargetResult } from './result.js';
+import { summarize, targetResult, type DispatchResult } from './result.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
 import type { DeliveryRecord, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
@@ -59,6 +60,8 @@ export class Dispatcher {
   private readonly attemptsInFlight = new Map<string, number>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly stopping = new AbortController();
+  /** Controllers of the attempts in flight, aborted on close (one listener each on `stopping` would pile up). */
+  private readonly attemptControllers = new Set<AbortController>();
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -92,21 +95,22 @@ export class Dispatcher {
     const enriched = rt.enrich(original);
     const key = notificationKey(original);
     const notification: NotificationRecord = {
-      id: `n_${randomUUID()}`,
+      id: `n_${uuidv7()}`,
       key,
       receiver: original.receiver,
       groupKey: original.groupKey,
       status: original.status,
       createdAt: now,
-      original: JSON.stringify(original),
-      enriched: JSON.stringify(enriched),
+      // Kept by object: webhook targets that pass the group through send this same text.
+      original: messageJson(original),
+      enriched: messageJson(enriched),
     };
 
     const names = options.targets ?? [...rt.targets.keys()];
     const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
     const already = this.deps.store.targetsWithKey(key, now - rt.config.dedup.window);
     const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
-      id: `d_${randomUUID()}`,
+      id: `d_${uuidv7()}`,
       notificationId: notification.id,
       target: target.config.name,
       targetType: target.config.type,
@@ -130,23 +134,30 @@ export class Dispatcher {
     }
 
     const deadline = rt.config.dispatch.response_deadline;
-    const results: Array<TargetResult | Promise<TargetResult>> = [];
+    // Attempts that finished by the deadline; the others are reported pending and go on in the background.
+    const finished = new Map<DeliveryRecord, DeliveryRecord>();
+    const attempts: Array<Promise<unknown>> = [];
     let chain: Promise<unknown> = Promise.resolve();
     for (const record of records) {
       const target = rt.targets.get(record.target) as TargetRuntime;
       if (record.state === 'skipped') {
         this.deps.metrics.skipped.inc({ target: record.target, reason: record.skipReason ?? 'filtered' });
-        results.push(targetResult(record));
         continue;
       }
       this.deps.metrics.notifications.inc({ target: record.target, type: record.targetType });
       this.busy.add(record.id); // before any await: the retry worker must not pick it up too
       const message = this.targetMessage(original, enriched, record.alerts);
       const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy);
-      const attempt = this.deps.sequential ? (chain = chain.then(run)) : run();
-      results.push(this.withDeadline(attempt as Promise<DeliveryRecord>, record, started + deadline));
+      const attempt = (this.deps.sequential ? (chain = chain.then(run)) : run()) as Promise<DeliveryRecord>;
+      attempts.push(attempt.then((done) => finished.set(record, done)));
     }
-    const result = summarize(notification, await Promise.all(results), performance.now() - started);
+    if (attempts.length) await untilDeadline(Promise.all(attempts), started + deadline);
+    const results = records.map((record) => {
+      if (record.state === 'skipped') return targetResult(record);
+      const done = finished.get(record);
+      return done ? targetResult(done) : targetResult(record, true);
+    });
+    const result = summarize(notification, results, performance.now() - started);
     this.logResult(result, rt);
     return result;
   }
@@ -174,6 +185,7 @@ export class Dispatcher {
       clearTimeout(timer);
     }
     this.stopping.abort();
+    for (const controller of this.attemptControllers) controller.abort(new DOMException('shutting down', 'AbortError'));
     await Promise.allSettled([...this.background]);
     this.writer.flush();
   }
@@ -196,14 +208,6 @@ export class Dispatcher {
       if ((target.config.send_resolved || alert.status === 'firing') && matchesAll(target.matchers, alert.labels)) alerts.push(i);
     });
     return alerts.length ? { target, alerts } : { target, alerts, skip: 'filtered' };
-  }
-
-  private withDeadline(attempt: Promise<DeliveryRecord>, record: DeliveryRecord, deadlineAt: number): Promise<TargetResult> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<TargetResult>((resolve) => {
-      timer = setTimeout(() => resolve(targetResult(record, true)), Math.max(0, deadlineAt - performance.now()));
-    });
-    return Promise.race([attempt.then((r) => targetResult(r)), late]).finally(() => clearTimeout(timer));
   }
 
   /** Run one delivery in its lane (per target and group key: arrival order), tracked for shutdown. */
@@ -286,8 +290,8 @@ export class Dispatcher {
     const end = this.deps.metrics.latency.startTimer({ target: target.config.name, type: target.config.type });
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), target.timeout);
-    const onStop = () => controller.abort(new DOMException('shutting down', 'AbortError'));
-    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    if (this.stopping.signal.aborted) controller.abort(new DOMException('shutting down', 'AbortError'));
+    this.attemptControllers.add(controller);
     try {
       return await target.publisher.publish(message, { deliveryId, attempt, signal: controller.signal });
     } catch (err) {
@@ -295,7 +299,7 @@ export class Dispatcher {
       return { ok: false, retryable: false, reason: 'other', message: `publisher error: ${String(err)}` };
     } finally {
       clearTimeout(timer);
-      this.stopping.signal.removeEventListener('abort', onStop);
+      this.attemptControllers.delete(controller);
       end();
     }
   }
@@ -363,18 +367,20 @@ export class Dispatcher {
   /** Update the in-memory record (for the answer) and queue the ledger write. */
   private apply(record: DeliveryRecord, change: Omit<DeliveryUpdate, 'id' | 'updatedAt' | 'attempts'> & { attempts?: number }): DeliveryRecord {
     const update: DeliveryUpdate = { attempts: record.attempts, ...change, id: record.id, updatedAt: this.deps.now() };
-    Object.assign(record, {
-      state: update.state,
-      attempts: update.attempts,
-      skipReason: update.skipReason ?? undefined,
-      nextAttemptAt: update.nextAttemptAt ?? undefined,
-      ...('lastStatus' in change ? { lastStatus: update.lastStatus ?? undefined } : {}),
-      ...('lastReason' in change ? { lastReason: update.lastReason ?? undefined, lastError: update.lastError ?? undefined } : {}),
-      ...('retryable' in change ? { retryable: update.retryable ?? undefined } : {}),
-      ...('durationMs' in change ? { durationMs: update.durationMs ?? undefined } : {}),
-      ...('deliveredAt' in change ? { deliveredAt: update.deliveredAt ?? undefined } : {}),
-      updatedAt: update.updatedAt,
-    });
+    // Plain assignments rather than Object.assign of spreads: this runs once per attempt.
+    record.state = update.state;
+    record.attempts = update.attempts;
+    record.skipReason = update.skipReason ?? undefined;
+    record.nextAttemptAt = update.nextAttemptAt ?? undefined;
+    if ('lastStatus' in change) record.lastStatus = update.lastStatus ?? undefined;
+    if ('lastReason' in change) {
+      record.lastReason = update.lastReason ?? undefined;
+      record.lastError = update.lastError ?? undefined;
+    }
+    if ('retryable' in change) record.retryable = update.retryable ?? undefined;
+    if ('durationMs' in change) record.durationMs = update.durationMs ?? undefined;
+    if ('deliveredAt' in change) record.deliveredAt = update.deliveredAt ?? undefined;
+    record.updatedAt = update.updatedAt;
     this.writer.push(update);
     return record;
   }
@@ -390,7 +396,9 @@ export class Dispatcher {
         targets: wanted.map((t) => `${t.target}:${t.skipReason}`),
       });
     }
-    this.deps.logger.info('notification', {
+    // Like Alertmanager's "Notify success", a fully delivered notification is a debug line; anything else stays at info.
+    const level = result.outcome === 'delivered' ? 'debug' : 'info';
+    this.deps.logger[level]('notification', {
       notificationId: result.id,
       receiver: result.receiver,
       groupKey: result.groupKey,
@@ -403,4 +411,14 @@ export class Dispatcher {
       ...(rt.config.log.level === 'debug' ? { totals: result.totals } : {}),
     });
   }
+}
+
+/** Resolve when `work` settles or at `deadlineAt` (performance.now() time), whichever is first: one timer per dispatch. */
+async function untilDeadline(work: Promise<unknown>, deadlineAt: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadlineAt - performance.now()));
+  });
+  await Promise.race([work, late]);
+  clearTimeout(timer);
 }

@@ -5,11 +5,29 @@ export type Logger = Pick<winston.Logger, 'debug' | 'info' | 'warn' | 'error' | 
 
 /** A JSON logger on stdout, one object a line. */
 export function createLogger(level = 'info'): Logger {
-  return winston.createLogger({
-    level,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
-    transports: [new winston.transports.Console()],
-  });
+  return skipDisabledLevels(
+    winston.createLogger({
+      level,
+      format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      transports: [new winston.transports.Console()],
+    }),
+  );
+}
+
+/**
+ * winston pushes every call through its stream pipeline before its transports
+ * look at the level: a disabled `debug` costs about 4 µs. The dispatcher logs
+ * per delivery at debug, so calls below the level return at once (measured in
+ * docs/benchmarks.md). Child loggers inherit this, and the level stays live.
+ */
+function skipDisabledLevels(logger: winston.Logger): winston.Logger {
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    const log = logger[level];
+    logger[level] = function (this: winston.Logger, ...args: Parameters<winston.LeveledLogMethod>) {
+      return this.isLevelEnabled(level) ? log.apply(this, args) : this;
+    } as winston.LeveledLogMethod;
+  }
+  return logger;
 }
 
 /** A logger that drops everything; tests pass this instead of muting a global. */

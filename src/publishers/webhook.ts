@@ -1,6 +1,7 @@
 import { deliver } from './http.js';
 import { signatureHeaders, signingKey } from './signing.js';
 import { authHeaders, httpAuthProperties, secretString, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
+import { messageJson } from '../alerts/json.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
 import type { WebhookMessage } from '../alerts/types.js';
 
@@ -54,7 +55,7 @@ export function createWebhookPublisher(target: WebhookTarget, deps: PublisherDep
     name: target.name,
     publish(msg, ctx) {
       const payload = limitAlerts(target.format === 'alertmux' ? msg.message : msg.original, target.max_alerts);
-      const body = JSON.stringify(payload);
+      const body = messageJson(payload);
       const signed = key ? signatureHeaders(key, `msg_${ctx.deliveryId}`, Math.floor(deps.now() / 1000), body) : {};
       return deliver(deps, { url: target.url, headers: { ...target.headers, ...auth, ...signed }, body }, ctx.signal);
     },

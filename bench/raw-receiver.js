@@ -1,0 +1,53 @@
+// The raw baseline: the least a Node fan-out receiver can do. Parse the JSON
+// body, POST it to every target at once with undici `request` over a keep-alive
+// Agent, answer 200 with one status per target. No validation, no storage, no
+// retries, no metrics, no logs: the practical limit of Node on this machine.
+//
+// Usage: node bench/raw-receiver.js --listen 127.0.0.1:PORT --targets URL,URL,...
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+
+const { values } = parseArgs({ options: { listen: { type: 'string' }, targets: { type: 'string' } } });
+const targets = (values.targets ?? '').split(',').filter(Boolean);
+const [host, port] = (values.listen ?? '127.0.0.1:0').split(':');
+// The same Agent settings as alertmux's src/main.ts, so the transport is equal.
+const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
+
+async function post(url, body) {
+  try {
+    const res = await request(url, { dispatcher: agent, method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await res.body.text();
+    return res.statusCode;
+  } catch {
+    return 0;
+  }
+}
+
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', async () => {
+    let msg;
+    try {
+      msg = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const body = JSON.stringify(msg);
+    const statuses = await Promise.all(targets.map((url) => post(url, body)));
+    const out = JSON.stringify({ groupKey: msg.groupKey, statuses });
+    res.writeHead(statuses.every((s) => s >= 200 && s < 300) ? 200 : 202, { 'content-type': 'application/json' });
+    res.end(out);
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(Number(port), host);
+await once(server, 'listening');
+process.stdout.write(`listening ${server.address().port}\n`);
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => void agent.close().then(() => process.exit(0)));
+});

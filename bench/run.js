@@ -1,0 +1,300 @@
+// `npm run bench`: alertmux side by side with a raw Node fan-out receiver and
+// with sequential dispatch, on loopback mock targets. See docs/benchmarks.md.
+//
+// For each target delay (0 ms, 50 ms) and each number of targets N (1, 5, 10)
+// it starts the mock targets, then, one after another on the same targets:
+//   raw         bench/raw-receiver.js (node:http + undici, no storage)
+//   alertmux    the built service (node dist/cli.js), durable SQLite ledger on
+//   sequential  the same, with ALERTMUX_BENCH_SEQUENTIAL=1 (targets one after another)
+// and drives each with autocannon at a fixed concurrency for a fixed time,
+// every request a distinct notification (its own group key), so alertmux's
+// dedup never short-cuts one.
+//
+// Environment (all optional):
+//   BENCH_QUICK=1              short run (2 s warm-up + 4 s per cell instead of 3 s + 10 s)
+//   BENCH_DURATION=S           seconds measured per cell        BENCH_WARMUP=S   warm-up seconds
+//   BENCH_CONNECTIONS_0=C      concurrency against 0 ms targets (default 32: capacity)
+//   BENCH_CONNECTIONS_50=C     concurrency against 50 ms targets (default 8: latency under a steady load)
+//   BENCH_DELAYS=0,50  BENCH_N=1,5,10  BENCH_SYSTEMS=raw,alertmux,sequential   run a subset
+//   BENCH_RATE=R               offered load of R notifications/s (autocannon overallRate) instead of as fast as it goes:
+//                              CPU ms per notification at a fixed rate is the steadiest figure on a busy machine
+//   BENCH_ALERTS=K             alerts per notification (default: the fixture's 2), e.g. 50 for a big group
+//   BENCH_ALERTMUX=PATH        the alertmux entry point to run (default dist/cli.js), e.g. another build to compare
+//   BENCH_PROFILE=DIR          run alertmux under --cpu-prof, profiles in DIR (summarise: node bench/cpuprofile-top.js DIR/*.cpuprofile)
+//   BENCH_OUT=FILE             where to write the JSON results (default: bench/results/bench-<time>.json, git-ignored)
+//   BENCH_STORAGE=PATH         alertmux storage.path (default a temp file per cell; ":memory:" to see the ledger's cost)
+//   BENCH_LOG_LEVEL=LEVEL      alertmux log level (default: the config default, info)
+//   BENCH_MAX_CONCURRENCY=C    alertmux dispatch.max_concurrency (default 200, the maximum; alertmux's own default is 50)
+//   BENCH_KEEP=1               keep each cell's temp dir (config, ledger, log) and print its path
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { cpuMs, freePort, peakRssMb, stop, waitLine, waitReady } from './proc.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const list = (value, fallback) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+const settings = {
+  duration: Number(env.BENCH_DURATION ?? (quick ? 4 : 10)),
+  warmup: Number(env.BENCH_WARMUP ?? (quick ? 2 : 3)),
+  connections: { 0: Number(env.BENCH_CONNECTIONS_0 ?? 32), 50: Number(env.BENCH_CONNECTIONS_50 ?? 8) },
+  delays: list(env.BENCH_DELAYS, '0,50').map(Number),
+  counts: list(env.BENCH_N, '1,5,10').map(Number),
+  systems: list(env.BENCH_SYSTEMS, 'raw,alertmux,sequential'),
+  /** Fixed offered load (requests per second, all connections together) instead of as fast as possible. */
+  rate: env.BENCH_RATE ? Number(env.BENCH_RATE) : undefined,
+  /** Alerts per notification (default: the fixture's 2). */
+  alerts: env.BENCH_ALERTS ? Number(env.BENCH_ALERTS) : undefined,
+  alertmux: resolve(env.BENCH_ALERTMUX ?? join(root, 'dist/cli.js')),
+};
+const connectionsFor = (delay) => settings.connections[delay] ?? settings.connections[50];
+const fixture = readFileSync(join(root, 'test/fixtures/am025-firing-2-firing-firing-noauth.json'), 'utf8');
+
+/**
+ * Bodies of distinct notifications: the fixture with a group key (and group
+ * label) unique per request, as many alert groups flushing at once.
+ */
+function bodies() {
+  const msg = JSON.parse(fixture);
+  if (settings.alerts) {
+    // A bigger group: the fixture's alerts repeated, each with its own instance label and fingerprint.
+    const [first] = msg.alerts;
+    msg.alerts = Array.from({ length: settings.alerts }, (_, i) => ({
+      ...first,
+      labels: { ...first.labels, instance: `host${i}` },
+      fingerprint: (0x1000000000000000n + BigInt(i)).toString(16),
+    }));
+  }
+  const run = Date.now().toString(36);
+  msg.groupKey = `{}:{alertname="TestAlert",bench="${run}-@@"}`;
+  msg.groupLabels = { ...msg.groupLabels, bench: `${run}-@@` };
+  const parts = JSON.stringify(msg).split('@@');
+  let seq = 0;
+  const next = () => parts.join(String(seq++));
+  next.sent = () => seq;
+  return next;
+}
+
+/** The targets' request count once it stops moving (attempts still in flight when the load stopped have landed). */
+async function settledCount(targets) {
+  let last = await targets.received();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const now = await targets.received();
+    if (now === last) return now;
+    last = now;
+  }
+}
+
+/** alertmux's config for N targets: durable storage in a temp file, as users run it. */
+function alertmuxConfig(dir, urls) {
+  return [
+    `# Generated by bench/run.js`,
+    `storage:`,
+    `  path: ${JSON.stringify(env.BENCH_STORAGE ?? join(dir, 'alertmux.db'))}`,
+    `dispatch:`,
+    // The cap of outbound requests in flight is not what is measured: raise it to its maximum.
+    `  max_concurrency: ${env.BENCH_MAX_CONCURRENCY ?? 200}`,
+    `targets:`,
+    ...urls.map((url, i) => `  - {name: t${i + 1}, type: webhook, url: "${url}"}`),
+    '',
+  ].join('\n');
+}
+
+async function startTargets(count, delay) {
+  const child = spawn(process.execPath, [join(root, 'bench/targets.js'), String(count), String(delay)], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const [line] = await waitLine(child, /^\{.*\}$/);
+  const counts = () =>
+    new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send('count');
+    });
+  const received = async () => (await counts()).received;
+  const connections = async () => (await counts()).connections;
+  return { child, urls: JSON.parse(line).urls, received, connections };
+}
+
+/** Start one system under test; resolves to its pid, URL and stop function. */
+async function startSystem(system, urls, dir) {
+  const port = await freePort();
+  if (system === 'raw') {
+    const child = spawn(process.execPath, [join(root, 'bench/raw-receiver.js'), '--listen', `127.0.0.1:${port}`, '--targets', urls.join(',')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await waitLine(child, /^listening \d+/);
+    return { child, url: `http://127.0.0.1:${port}/webhook` };
+  }
+  const configPath = join(dir, 'alertmux.yml');
+  writeFileSync(configPath, alertmuxConfig(dir, urls));
+  const childEnv = { ...env, ALERTMUX_BENCH_SEQUENTIAL: system === 'sequential' ? '1' : '' };
+  delete childEnv.LOG_LEVEL;
+  if (env.BENCH_LOG_LEVEL) childEnv.LOG_LEVEL = env.BENCH_LOG_LEVEL;
+  const nodeArgs = env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(env.BENCH_PROFILE)] : [];
+  // Logs go to a file, as a service's stdout goes to a journal or a container log.
+  const log = openSync(join(dir, 'alertmux.log'), 'w');
+  const child = spawn(process.execPath, [...nodeArgs, settings.alertmux, '--config', configPath, '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', log, 'inherit'],
+    env: childEnv,
+  });
+  closeSync(log);
+  await waitReady(`http://127.0.0.1:${port}/-/ready`, child);
+  return { child, url: `http://127.0.0.1:${port}/webhook` };
+}
+
+function load(url, connections, duration, next) {
+  return autocannon({
+    url,
+    connections,
+    duration,
+    ...(settings.rate ? { overallRate: settings.rate } : {}),
+    timeout: 20,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: next() }) }],
+  });
+}
+
+/** One cell of the table: one system on N targets with one delay. */
+async function cell(system, targets, count, delay) {
+  const dir = mkdtempSync(join(tmpdir(), `alertmux-bench-${system}-`));
+  const sut = await startSystem(system, targets.urls, dir);
+  const pid = sut.child.pid;
+  const connections = connectionsFor(delay);
+  const next = bodies();
+  try {
+    const receivedAtStart = await targets.received();
+    const connectionsAtStart = await targets.connections();
+    await load(sut.url, connections, settings.warmup, next);
+    const cpuBefore = cpuMs(pid);
+    const result = await load(sut.url, connections, settings.duration, next);
+    const cpuAfter = cpuMs(pid);
+    const cpuUser = cpuAfter.user - cpuBefore.user;
+    const cpuSystem = cpuAfter.system - cpuBefore.system;
+    const cpu = cpuUser + cpuSystem;
+    const rss = peakRssMb(pid);
+    const receivedAtEnd = await settledCount(targets);
+    const opened = (await targets.connections()) - connectionsAtStart;
+    const seconds = settings.duration;
+    const ok = result['2xx'];
+    const codes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, s]) => [code, s.count]));
+    return {
+      system,
+      delay,
+      n: count,
+      connections,
+      notificationsPerSec: ok / seconds,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      cpuMsPerNotification: ok ? cpu / ok : NaN,
+      cpuCores: cpu / 1000 / seconds,
+      cpuSystemShare: cpu ? cpuSystem / cpu : NaN,
+      peakRssMb: rss,
+      codes,
+      errors: result.errors + result.timeouts + result.non2xx,
+      // Requests the targets saw per notification sent (warm-up included): N when nothing is lost or sent twice.
+      targetRequestsPerNotification: (receivedAtEnd - receivedAtStart) / next.sent(),
+      // TCP connections the targets accepted during the cell (warm-up included): few when keep-alive works.
+      targetConnections: opened,
+    };
+  } finally {
+    await stop(sut.child);
+    if (env.BENCH_KEEP === '1') process.stderr.write(`  kept ${dir}\n`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const pad = (s, n) => String(s).padStart(n);
+const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+
+function printTable(rows) {
+  const head = ['delay', 'N', 'system', 'conc', 'notif/s', 'p50 ms', 'p99 ms', 'CPU ms/notif', 'CPU cores', 'peak RSS MB', 'sent/notif', 'codes', 'errors'];
+  const widths = [5, 3, 10, 4, 8, 7, 7, 12, 9, 11, 10, 18, 6];
+  console.log(head.map((h, i) => pad(h, widths[i])).join(' '));
+  for (const r of rows) {
+    const codes = Object.entries(r.codes).map(([c, n]) => `${c}:${n}`).join(' ');
+    console.log(
+      [`${r.delay}ms`, r.n, r.system, r.connections, fmt(r.notificationsPerSec), fmt(r.p50, 1), fmt(r.p99, 1), fmt(r.cpuMsPerNotification, 3), fmt(r.cpuCores, 2), fmt(r.peakRssMb, 0), fmt(r.targetRequestsPerNotification, 2), codes, r.errors]
+        .map((v, i) => pad(v, widths[i]))
+        .join(' '),
+    );
+  }
+}
+
+/** The issue's ratios and goals, from the rows of this one run. */
+function ratios(rows) {
+  const get = (system, delay, n) => rows.find((r) => r.system === system && r.delay === delay && r.n === n);
+  const out = [];
+  const goal = (name, value, ok, text) => out.push({ name, value, met: value === undefined ? undefined : ok, text });
+  for (const n of settings.counts) {
+    const a = get('alertmux', 0, n);
+    const raw = get('raw', 0, n);
+    if (a && raw) goal(`throughput alertmux/raw, N=${n}, 0 ms`, a.notificationsPerSec / raw.notificationsPerSec, undefined, 'ratio');
+  }
+  const a5 = get('alertmux', 0, 5);
+  const r5 = get('raw', 0, 5);
+  if (a5 && r5) {
+    const ratio = a5.notificationsPerSec / r5.notificationsPerSec;
+    goal('goal: throughput N=5, 0 ms ≥ 60% of raw', ratio, ratio >= 0.6, `${fmt(ratio * 100)}% of raw`);
+  }
+  if (a5) goal('goal: throughput N=5, 0 ms ≥ 1,500 notif/s', a5.notificationsPerSec, a5.notificationsPerSec >= 1500, `${fmt(a5.notificationsPerSec)} notif/s`);
+  const p5 = get('alertmux', 50, 5);
+  const s5 = get('sequential', 50, 5);
+  if (p5 && s5) goal('goal: p50 parallel/sequential, N=5, 50 ms ≤ 0.25', p5.p50 / s5.p50, p5.p50 / s5.p50 <= 0.25, `${fmt(p5.p50, 1)} / ${fmt(s5.p50, 1)} ms`);
+  const p10 = get('alertmux', 50, 10);
+  const p1 = get('alertmux', 50, 1);
+  if (p10) goal('goal: p99 N=10, 50 ms ≤ 60 ms', p10.p99, p10.p99 <= 60, `${fmt(p10.p99, 1)} ms (${fmt(p10.p99 - 50, 1)} ms over the target delay)`);
+  if (p10 && p1) goal('p99 overhead per added target, 50 ms (N=1→10)', (p10.p99 - p1.p99) / 9, undefined, 'ms per target');
+  const raw10 = get('raw', 50, 10);
+  if (p10 && raw10) goal('p99 alertmux − raw, N=10, 50 ms', p10.p99 - raw10.p99, undefined, 'ms');
+  const alertmuxRows = rows.filter((r) => r.system === 'alertmux');
+  if (alertmuxRows.length) {
+    const peak = Math.max(...alertmuxRows.map((r) => r.peakRssMb));
+    goal('goal: peak RSS ≤ 200 MB (alertmux, all cells)', peak, peak <= 200, `${fmt(peak)} MB`);
+  }
+  return out;
+}
+
+function printRatios(list) {
+  for (const r of list) {
+    const verdict = r.met === undefined ? '' : r.met ? '  [met]' : '  [NOT met]';
+    console.log(`  ${r.name}: ${fmt(r.value, r.value < 10 ? 2 : 0)} ${r.text === 'ratio' ? '' : `(${r.text})`}${verdict}`);
+  }
+}
+
+async function main() {
+  const machine = `${cpus().length} CPUs, ${cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}`;
+  console.log(`alertmux bench: ${machine}`);
+  console.log(
+    `${settings.duration} s per cell after ${settings.warmup} s warm-up; concurrency ${settings.connections[0]} on 0 ms targets, ${settings.connections[50]} on 50 ms targets; loopback only\n`,
+  );
+  const rows = [];
+  for (const delay of settings.delays) {
+    for (const count of settings.counts) {
+      const targets = await startTargets(count, delay);
+      try {
+        for (const system of settings.systems) {
+          const row = await cell(system, targets, count, delay);
+          rows.push(row);
+          process.stderr.write(`  done ${delay}ms N=${count} ${system}: ${fmt(row.notificationsPerSec)} notif/s, p50 ${fmt(row.p50, 1)} ms\n`);
+        }
+      } finally {
+        await stop(targets.child);
+      }
+    }
+  }
+  console.log('');
+  printTable(rows);
+  console.log('\nratios (this run):');
+  const list = ratios(rows);
+  printRatios(list);
+  const out = env.BENCH_OUT ?? join(root, 'bench', 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify({ machine, settings, rows, ratios: list }, null, 2)}\n`);
+  console.log(`\nresults: ${out}`);
+}
+
+await main();

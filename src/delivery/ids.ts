@@ -1,0 +1,13 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ledger
+ * ids are primary-key and unique-index entries; in time order each insert lands
+ * on the indexes' last pages instead of a random page per id, which made
+ * accepting a notification about 30% cheaper (docs/benchmarks.md).
+ */
+export function uuidv7(now = Date.now()): string {
+  const time = now.toString(16).padStart(12, '0').slice(-12);
+  // randomUUID() is xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: keep its random bits and RFC variant, set version 7.
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
+}
