@@ -179,8 +179,9 @@ describe('the app (in-process, real loopback targets)', () => {
         const store = openSqliteStore(path);
         return {
           ...store,
-          accept: () => {
-            throw new Error('disk I/O error');
+          write: (accepts, updates, inFlight) => {
+            if (accepts.length) throw new Error('disk I/O error');
+            return store.write(accepts, updates, inFlight);
           },
         };
       },

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
+  AcceptBatchItem,
   DeliveryFilter,
   DeliveryRecord,
   DeliveryUpdate,
@@ -152,7 +153,7 @@ export function openSqliteStore(path: string): Store {
   const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
   const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
 
-  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>) => {
+  const acceptRows = (n: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>) => {
     insertNotification.run(n);
     const stored: DeliveryRecord[] = [];
     for (const d of deliveries) {
@@ -174,8 +175,8 @@ export function openSqliteStore(path: string): Store {
       stored.push(Object.assign({}, d, { seq, updatedAt: d.createdAt }));
     }
     return stored;
-  });
-  const update = db.transaction((updates: readonly DeliveryUpdate[]) => {
+  };
+  const updateRows = (updates: readonly DeliveryUpdate[]) => {
     for (const u of updates) {
       updateStmt.run({
         id: u.id,
@@ -192,6 +193,14 @@ export function openSqliteStore(path: string): Store {
         updatedAt: u.updatedAt,
       });
     }
+  };
+  const accept = db.transaction(acceptRows);
+  const update = db.transaction(updateRows);
+  // Group commit: the accepts and updates of one event-loop turn share one transaction (one WAL write).
+  const write = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[], inFlight: ReadonlySet<string>) => {
+    const stored = accepts.map((a) => acceptRows(a.notification, a.deliveries, inFlight));
+    updateRows(updates);
+    return stored;
   });
   const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
     const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
@@ -215,6 +224,7 @@ export function openSqliteStore(path: string): Store {
 
   return {
     accept: (n, deliveries, inFlight) => accept(n, deliveries, inFlight),
+    write: (accepts, updates, inFlight) => (accepts.length || updates.length ? write(accepts, updates, inFlight) : []),
     targetsWithKey: (key, since) => new Set((withKey.all(key, since) as Array<{ target: string }>).map((r) => r.target)),
     update: (updates) => {
       if (updates.length) update(updates);

@@ -49,6 +49,12 @@ export interface DeliveryRecord {
 /** A delivery as created on accept (before it has an id-assigned sequence). */
 export type NewDelivery = Omit<DeliveryRecord, 'seq' | 'updatedAt'>;
 
+/** One notification with its deliveries, as committed together. */
+export interface AcceptBatchItem {
+  notification: NotificationRecord;
+  deliveries: NewDelivery[];
+}
+
 /** What an attempt (or a skip) changes on a delivery. */
 export interface DeliveryUpdate {
   id: string;
@@ -86,6 +92,8 @@ export interface QueueStats {
 export interface Store {
   /** Commit a notification and its deliveries in one transaction; older pending deliveries of the same target and group (not `inFlight`) become superseded. */
   accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>): DeliveryRecord[];
+  /** Accepts and updates in one transaction (group commit); returns the stored deliveries of each accept. */
+  write(accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[], inFlight: ReadonlySet<string>): DeliveryRecord[][];
   /** Targets that already have this notification (delivered, or pending) since `since`. */
   targetsWithKey(key: string, since: number): Set<string>;
   /** Apply attempt outcomes; many at once in one transaction. */

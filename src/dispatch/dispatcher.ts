@@ -4,7 +4,7 @@ import { messageJson } from '../alerts/json.js';
 import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
 import { uuidv7 } from '../delivery/ids.js';
-import { UpdateWriter } from '../delivery/writer.js';
+import { LedgerWriter } from '../delivery/writer.js';
 import { Limiter } from './limiter.js';
 import { matchesAll } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
@@ -53,7 +53,7 @@ type Mode = 'first' | 'retry';
  */
 export class Dispatcher {
   private readonly limiter: Limiter;
-  private readonly writer: UpdateWriter;
+  private readonly writer: LedgerWriter;
   /** Deliveries being attempted or waiting for their turn in a lane: the worker must not pick them. */
   readonly busy = new Set<string>();
   private readonly lanes = new Map<string, Promise<unknown>>();
@@ -66,7 +66,7 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
-    this.writer = new UpdateWriter(deps.store, (err, count) => {
+    this.writer = new LedgerWriter(deps.store, () => this.busy, (err, count) => {
       deps.metrics.storageErrors.inc();
       deps.logger.error('ledger update failed; those deliveries will be attempted again', { count, error: String(err) });
     });
@@ -109,6 +109,8 @@ export class Dispatcher {
     const names = options.targets ?? [...rt.targets.keys()];
     const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
     const already = this.deps.store.targetsWithKey(key, now - rt.config.dedup.window);
+    // An identical notification may still be waiting for its commit (an HA peer a moment earlier).
+    for (const target of this.writer.queuedTargets(key) ?? []) already.add(target);
     const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
       id: `d_${uuidv7()}`,
       notificationId: notification.id,
@@ -125,10 +127,14 @@ export class Dispatcher {
       nextAttemptAt: skip || already.has(target.config.name) ? undefined : now,
     }));
 
+    // Busy before the commit: a flush the retry worker triggers must not hand it these deliveries too.
+    const pending = newDeliveries.filter((d) => d.state === 'pending').map((d) => d.id);
+    for (const id of pending) this.busy.add(id);
     let records: DeliveryRecord[];
     try {
-      records = this.deps.store.accept(notification, newDeliveries, this.busy);
+      records = await this.writer.accept({ notification, deliveries: newDeliveries });
     } catch (err) {
+      for (const id of pending) this.busy.delete(id);
       this.deps.metrics.storageErrors.inc();
       throw new StorageError(`cannot record the notification: ${String(err)}`);
     }
@@ -145,7 +151,6 @@ export class Dispatcher {
         continue;
       }
       this.deps.metrics.notifications.inc({ target: record.target, type: record.targetType });
-      this.busy.add(record.id); // before any await: the retry worker must not pick it up too
       const message = this.targetMessage(original, enriched, record.alerts);
       const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy);
       const attempt = (this.deps.sequential ? (chain = chain.then(run)) : run()) as Promise<DeliveryRecord>;
