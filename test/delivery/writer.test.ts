@@ -46,8 +46,24 @@ describe('the ledger writer (group commit)', () => {
   });
   afterEach(() => store.close());
 
-  it('commits the accepts and updates of one event-loop turn in one transaction, and resolves each after it', async () => {
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined);
+  it('commits a lone accept at once, when nothing was committed in the last 2 ms', async () => {
+    let now = 0;
+    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => now);
+    void writer.accept(item('n1'));
+    expect(store.writes).to.deep.equal([[1, 0]]);
+    now = 1;
+    const second = writer.accept(item('n2'));
+    expect(store.writes).to.have.length(1); // under load: waits for the end of the turn
+    now = 10;
+    void writer.accept(item('n3'));
+    expect(store.writes).to.deep.equal([[1, 0], [2, 0]]);
+    expect((await second)[0]?.id).to.equal('n2-t');
+  });
+
+  it('under load, commits the accepts and updates of one event-loop turn in one transaction, and resolves each after it', async () => {
+    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
+    await writer.accept(item('n0'));
+    store.writes.length = 0;
     const first = writer.accept(item('n1'));
     const second = writer.accept(item('n2'));
     writer.push({ id: 'n0-t', state: 'delivered', attempts: 1, updatedAt: T0 });
@@ -61,7 +77,8 @@ describe('the ledger writer (group commit)', () => {
 
   it('isolates a failing accept: the others still commit, only it is rejected', async () => {
     const errors: unknown[] = [];
-    const writer = new LedgerWriter(store, () => new Set(), (err) => errors.push(err));
+    const writer = new LedgerWriter(store, () => new Set(), (err) => errors.push(err), () => 0);
+    await writer.accept(item('warm'));
     const good = writer.accept(item('good'));
     const bad = writer.accept(item('poison'));
     expect((await good).map((d) => d.id)).to.deep.equal(['good-t']);
@@ -73,7 +90,8 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('knows which targets an accept not yet committed covers, for dedup', async () => {
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined);
+    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
+    await writer.accept(item('warm'));
     const done = writer.accept(item('n1', 'same', ['a', 'b']));
     expect([...(writer.queuedTargets('same') ?? [])]).to.deep.equal(['a', 'b']);
     await done;
@@ -81,8 +99,10 @@ describe('the ledger writer (group commit)', () => {
     expect([...store.targetsWithKey('same', T0 - 1)].sort()).to.deep.equal(['a', 'b']);
   });
 
-  it('writes at once when a batch is large, without waiting for the turn to end', () => {
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined);
+  it('writes at once when a batch is large, without waiting for the turn to end', async () => {
+    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
+    await writer.accept(item('warm'));
+    store.writes.length = 0;
     for (let i = 0; i < 64; i++) void writer.accept(item(`n${i}`));
     expect(store.writes).to.deep.equal([[64, 0]]);
   });
