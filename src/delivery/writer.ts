@@ -74,15 +74,15 @@ export class LedgerWriter {
     try {
       const stored = this.store.write(accepts, updates, this.inFlight());
       accepts.forEach((a, i) => a.resolve(stored[i] ?? []));
-    } catch (err) {
+    } catch {
       // One bad item must not fail the others: write each on its own.
       for (const a of accepts) this.writeOne(a);
+      if (!updates.length) return;
       try {
         this.store.write([], updates, this.inFlight());
       } catch (updateErr) {
         this.onUpdateError(updateErr, updates.length);
       }
-      if (!accepts.length && !updates.length) this.onUpdateError(err, 0);
     }
   }
 

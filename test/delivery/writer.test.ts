@@ -89,6 +89,23 @@ describe('the ledger writer (group commit)', () => {
     expect(errors).to.deep.equal([]);
   });
 
+  it('reports updates it could not write, and still commits the accepts queued with them', async () => {
+    const errors: Array<[unknown, number]> = [];
+    const failing: Store = Object.assign(Object.create(store) as Store, {
+      write: ((accepts, updates, inFlight) => {
+        if (updates.length) throw new Error('disk I/O error');
+        return store.write(accepts, updates, inFlight);
+      }) as Store['write'],
+    });
+    const writer = new LedgerWriter(failing, () => new Set(), (err, count) => errors.push([err, count]), () => 0);
+    await writer.accept(item('warm'));
+    const accepted = writer.accept(item('n1'));
+    writer.push({ id: 'warm-t', state: 'delivered', attempts: 1, updatedAt: T0 });
+    expect((await accepted).map((d) => d.id)).to.deep.equal(['n1-t']);
+    expect(errors.map(([err, count]) => [String(err), count])).to.deep.equal([['Error: disk I/O error', 1]]);
+    expect(store.getDelivery('warm-t')?.state).to.equal('pending');
+  });
+
   it('knows which targets an accept not yet committed covers, for dedup', async () => {
     const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
     await writer.accept(item('warm'));
