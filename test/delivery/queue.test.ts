@@ -1,19 +1,10 @@
 import { expect } from 'chai';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import type { NewDelivery, Store } from '../../src/delivery/types.js';
+import { seededRandom } from '../helpers/random.js';
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
 
-/** A small deterministic pseudo-random sequence (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` pending deliveries, each in its own notification and group, with random priority and due time. */
 function fill(store: Store, count: number, next: () => number): NewDelivery[] {
@@ -48,7 +39,7 @@ describe('the retry queue of the SQLite ledger', () => {
   afterEach(() => store.close());
 
   it('gives the due deliveries most urgent first: by priority, then due time, then arrival', () => {
-    const all = fill(store, 400, random(7));
+    const all = fill(store, 400, seededRandom(7));
     const now = T0 + 50_000;
     // Arrival order is accept order here, so the index in `all` stands for seq.
     const expected = all
@@ -61,7 +52,7 @@ describe('the retry queue of the SQLite ledger', () => {
   });
 
   it('leaves out deliveries in flight without letting them starve the rest of the limit', () => {
-    const all = fill(store, 200, random(11));
+    const all = fill(store, 200, seededRandom(11));
     const now = T0 + 100_000;
     const first = store.due(now, 30, new Set()).map((d) => d.id);
     const busy = new Set(first.slice(0, 20));
@@ -73,7 +64,7 @@ describe('the retry queue of the SQLite ledger', () => {
   });
 
   it('finds nothing due before the first due time, and everything after the last', () => {
-    fill(store, 50, random(3));
+    fill(store, 50, seededRandom(3));
     expect(store.due(T0 - 1, 100, new Set())).to.deep.equal([]);
     expect(store.due(T0 + 1_000_000, 100, new Set())).to.have.length(50);
   });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { SlidingWindow, percentile } from '../../src/health/window.js';
+import { seededRandom } from '../helpers/random.js';
 
 /** The obvious implementation the incremental window must agree with. */
 function naive(samples: Array<{ at: number; ok: boolean; latencyMs: number }>, windowMs: number, now: number) {
@@ -16,16 +17,6 @@ function naive(samples: Array<{ at: number; ok: boolean; latencyMs: number }>, w
   };
 }
 
-/** A small deterministic pseudo-random sequence (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('SlidingWindow', () => {
   it('summarises nothing as zero', () => {
@@ -48,7 +39,7 @@ describe('SlidingWindow', () => {
 
   it('agrees with a plain filter-and-sort over long random runs, duplicates and the 10,000 cap included', () => {
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const w = new SlidingWindow(5_000);
       const samples: Array<{ at: number; ok: boolean; latencyMs: number }> = [];
       let now = 0;
