@@ -179,9 +179,9 @@ describe('the app (in-process, real loopback targets)', () => {
         const store = openSqliteStore(path);
         return {
           ...store,
-          write: (accepts, updates, inFlight) => {
-            if (accepts.length) throw new Error('disk I/O error');
-            return store.write(accepts, updates, inFlight);
+          write: (batch) => {
+            if (batch.accepts.length) return Promise.reject(new Error('disk I/O error'));
+            return store.write(batch);
           },
         };
       },

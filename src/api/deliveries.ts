@@ -12,8 +12,8 @@ export interface DeliveriesDeps {
   now: () => number;
   /** Deliveries replayed: the retry worker should look now. */
   onReplay(): void;
-  /** Ledger updates still in memory are written before reading. */
-  flush(): void;
+  /** Ledger updates still in memory are written before reading; resolves once committed. */
+  flush(): Promise<void>;
 }
 
 /** The retry queue and dead letters: list, inspect, replay, delete. */
@@ -21,14 +21,14 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
   const router = express.Router();
   router.use(express.json({ limit: '64kb' }));
 
-  router.get('/api/v1/deliveries', (req, res) => {
+  router.get('/api/v1/deliveries', async (req, res) => {
     const state = req.query['state'] as string | undefined;
     if (state !== undefined && !STATES.includes(state as DeliveryState)) {
       res.status(400).json({ error: `state must be one of ${STATES.join(', ')}` });
       return;
     }
     const limit = Math.min(1000, Math.max(1, Number(req.query['limit'] ?? 100) || 100));
-    deps.flush();
+    await deps.flush();
     const rows = deps.store.list({
       state: state as DeliveryState | undefined,
       target: (req.query['target'] as string | undefined) || undefined,
@@ -38,15 +38,15 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.json({ deliveries: rows.map(view) });
   });
 
-  router.get('/api/v1/deliveries/:id', (req, res) => {
-    deps.flush();
+  router.get('/api/v1/deliveries/:id', async (req, res) => {
+    await deps.flush();
     const d = deps.store.getDelivery(req.params['id'] ?? '');
     if (!d) res.status(404).json({ error: 'no such delivery' });
     else res.json(view(d));
   });
 
-  router.get('/api/v1/notifications/:id', (req, res) => {
-    deps.flush();
+  router.get('/api/v1/notifications/:id', async (req, res) => {
+    await deps.flush();
     const n = deps.store.getNotification(req.params['id'] ?? '');
     if (!n) {
       res.status(404).json({ error: 'no such notification' });
@@ -56,8 +56,8 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.json({ ...summarize(n, deliveries.map((d) => targetResult(d)), 0), receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });
   });
 
-  router.post('/api/v1/deliveries/:id/replay', (req, res) => {
-    deps.flush();
+  router.post('/api/v1/deliveries/:id/replay', async (req, res) => {
+    await deps.flush();
     const ids = deps.store.replay({ ids: [req.params['id'] ?? ''] }, deps.now());
     if (!ids.length) {
       res.status(404).json({ error: 'no dead or pending delivery with that id' });
@@ -67,7 +67,7 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.status(202).json({ replayed: ids.length, ids });
   });
 
-  router.post('/api/v1/deliveries/replay', (req, res) => {
+  router.post('/api/v1/deliveries/replay', async (req, res) => {
     const body = (req.body ?? {}) as { target?: unknown; state?: unknown; ids?: unknown };
     if (body.state !== undefined && body.state !== 'dead' && body.state !== 'pending') {
       res.status(400).json({ error: 'state must be dead or pending' });
@@ -85,7 +85,7 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       res.status(400).json({ error: 'give a filter: {"target": "...", "state": "dead"} or {"ids": [...]}; {"state": "dead"} replays every dead letter' });
       return;
     }
-    deps.flush();
+    await deps.flush();
     const ids = deps.store.replay(
       { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined },
       deps.now(),
@@ -94,8 +94,8 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.status(202).json({ replayed: ids.length, ids });
   });
 
-  router.delete('/api/v1/deliveries/:id', (req, res) => {
-    deps.flush();
+  router.delete('/api/v1/deliveries/:id', async (req, res) => {
+    await deps.flush();
     if (deps.store.delete(req.params['id'] ?? '')) res.status(204).end();
     else res.status(404).json({ error: 'no such delivery' });
   });

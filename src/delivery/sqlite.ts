@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { WriterThread } from './writer-thread.js';
 import type {
   AcceptBatchItem,
+  IdFilter,
   DeliveryFilter,
   DeliveryRecord,
   DeliveryUpdate,
@@ -10,6 +12,8 @@ import type {
   NotificationRecord,
   QueueStats,
   Store,
+  WriteBatch,
+  WriteResult,
 } from './types.js';
 
 /** Schema migrations, applied in order; `PRAGMA user_version` records how many ran. Never edit one that shipped. */
@@ -88,17 +92,27 @@ function fromRow(r: Row): DeliveryRecord {
   };
 }
 
-/** Open (and migrate) the SQLite ledger at `path` (`:memory:` for none). WAL, one writer: this process. */
-export function openSqliteStore(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+/** Open the ledger file with the settings every connection to it uses (the main one and the writer thread's). */
+export function openDatabase(path: string): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last ones.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  return db;
+}
 
+/** The ledger's hot writes (accepts and outcome updates), prepared on one connection. */
+export interface LedgerWrites {
+  /** Insert a notification and its deliveries (inside a transaction); returns each delivery's sequence number. */
+  acceptRows(n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter): number[];
+  /** Group commit: one transaction; an accept that fails is retried alone so it cannot fail the others. */
+  commit(batch: WriteBatch): WriteResult;
+}
+
+/** Prepare the accept and update statements on `db`; shared by the main connection and the writer thread. */
+export function prepareWrites(db: Database.Database): LedgerWrites {
   const insertNotification = db.prepare(
     `INSERT INTO notifications (id, key, receiver, group_key, status, created_at, original, enriched)
      VALUES (@id, @key, @receiver, @groupKey, @status, @createdAt, @original, @enriched)`,
@@ -115,13 +129,94 @@ export function openSqliteStore(path: string): Store {
   const supersede = db.prepare(
     `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = ? WHERE id = ?`,
   );
-  const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
   const updateStmt = db.prepare(
     `UPDATE deliveries SET state = @state, skip_reason = @skipReason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
        last_status = @lastStatus, last_reason = @lastReason, last_error = @lastError, retryable = @retryable,
        duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt
      WHERE id = @id AND state NOT IN ('superseded')`,
   );
+
+  const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter): number[] => {
+    insertNotification.run(n);
+    return deliveries.map((d) => {
+      const seq = Number(
+        insertDelivery.run({
+          ...d,
+          skipReason: d.skipReason ?? null,
+          alerts: JSON.stringify(d.alerts),
+          nextAttemptAt: d.nextAttemptAt ?? null,
+        }).lastInsertRowid,
+      );
+      if (d.state === 'pending') {
+        // Alertmanager always sends the whole group state: a newer notification replaces what is still waiting.
+        for (const { id } of pendingOfLane.all(d.target, d.groupKey, seq) as Array<{ id: string }>) {
+          if (!inFlight.has(id)) supersede.run(d.createdAt, id);
+        }
+      }
+      return seq;
+    });
+  };
+  const updateRows = (updates: readonly DeliveryUpdate[]) => {
+    for (const u of updates) {
+      updateStmt.run({
+        id: u.id,
+        state: u.state,
+        skipReason: u.skipReason ?? null,
+        attempts: u.attempts,
+        nextAttemptAt: u.nextAttemptAt ?? null,
+        lastStatus: u.lastStatus ?? null,
+        lastReason: u.lastReason ?? null,
+        lastError: u.lastError ?? null,
+        retryable: u.retryable === undefined || u.retryable === null ? null : u.retryable ? 1 : 0,
+        durationMs: u.durationMs ?? null,
+        deliveredAt: u.deliveredAt ?? null,
+        updatedAt: u.updatedAt,
+      });
+    }
+  };
+  const writeAll = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[]) => {
+    const seqs = accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight)));
+    updateRows(updates);
+    return seqs;
+  });
+  const commit = ({ accepts, updates }: WriteBatch): WriteResult => {
+    if (!accepts.length && !updates.length) return { accepted: [] };
+    try {
+      return { accepted: writeAll(accepts, updates) };
+    } catch {
+      // One bad item must not fail the others: write each on its own.
+      const accepted = accepts.map((a) => {
+        try {
+          return writeAll([a], [])[0] ?? [];
+        } catch (err) {
+          return { error: String(err) };
+        }
+      });
+      if (!updates.length) return { accepted };
+      try {
+        writeAll([], updates);
+        return { accepted };
+      } catch (err) {
+        return { accepted, updateError: String(err) };
+      }
+    }
+  };
+  return { acceptRows, commit };
+}
+
+/**
+ * Open (and migrate) the SQLite ledger at `path` (`:memory:` for none). WAL. Reads and
+ * occasional writes use this thread's connection; for a file, accepts and outcome updates
+ * are committed by a writer thread (`writerThread: false` keeps them here).
+ */
+export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = openDatabase(path);
+  migrate(db);
+  const writes = prepareWrites(db);
+  const thread = path !== ':memory:' && options.writerThread !== false ? new WriterThread(path) : undefined;
+
+  const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
   // One priority at a time along deliveries_queue: with ORDER BY priority over all due rows, SQLite sorted
   // the whole due backlog on every worker pass (19 ms per pass with 100,000 due; docs/benchmarks.md).
   const dueOfPriority = db.prepare(
@@ -153,54 +248,9 @@ export function openSqliteStore(path: string): Store {
   const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
   const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
 
-  const acceptRows = (n: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>) => {
-    insertNotification.run(n);
-    const stored: DeliveryRecord[] = [];
-    for (const d of deliveries) {
-      const info = insertDelivery.run({
-        ...d,
-        skipReason: d.skipReason ?? null,
-        alerts: JSON.stringify(d.alerts),
-        nextAttemptAt: d.nextAttemptAt ?? null,
-      });
-      const seq = Number(info.lastInsertRowid);
-      if (d.state === 'pending') {
-        // Alertmanager always sends the whole group state: a newer notification replaces what is still waiting.
-        for (const { id } of pendingOfLane.all(d.target, d.groupKey, seq) as Array<{ id: string }>) {
-          if (!inFlight.has(id)) supersede.run(d.createdAt, id);
-        }
-      }
-      // Not `{ ...d, seq, updatedAt }`: V8 (Node 20) makes every later property write on such a
-      // spread-with-extras object slow (~1.5 µs each), and the dispatcher updates these records per attempt.
-      stored.push(Object.assign({}, d, { seq, updatedAt: d.createdAt }));
-    }
-    return stored;
-  };
-  const updateRows = (updates: readonly DeliveryUpdate[]) => {
-    for (const u of updates) {
-      updateStmt.run({
-        id: u.id,
-        state: u.state,
-        skipReason: u.skipReason ?? null,
-        attempts: u.attempts,
-        nextAttemptAt: u.nextAttemptAt ?? null,
-        lastStatus: u.lastStatus ?? null,
-        lastReason: u.lastReason ?? null,
-        lastError: u.lastError ?? null,
-        retryable: u.retryable === undefined || u.retryable === null ? null : u.retryable ? 1 : 0,
-        durationMs: u.durationMs ?? null,
-        deliveredAt: u.deliveredAt ?? null,
-        updatedAt: u.updatedAt,
-      });
-    }
-  };
-  const accept = db.transaction(acceptRows);
-  const update = db.transaction(updateRows);
-  // Group commit: the accepts and updates of one event-loop turn share one transaction (one WAL write).
-  const write = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[], inFlight: ReadonlySet<string>) => {
-    const stored = accepts.map((a) => acceptRows(a.notification, a.deliveries, inFlight));
-    updateRows(updates);
-    return stored;
+  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter) => {
+    const seqs = writes.acceptRows(n, deliveries, inFlight);
+    return deliveries.map((d, i) => storedDelivery(d, seqs[i] ?? 0));
   });
   const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
     const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
@@ -224,10 +274,11 @@ export function openSqliteStore(path: string): Store {
 
   return {
     accept: (n, deliveries, inFlight) => accept(n, deliveries, inFlight),
-    write: (accepts, updates, inFlight) => (accepts.length || updates.length ? write(accepts, updates, inFlight) : []),
+    write: (batch) => (thread ? thread.write(batch) : Promise.resolve(writes.commit(batch))),
     targetsWithKey: (key, since) => new Set((withKey.all(key, since) as Array<{ target: string }>).map((r) => r.target)),
     update: (updates) => {
-      if (updates.length) update(updates);
+      const { updateError } = writes.commit({ accepts: [], updates });
+      if (updateError) throw new Error(updateError);
     },
     due: (now, limit, exclude) => {
       const due: DeliveryRecord[] = [];
@@ -289,8 +340,20 @@ export function openSqliteStore(path: string): Store {
     stateGet: (key, now) => (stateGet.get(key, now) as { value: string } | undefined)?.value,
     stateSet: (key, value, expiresAt) => void stateSet.run(key, value, expiresAt),
     stateDelete: (key) => void stateDelete.run(key),
-    close: () => db.close(),
+    close: async () => {
+      await thread?.close();
+      db.close();
+    },
   };
+}
+
+/**
+ * A delivery as stored, from what was inserted and its sequence number. Not `{ ...d, seq, updatedAt }`:
+ * V8 (Node 20) makes every later property write on such a spread-with-extras object slow (~1.5 µs each),
+ * and the dispatcher updates these records per attempt.
+ */
+export function storedDelivery(d: NewDelivery, seq: number): DeliveryRecord {
+  return Object.assign({}, d, { seq, updatedAt: d.createdAt });
 }
 
 function migrate(db: Database.Database): void {

@@ -53,6 +53,27 @@ export type NewDelivery = Omit<DeliveryRecord, 'seq' | 'updatedAt'>;
 export interface AcceptBatchItem {
   notification: NotificationRecord;
   deliveries: NewDelivery[];
+  /** Ids being attempted right now in the lanes of these deliveries: never superseded under their feet. */
+  inFlight?: readonly string[];
+}
+
+/** Accepts and outcome updates committed in one transaction (group commit). */
+export interface WriteBatch {
+  accepts: readonly AcceptBatchItem[];
+  updates: readonly DeliveryUpdate[];
+}
+
+/** What a batch did: each accept's delivery sequence numbers (in order), or why that accept failed. */
+export interface WriteResult {
+  accepted: Array<number[] | { error: string }>;
+  /** Set when the updates could not be written (the accepts may still have committed). */
+  updateError?: string;
+}
+
+/** Ids to leave out of a query (deliveries in flight). */
+export interface IdFilter {
+  has(id: string): boolean;
+  readonly size: number;
 }
 
 /** What an attempt (or a skip) changes on a delivery. */
@@ -91,17 +112,20 @@ export interface QueueStats {
  */
 export interface Store {
   /** Commit a notification and its deliveries in one transaction; older pending deliveries of the same target and group (not `inFlight`) become superseded. */
-  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: ReadonlySet<string>): DeliveryRecord[];
-  /** Accepts and updates in one transaction (group commit); returns the stored deliveries of each accept. */
-  write(accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[], inFlight: ReadonlySet<string>): DeliveryRecord[][];
+  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter): DeliveryRecord[];
+  /**
+   * Group commit: the accepts and updates in one transaction, off the main thread for a file ledger.
+   * An accept that fails is retried alone, so it cannot fail the others. Resolves once committed.
+   */
+  write(batch: WriteBatch): Promise<WriteResult>;
   /** Targets that already have this notification (delivered, or pending) since `since`. */
   targetsWithKey(key: string, since: number): Set<string>;
   /** Apply attempt outcomes; many at once in one transaction. */
   update(updates: readonly DeliveryUpdate[]): void;
   /** Pending deliveries due at `now`, most urgent first. */
-  due(now: number, limit: number, exclude: ReadonlySet<string>): DeliveryRecord[];
+  due(now: number, limit: number, exclude: IdFilter): DeliveryRecord[];
   /** When the next pending delivery is due, if any. */
-  nextDueAt(exclude: ReadonlySet<string>): number | undefined;
+  nextDueAt(exclude: IdFilter): number | undefined;
   /** The newest sequence number of a target and group (for order and supersede). */
   latestSeq(target: string, groupKey: string): number | undefined;
   /** Make every waiting delivery of a target due now (it recovered): skipped ones and those in backoff. */
@@ -120,5 +144,6 @@ export interface Store {
   stateGet(key: string, now: number): string | undefined;
   stateSet(key: string, value: string, expiresAt: number): void;
   stateDelete(key: string): void;
-  close(): void;
+  /** Close the ledger (and its writer thread, after the writes it was given). */
+  close(): Promise<void>;
 }

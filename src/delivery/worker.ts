@@ -54,13 +54,14 @@ export class RetryWorker {
   }
 
   /** One pass: start every due delivery there is room for, then sleep until the next is due. */
-  tick(): void {
+  async tick(): Promise<void> {
     this.timer = undefined;
     if (this.stopped || this.running) return;
     this.running = true;
     try {
       // Outcomes are written in batches; read the ledger only after the last batch is in.
-      this.deps.dispatcher.flush();
+      await this.deps.dispatcher.flush();
+      if (this.stopped) return;
       const rt = this.deps.runtime();
       const room = rt.config.dispatch.max_concurrency * 2 - this.active;
       if (room > 0) {
@@ -116,7 +117,7 @@ export class RetryWorker {
       if (delay > 0) return; // already scheduled; wake() (delay 0) replaces it below
       clearTimeout(this.timer);
     }
-    this.timer = setTimeout(() => this.tick(), delay);
+    this.timer = setTimeout(() => void this.tick(), delay);
     this.timer.unref();
   }
 

@@ -5,6 +5,7 @@ import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
 import { uuidv7 } from '../delivery/ids.js';
 import { LedgerWriter } from '../delivery/writer.js';
+import { BusyDeliveries } from './busy.js';
 import { Limiter } from './limiter.js';
 import { matchesAll } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
@@ -55,7 +56,7 @@ export class Dispatcher {
   private readonly limiter: Limiter;
   private readonly writer: LedgerWriter;
   /** Deliveries being attempted or waiting for their turn in a lane: the worker must not pick them. */
-  readonly busy = new Set<string>();
+  readonly busy = new BusyDeliveries();
   private readonly lanes = new Map<string, Promise<unknown>>();
   private readonly attemptsInFlight = new Map<string, number>();
   private readonly background = new Set<Promise<unknown>>();
@@ -66,7 +67,7 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
-    this.writer = new LedgerWriter(deps.store, () => this.busy, (err, count) => {
+    this.writer = new LedgerWriter(deps.store, (err, count) => {
       deps.metrics.storageErrors.inc();
       deps.logger.error('ledger update failed; those deliveries will be attempted again', { count, error: String(err) });
     });
@@ -128,13 +129,15 @@ export class Dispatcher {
     }));
 
     // Busy before the commit: a flush the retry worker triggers must not hand it these deliveries too.
-    const pending = newDeliveries.filter((d) => d.state === 'pending').map((d) => d.id);
-    for (const id of pending) this.busy.add(id);
+    const pending = newDeliveries.filter((d) => d.state === 'pending');
+    // Attempts in flight in these lanes (an older notification of the group) are not superseded under their feet.
+    const inFlight = pending.flatMap((d) => this.busy.inLane(BusyDeliveries.lane(d.target, d.groupKey)));
+    for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
     let records: DeliveryRecord[];
     try {
-      records = await this.writer.accept({ notification, deliveries: newDeliveries });
+      records = await this.writer.accept({ notification, deliveries: newDeliveries, inFlight });
     } catch (err) {
-      for (const id of pending) this.busy.delete(id);
+      for (const d of pending) this.busy.delete(d.id);
       this.deps.metrics.storageErrors.inc();
       throw new StorageError(`cannot record the notification: ${String(err)}`);
     }
@@ -192,7 +195,7 @@ export class Dispatcher {
     this.stopping.abort();
     for (const controller of this.attemptControllers) controller.abort(new DOMException('shutting down', 'AbortError'));
     await Promise.allSettled([...this.background]);
-    this.writer.flush();
+    await this.writer.flush();
   }
 
   /** Resolves when no attempt is running (tests and benchmarks). */
@@ -201,9 +204,9 @@ export class Dispatcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Write queued ledger updates now. */
-  flush(): void {
-    this.writer.flush();
+  /** Write queued ledger updates now; resolves once they are committed. */
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; skip?: SkipReason } {
@@ -217,9 +220,9 @@ export class Dispatcher {
 
   /** Run one delivery in its lane (per target and group key: arrival order), tracked for shutdown. */
   private runDelivery(record: DeliveryRecord, message: TargetMessage, target: TargetRuntime, mode: Mode, strategy: HealthStrategy) {
-    const laneKey = `${record.target}\u0000${record.groupKey}`;
+    const laneKey = BusyDeliveries.lane(record.target, record.groupKey);
     const previous = this.lanes.get(laneKey);
-    this.busy.add(record.id);
+    this.busy.add(record.id, laneKey);
     const run = (previous ?? Promise.resolve())
       .then(() => this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry'))
       .catch((err: unknown) => {

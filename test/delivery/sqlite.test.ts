@@ -37,13 +37,13 @@ describe('the SQLite ledger', () => {
     dir = mkdtempSync(join(tmpdir(), 'alertmux-ledger-'));
     store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('migrates a new database to the latest schema version, once, and creates its directory', () => {
-    store.close();
+  it('migrates a new database to the latest schema version, once, and creates its directory', async () => {
+    await store.close();
     const db = new Database(join(dir, 'sub', 'ledger.db'));
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     expect(db.pragma('journal_mode', { simple: true })).to.equal('wal');
@@ -52,8 +52,8 @@ describe('the SQLite ledger', () => {
     expect(store.list({})).to.deep.equal([]);
   });
 
-  it('refuses a database written by a newer alertmux', () => {
-    store.close();
+  it('refuses a database written by a newer alertmux', async () => {
+    await store.close();
     const db = new Database(join(dir, 'sub', 'ledger.db'));
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
@@ -61,9 +61,9 @@ describe('the SQLite ledger', () => {
     store = openSqliteStore(':memory:');
   });
 
-  it('keeps what was accepted across a reopen', () => {
+  it('keeps what was accepted across a reopen', async () => {
     store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
-    store.close();
+    await store.close();
     store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
     expect(store.due(T0, 10, new Set()).map((d) => d.id)).to.deep.equal(['d1']);
     expect(store.getNotification('n1')).to.include({ receiver: 'r', groupKey: 'g' });

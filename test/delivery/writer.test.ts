@@ -27,7 +27,7 @@ function item(n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem {
   };
 }
 
-/** The SQLite store, counting its transactions; an accept of notification `poison` fails. */
+/** The SQLite store, counting its batches. */
 type CountingStore = Store & { writes: Array<[number, number]> };
 
 describe('the ledger writer (group commit)', () => {
@@ -37,10 +37,9 @@ describe('the ledger writer (group commit)', () => {
     const write = base.write;
     store = Object.assign(base, {
       writes: [] as Array<[number, number]>,
-      write: ((accepts, updates, inFlight) => {
-        store.writes.push([accepts.length, updates.length]);
-        if (accepts.some((a) => a.notification.id === 'poison')) throw new Error('constraint failed');
-        return write(accepts, updates, inFlight);
+      write: ((batch) => {
+        store.writes.push([batch.accepts.length, batch.updates.length]);
+        return write(batch);
       }) as Store['write'],
     });
   });
@@ -48,20 +47,21 @@ describe('the ledger writer (group commit)', () => {
 
   it('commits a lone accept at once, when nothing was committed in the last 2 ms', async () => {
     let now = 0;
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => now);
-    void writer.accept(item('n1'));
+    const writer = new LedgerWriter(store, () => undefined, () => now);
+    await writer.accept(item('n1'));
     expect(store.writes).to.deep.equal([[1, 0]]);
     now = 1;
     const second = writer.accept(item('n2'));
     expect(store.writes).to.have.length(1); // under load: waits for the end of the turn
     now = 10;
-    void writer.accept(item('n3'));
+    const third = writer.accept(item('n3'));
     expect(store.writes).to.deep.equal([[1, 0], [2, 0]]);
     expect((await second)[0]?.id).to.equal('n2-t');
+    expect((await third)[0]?.seq).to.be.greaterThan((await second)[0]!.seq);
   });
 
   it('under load, commits the accepts and updates of one event-loop turn in one transaction, and resolves each after it', async () => {
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
     await writer.accept(item('n0'));
     store.writes.length = 0;
     const first = writer.accept(item('n1'));
@@ -75,52 +75,103 @@ describe('the ledger writer (group commit)', () => {
     expect(store.getDelivery('n2-t')?.state).to.equal('pending');
   });
 
+  it('commits one batch at a time: what arrives while one is committed waits and goes in the next', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const write = store.write;
+    const calls: string[][] = [];
+    store.write = async (batch) => {
+      calls.push(batch.accepts.map((a) => a.notification.id));
+      if (calls.length === 1) await gate;
+      return write(batch);
+    };
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const slow = writer.accept(item('slow'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [writer.accept(item('n1')), writer.accept(item('n2'))];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).to.deep.equal([['slow']]);
+    release();
+    await Promise.all([slow, ...later]);
+    expect(calls).to.deep.equal([['slow'], ['n1', 'n2']]);
+  });
+
   it('isolates a failing accept: the others still commit, only it is rejected', async () => {
     const errors: unknown[] = [];
-    const writer = new LedgerWriter(store, () => new Set(), (err) => errors.push(err), () => 0);
+    const writer = new LedgerWriter(store, (err) => errors.push(err), () => 0);
     await writer.accept(item('warm'));
     const good = writer.accept(item('good'));
-    const bad = writer.accept(item('poison'));
+    const bad = writer.accept(item('warm')); // the same notification id again: a constraint violation
     expect((await good).map((d) => d.id)).to.deep.equal(['good-t']);
     let rejected: unknown;
     await bad.catch((err: unknown) => (rejected = err));
-    expect(String(rejected)).to.contain('constraint failed');
+    expect(String(rejected)).to.contain('UNIQUE constraint failed');
     expect(store.getNotification('good')).to.include({ id: 'good' });
+    expect(store.writes.slice(1)).to.deep.equal([[2, 0]]);
     expect(errors).to.deep.equal([]);
   });
 
   it('reports updates it could not write, and still commits the accepts queued with them', async () => {
     const errors: Array<[unknown, number]> = [];
-    const failing: Store = Object.assign(Object.create(store) as Store, {
-      write: ((accepts, updates, inFlight) => {
-        if (updates.length) throw new Error('disk I/O error');
-        return store.write(accepts, updates, inFlight);
-      }) as Store['write'],
-    });
-    const writer = new LedgerWriter(failing, () => new Set(), (err, count) => errors.push([err, count]), () => 0);
+    const writer = new LedgerWriter(store, (err, count) => errors.push([err, count]), () => 0);
     await writer.accept(item('warm'));
     const accepted = writer.accept(item('n1'));
-    writer.push({ id: 'warm-t', state: 'delivered', attempts: 1, updatedAt: T0 });
+    // A value SQLite cannot bind makes the update fail.
+    writer.push({ id: 'warm-t', state: 'delivered', attempts: 1, updatedAt: T0, lastError: {} as unknown as string });
     expect((await accepted).map((d) => d.id)).to.deep.equal(['n1-t']);
-    expect(errors.map(([err, count]) => [String(err), count])).to.deep.equal([['Error: disk I/O error', 1]]);
+    await writer.flush();
+    expect(errors).to.have.length(1);
+    expect(String(errors[0]?.[0])).to.match(/SQLite3 can only bind/);
+    expect(errors[0]?.[1]).to.equal(1);
     expect(store.getDelivery('warm-t')?.state).to.equal('pending');
   });
 
-  it('knows which targets an accept not yet committed covers, for dedup', async () => {
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
-    await writer.accept(item('warm'));
-    const done = writer.accept(item('n1', 'same', ['a', 'b']));
-    expect([...(writer.queuedTargets('same') ?? [])]).to.deep.equal(['a', 'b']);
-    await done;
+  it('rejects every accept of a batch the store could not take at all, and reports its updates', async () => {
+    const errors: Array<[unknown, number]> = [];
+    store.write = () => Promise.reject(new Error('ledger writer thread exited (code 1)'));
+    const writer = new LedgerWriter(store, (err, count) => errors.push([err, count]), () => 0);
+    writer.push({ id: 'x', state: 'delivered', attempts: 1, updatedAt: T0 });
+    let rejected: unknown;
+    await writer.accept(item('n1')).catch((err: unknown) => (rejected = err));
+    expect(String(rejected)).to.contain('thread exited');
+    expect(errors.map(([err, count]) => [String(err), count])).to.deep.equal([['Error: ledger writer thread exited (code 1)', 1]]);
+  });
+
+  it('knows which targets an accept not yet committed covers, for dedup, until its commit', async () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const write = store.write;
+    store.write = async (batch) => {
+      await gate;
+      return write(batch);
+    };
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const committing = writer.accept(item('n1', 'same', ['a', 'b']));
+    await new Promise((resolve) => setImmediate(resolve));
+    const queued = writer.accept(item('n2', 'same', ['c']));
+    expect([...(writer.queuedTargets('same') ?? [])].sort()).to.deep.equal(['a', 'b', 'c']);
+    release();
+    await Promise.all([committing, queued]);
     expect(writer.queuedTargets('same')).to.equal(undefined);
-    expect([...store.targetsWithKey('same', T0 - 1)].sort()).to.deep.equal(['a', 'b']);
+    expect([...store.targetsWithKey('same', T0 - 1)].sort()).to.deep.equal(['a', 'b', 'c']);
   });
 
   it('writes at once when a batch is large, without waiting for the turn to end', async () => {
-    const writer = new LedgerWriter(store, () => new Set(), () => undefined, () => 0);
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
     await writer.accept(item('warm'));
     store.writes.length = 0;
-    for (let i = 0; i < 64; i++) void writer.accept(item(`n${i}`));
+    const all = [];
+    for (let i = 0; i < 64; i++) all.push(writer.accept(item(`n${i}`)));
     expect(store.writes).to.deep.equal([[64, 0]]);
+    await Promise.all(all);
+  });
+
+  it('flush resolves once everything queued before it is committed', async () => {
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    await writer.accept(item('n0'));
+    writer.push({ id: 'n0-t', state: 'delivered', attempts: 1, updatedAt: T0 });
+    expect(store.getDelivery('n0-t')?.state).to.equal('pending');
+    await writer.flush();
+    expect(store.getDelivery('n0-t')?.state).to.equal('delivered');
   });
 });

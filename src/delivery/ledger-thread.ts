@@ -1,0 +1,22 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDatabase, prepareWrites } from './sqlite.js';
+import type { WriteBatch } from './types.js';
+
+/**
+ * The ledger's writer thread: commits the batches the main thread sends, in
+ * order, on its own connection, so SQLite's inserts, index updates and WAL
+ * writes (a quarter of the CPU per notification on the main thread) run on
+ * another core. Started by WriterThread.
+ */
+const port = parentPort;
+if (!port) throw new Error('ledger-thread.js runs as a worker thread');
+const db = openDatabase((workerData as { path: string }).path);
+const writes = prepareWrites(db);
+port.on('message', (msg: { id: number; batch: WriteBatch } | 'close') => {
+  if (msg === 'close') {
+    db.close();
+    port.close();
+    return;
+  }
+  port.postMessage({ id: msg.id, result: writes.commit(msg.batch) });
+});

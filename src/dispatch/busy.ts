@@ -1,0 +1,44 @@
+/**
+ * Deliveries being attempted or waiting for their turn in a lane, by id and by
+ * lane (target and group key). The retry worker must not pick them, and an
+ * accept must not supersede them under their feet.
+ */
+export class BusyDeliveries {
+  private readonly lanes = new Map<string, Set<string>>();
+  private readonly laneOf = new Map<string, string>();
+
+  /** The lane key of a target and group key. */
+  static lane(target: string, groupKey: string): string {
+    return `${target}\u0000${groupKey}`;
+  }
+
+  get size(): number {
+    return this.laneOf.size;
+  }
+
+  has(id: string): boolean {
+    return this.laneOf.has(id);
+  }
+
+  add(id: string, lane: string): void {
+    this.laneOf.set(id, lane);
+    const ids = this.lanes.get(lane);
+    if (ids) ids.add(id);
+    else this.lanes.set(lane, new Set([id]));
+  }
+
+  delete(id: string): void {
+    const lane = this.laneOf.get(id);
+    if (lane === undefined) return;
+    this.laneOf.delete(id);
+    const ids = this.lanes.get(lane);
+    ids?.delete(id);
+    if (ids && !ids.size) this.lanes.delete(lane);
+  }
+
+  /** The busy ids of one lane. */
+  inLane(lane: string): readonly string[] {
+    const ids = this.lanes.get(lane);
+    return ids ? [...ids] : [];
+  }
+}

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { openSqliteStore } from '../../src/delivery/sqlite.js';
+import { WriterThread } from '../../src/delivery/writer-thread.js';
+import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
+
+const T0 = Date.parse('2026-11-23T01:00:00Z');
+
+function item(n: string, groupKey = n): AcceptBatchItem {
+  return {
+    notification: { id: n, key: `key-${n}`, receiver: 'r', groupKey, status: 'firing', createdAt: T0, original: '{}', enriched: '{}' },
+    deliveries: ['a', 'b'].map((target) => ({
+      id: `${n}-${target}`,
+      notificationId: n,
+      target,
+      targetType: 'webhook',
+      groupKey,
+      notificationKey: `key-${n}`,
+      state: 'pending' as const,
+      priority: 3,
+      alerts: [0],
+      attempts: 0,
+      createdAt: T0,
+      nextAttemptAt: T0,
+    })),
+  };
+}
+
+describe('the ledger writer thread', () => {
+  let dir: string;
+  let path: string;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'alertmux-thread-'));
+    path = join(dir, 'ledger.db');
+    store = openSqliteStore(path);
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits accepts and updates of a file ledger in order, and the main connection reads them', async () => {
+    const first = await store.write({ accepts: [item('n1'), item('n2')], updates: [] });
+    expect(first.accepted).to.have.length(2);
+    const [s1, s2] = first.accepted as number[][];
+    expect(s2?.[0]).to.be.greaterThan(s1?.[1] ?? Infinity);
+    const second = store.write({ accepts: [], updates: [{ id: 'n1-a', state: 'delivered', attempts: 1, deliveredAt: T0, updatedAt: T0 }] });
+    const third = store.write({ accepts: [], updates: [{ id: 'n1-a', state: 'dead', attempts: 2, updatedAt: T0 + 1 }] });
+    await Promise.all([second, third]);
+    expect(store.getDelivery('n1-a')).to.include({ state: 'dead', attempts: 2 });
+    expect(store.deliveriesOf('n2').map((d) => d.seq)).to.deep.equal(s2);
+  });
+
+  it('supersedes older pending deliveries of a lane except the ones in flight, as the inline ledger does', async () => {
+    await store.write({ accepts: [item('n1', 'g')], updates: [] });
+    await store.write({ accepts: [{ ...item('n2', 'g'), inFlight: ['n1-a'] }], updates: [] });
+    expect(store.getDelivery('n1-a')?.state).to.equal('pending');
+    expect(store.getDelivery('n1-b')?.state).to.equal('superseded');
+  });
+
+  it('fails one bad accept alone and reports its error', async () => {
+    await store.write({ accepts: [item('n1')], updates: [] });
+    const result = await store.write({ accepts: [item('n2'), item('n1')], updates: [] });
+    expect(result.accepted[0]).to.have.length(2);
+    expect(result.accepted[1]).to.have.property('error').that.matches(/UNIQUE constraint failed/);
+    expect(store.getNotification('n2')).to.include({ id: 'n2' });
+  });
+
+  it('finishes the writes it was sent before it closes', async () => {
+    const thread = new WriterThread(path);
+    const writes = [thread.write({ accepts: [item('n1')], updates: [] }), thread.write({ accepts: [item('n2')], updates: [] })];
+    await thread.close();
+    expect((await Promise.all(writes)).map((r) => r.accepted.length)).to.deep.equal([1, 1]);
+    expect(store.getNotification('n2')).to.include({ id: 'n2' });
+  });
+
+  it('rejects what a dead thread had not answered, and starts a new one for the next write', async () => {
+    const thread = new WriterThread(path);
+    const lost = thread.write({ accepts: [item('n1')], updates: [] });
+    await (thread as unknown as { worker: Worker }).worker.terminate();
+    let error: unknown;
+    await lost.catch((err: unknown) => (error = err));
+    expect(String(error)).to.match(/ledger writer thread exited/);
+    const next = await thread.write({ accepts: [item('n2')], updates: [] });
+    expect(next.accepted[0]).to.have.length(2);
+    expect(store.getNotification('n2')).to.include({ id: 'n2' });
+    await thread.close();
+  });
+});
