@@ -158,6 +158,18 @@ function load(url, connections, duration, next) {
   });
 }
 
+/** RSS, V8 heap (total and used) and external memory in MB, from alertmux's /metrics. */
+async function heapMb(metricsUrl) {
+  const text = await (await fetch(metricsUrl)).text();
+  const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) / 2 ** 20;
+  return {
+    rss: read('process_resident_memory_bytes'),
+    heapTotal: read('nodejs_heap_size_total_bytes'),
+    heapUsed: read('nodejs_heap_size_used_bytes'),
+    external: read('nodejs_external_memory_bytes'),
+  };
+}
+
 /** One cell of the table: one system on N targets with one delay. */
 async function cell(system, targets, count, delay) {
   const dir = mkdtempSync(join(tmpdir(), `alertmux-bench-${system}-`));
@@ -176,6 +188,7 @@ async function cell(system, targets, count, delay) {
     const cpuSystem = cpuAfter.system - cpuBefore.system;
     const cpu = cpuUser + cpuSystem;
     const rss = peakRssMb(pid);
+    const memory = system === 'raw' ? undefined : await heapMb(sut.url.replace(/\/webhook$/, '/metrics'));
     const receivedAtEnd = await settledCount(targets);
     const opened = (await targets.connections()) - connectionsAtStart;
     const seconds = settings.duration;
@@ -193,6 +206,8 @@ async function cell(system, targets, count, delay) {
       cpuCores: cpu / 1000 / seconds,
       cpuSystemShare: cpu ? cpuSystem / cpu : NaN,
       peakRssMb: rss,
+      // alertmux's own view at the end of the load (prom-client default metrics): where the RSS is.
+      memoryMb: memory,
       codes,
       errors: result.errors + result.timeouts + result.non2xx,
       // Requests the targets saw per notification sent (warm-up included): N when nothing is lost or sent twice.

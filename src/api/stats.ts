@@ -1,9 +1,16 @@
 import { percentile } from '../health/window.js';
 import type { DispatchResult } from '../dispatch/result.js';
 
+/** Most recent dispatches kept for the window's rates and percentiles. */
+const KEEP = 10_000;
+
+type Entry = { at: number; outcome: DispatchResult['outcome']; durationMs: number };
+
 /** Aggregate stats of recent dispatches for GET /api/v1/publish/parallel/status. */
 export class DispatchStats {
-  private recent: Array<{ at: number; outcome: DispatchResult['outcome']; durationMs: number }> = [];
+  /** A ring of the last KEEP dispatches (recording is O(1): it runs once per notification). */
+  private readonly ring: Entry[] = [];
+  private next = 0;
   private total = 0;
   private readonly byOutcome: Record<DispatchResult['outcome'], number> = { delivered: 0, partial: 0, failed: 0, accepted: 0 };
 
@@ -15,16 +22,16 @@ export class DispatchStats {
   record(result: DispatchResult): void {
     this.total++;
     this.byOutcome[result.outcome]++;
-    this.recent.push({ at: this.now(), outcome: result.outcome, durationMs: result.durationMs });
-    if (this.recent.length > 10_000) this.recent.splice(0, this.recent.length - 10_000);
+    this.ring[this.next] = { at: this.now(), outcome: result.outcome, durationMs: result.durationMs };
+    this.next = (this.next + 1) % KEEP;
   }
 
   snapshot() {
     const cutoff = this.now() - this.windowMs;
-    this.recent = this.recent.filter((r) => r.at >= cutoff);
-    const n = this.recent.length;
-    const rate = (o: DispatchResult['outcome']) => (n ? round(this.recent.filter((r) => r.outcome === o).length / n) : 0);
-    const durations = this.recent.map((r) => r.durationMs);
+    const recent = this.ring.filter((r) => r.at >= cutoff);
+    const n = recent.length;
+    const rate = (o: DispatchResult['outcome']) => (n ? round(recent.filter((r) => r.outcome === o).length / n) : 0);
+    const durations = recent.map((r) => r.durationMs);
     return {
       total: this.total,
       byOutcome: { ...this.byOutcome },

@@ -11,7 +11,7 @@ import { matchesAll } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
-import type { DeliveryRecord, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
+import type { DeliveryRecord, DeliveryState, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Outcome } from '../publishers/publisher.js';
@@ -57,9 +57,11 @@ export class Dispatcher {
   private readonly writer: LedgerWriter;
   /** Deliveries being attempted or waiting for their turn in a lane: the worker must not pick them. */
   readonly busy = new BusyDeliveries();
-  private readonly lanes = new Map<string, Promise<unknown>>();
+  /** Per lane, the last delivery queued in it (the next one waits for it). */
+  private readonly lanes = new Map<string, { tail: Promise<unknown>; id: string }>();
   private readonly attemptsInFlight = new Map<string, number>();
-  private readonly background = new Set<Promise<unknown>>();
+  /** Deliveries running or waiting in a lane, by id. */
+  private readonly background = new Map<string, Promise<unknown>>();
   private readonly stopping = new AbortController();
   /** Controllers of the attempts in flight, aborted on close (one listener each on `stopping` would pile up). */
   private readonly attemptControllers = new Set<AbortController>();
@@ -153,7 +155,7 @@ export class Dispatcher {
         this.deps.metrics.skipped.inc({ target: record.target, reason: record.skipReason ?? 'filtered' });
         continue;
       }
-      this.deps.metrics.notifications.inc({ target: record.target, type: record.targetType });
+      target.meters.notifications.inc();
       const message = this.targetMessage(original, enriched, record.alerts);
       const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy);
       const attempt = (this.deps.sequential ? (chain = chain.then(run)) : run()) as Promise<DeliveryRecord>;
@@ -187,14 +189,14 @@ export class Dispatcher {
     if (this.background.size) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.background]),
+        Promise.allSettled([...this.background.values()]),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
       ]);
       clearTimeout(timer);
     }
     this.stopping.abort();
     for (const controller of this.attemptControllers) controller.abort(new DOMException('shutting down', 'AbortError'));
-    await Promise.allSettled([...this.background]);
+    await Promise.allSettled([...this.background.values()]);
     await this.writer.flush();
   }
 
@@ -221,27 +223,36 @@ export class Dispatcher {
   /** Run one delivery in its lane (per target and group key: arrival order), tracked for shutdown. */
   private runDelivery(record: DeliveryRecord, message: TargetMessage, target: TargetRuntime, mode: Mode, strategy: HealthStrategy) {
     const laneKey = BusyDeliveries.lane(record.target, record.groupKey);
-    const previous = this.lanes.get(laneKey);
+    const previous = this.lanes.get(laneKey)?.tail;
     this.busy.add(record.id, laneKey);
-    const run = (previous ?? Promise.resolve())
-      .then(() => this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry'))
-      .catch((err: unknown) => {
-        this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error: String(err) });
-        return record;
-      })
-      .finally(() => {
-        this.busy.delete(record.id);
-        this.background.delete(run);
-        if (this.lanes.get(laneKey) === tail) this.lanes.delete(laneKey);
-        if (!this.background.size) this.idleWaiters.splice(0).forEach((resolve) => resolve());
-      });
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.lanes.set(laneKey, tail);
-    this.background.add(run);
+    const run = this.inLane(laneKey, previous, record, message, target, mode, strategy);
+    this.lanes.set(laneKey, { tail: run, id: record.id });
+    this.background.set(record.id, run);
     return run;
+  }
+
+  /** After the lane's previous delivery (if any), attempt; never rejects. */
+  private async inLane(
+    laneKey: string,
+    previous: Promise<unknown> | undefined,
+    record: DeliveryRecord,
+    message: TargetMessage,
+    target: TargetRuntime,
+    mode: Mode,
+    strategy: HealthStrategy,
+  ): Promise<DeliveryRecord> {
+    try {
+      if (previous) await previous;
+      return await this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry');
+    } catch (err) {
+      this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error: String(err) });
+      return record;
+    } finally {
+      this.busy.delete(record.id);
+      this.background.delete(record.id);
+      if (this.lanes.get(laneKey)?.id === record.id) this.lanes.delete(laneKey);
+      if (!this.background.size) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+    }
   }
 
   private async attempt(
@@ -256,13 +267,13 @@ export class Dispatcher {
     const name = record.target;
     if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
       // A newer notification of the same group arrived while this one waited.
-      return this.apply(record, { state: 'superseded', skipReason: 'superseded', nextAttemptAt: null });
+      return this.apply(record, 'superseded', 'superseded');
     }
     const skip = strategy === 'publish_to_all' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
       const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
-      return this.apply(record, { state: 'pending', skipReason: skip, nextAttemptAt: wait });
+      return this.apply(record, 'pending', skip, wait);
     }
 
     const attempts = record.attempts + 1;
@@ -294,8 +305,8 @@ export class Dispatcher {
   }
 
   private async publish(target: TargetRuntime, message: TargetMessage, deliveryId: string, attempt: number): Promise<Outcome> {
-    this.deps.metrics.requests.inc({ target: target.config.name, type: target.config.type });
-    const end = this.deps.metrics.latency.startTimer({ target: target.config.name, type: target.config.type });
+    target.meters.requests.inc();
+    const end = target.meters.latency.startTimer();
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), target.timeout);
     if (this.stopping.signal.aborted) controller.abort(new DOMException('shutting down', 'AbortError'));
@@ -316,50 +327,40 @@ export class Dispatcher {
     const { metrics, logger, now: clock } = this.deps;
     const rt = this.deps.runtime();
     const now = clock();
-    const labels = { target: record.target, type: record.targetType };
     const stopped = this.stopping.signal.aborted;
     const targetFailed = !outcome.ok && outcome.retryable;
     if (!stopped) {
       target.breaker.record(!targetFailed);
       target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
     } else target.breaker.release();
+    record.attempts = attempts;
+    record.durationMs = durationMs;
+    record.lastStatus = outcome.status;
 
     if (outcome.ok) {
-      metrics.delivered.inc(labels);
-      logger.debug('delivered', { ...labels, deliveryId: record.id, attempts, statusCode: outcome.status, durationMs: Math.round(durationMs) });
-      return this.apply(record, {
-        state: 'delivered',
-        skipReason: null,
-        attempts,
-        nextAttemptAt: null,
-        lastStatus: outcome.status ?? null,
-        lastReason: null,
-        lastError: null,
-        retryable: null,
-        durationMs,
-        deliveredAt: now,
-      });
+      target.meters.delivered.inc();
+      logger.debug('delivered', { target: record.target, type: record.targetType, deliveryId: record.id, attempts, statusCode: outcome.status, durationMs: Math.round(durationMs) });
+      record.lastReason = undefined;
+      record.lastError = undefined;
+      record.retryable = undefined;
+      record.deliveredAt = now;
+      return this.apply(record, 'delivered');
     }
     const error = rt.redact(outcome.message);
+    record.lastReason = outcome.reason;
+    record.lastError = error;
+    record.retryable = outcome.retryable;
+    const labels = { target: record.target, type: record.targetType };
     metrics.notificationsFailed.inc({ ...labels, reason: outcome.reason });
-    const failure = {
-      attempts,
-      skipReason: null,
-      lastStatus: outcome.status ?? null,
-      lastReason: outcome.reason,
-      lastError: error,
-      retryable: outcome.retryable,
-      durationMs,
-    };
-    if (stopped) return this.apply(record, { ...failure, state: 'pending', nextAttemptAt: now });
+    if (stopped) return this.apply(record, 'pending', undefined, now);
     const next = afterFailure(outcome, attempts, record.createdAt, now, rt.config.retry, this.deps.random);
     if (next.state === 'pending' && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
-      return this.apply(record, { ...failure, state: 'superseded', skipReason: 'superseded', nextAttemptAt: null });
+      return this.apply(record, 'superseded', 'superseded');
     }
     if (next.state === 'dead') {
       metrics.deadLetters.inc({ target: record.target, reason: outcome.reason });
       logger.warn('delivery dead-lettered', { ...labels, deliveryId: record.id, attempts, reason: outcome.reason, error, why: next.why });
-      return this.apply(record, { ...failure, state: 'dead', nextAttemptAt: null });
+      return this.apply(record, 'dead');
     }
     logger.warn('delivery failed; will retry', {
       ...labels,
@@ -369,27 +370,33 @@ export class Dispatcher {
       error,
       nextAttemptAt: new Date(next.nextAttemptAt).toISOString(),
     });
-    return this.apply(record, { ...failure, state: 'pending', nextAttemptAt: next.nextAttemptAt });
+    return this.apply(record, 'pending', undefined, next.nextAttemptAt);
   }
 
-  /** Update the in-memory record (for the answer) and queue the ledger write. */
-  private apply(record: DeliveryRecord, change: Omit<DeliveryUpdate, 'id' | 'updatedAt' | 'attempts'> & { attempts?: number }): DeliveryRecord {
-    const update: DeliveryUpdate = { attempts: record.attempts, ...change, id: record.id, updatedAt: this.deps.now() };
-    // Plain assignments rather than Object.assign of spreads: this runs once per attempt.
-    record.state = update.state;
-    record.attempts = update.attempts;
-    record.skipReason = update.skipReason ?? undefined;
-    record.nextAttemptAt = update.nextAttemptAt ?? undefined;
-    if ('lastStatus' in change) record.lastStatus = update.lastStatus ?? undefined;
-    if ('lastReason' in change) {
-      record.lastReason = update.lastReason ?? undefined;
-      record.lastError = update.lastError ?? undefined;
-    }
-    if ('retryable' in change) record.retryable = update.retryable ?? undefined;
-    if ('durationMs' in change) record.durationMs = update.durationMs ?? undefined;
-    if ('deliveredAt' in change) record.deliveredAt = update.deliveredAt ?? undefined;
-    record.updatedAt = update.updatedAt;
-    this.writer.push(update);
+  /**
+   * Give a delivery its new state (with a skip reason and due time, or neither), and queue the
+   * ledger write of the whole record. The caller set what the attempt found on the record first.
+   * Records and updates each keep one V8 shape: this runs once per attempt.
+   */
+  private apply(record: DeliveryRecord, state: DeliveryState, skipReason?: SkipReason, nextAttemptAt?: number): DeliveryRecord {
+    record.state = state;
+    record.skipReason = skipReason;
+    record.nextAttemptAt = nextAttemptAt;
+    record.updatedAt = this.deps.now();
+    this.writer.push({
+      id: record.id,
+      state,
+      skipReason: skipReason ?? null,
+      attempts: record.attempts,
+      nextAttemptAt: nextAttemptAt ?? null,
+      lastStatus: record.lastStatus ?? null,
+      lastReason: record.lastReason ?? null,
+      lastError: record.lastError ?? null,
+      retryable: record.retryable ?? null,
+      durationMs: record.durationMs ?? null,
+      deliveredAt: record.deliveredAt ?? null,
+      updatedAt: record.updatedAt,
+    });
     return record;
   }
 
@@ -406,6 +413,7 @@ export class Dispatcher {
     }
     // Like Alertmanager's "Notify success", a fully delivered notification is a debug line; anything else stays at info.
     const level = result.outcome === 'delivered' ? 'debug' : 'info';
+    if (!this.deps.logger.isLevelEnabled(level)) return;
     this.deps.logger[level]('notification', {
       notificationId: result.id,
       receiver: result.receiver,

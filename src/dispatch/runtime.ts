@@ -4,7 +4,7 @@ import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
 import { createPublisher, type TargetConfig } from '../publishers/registry.js';
 import { parseMatcher, type Matcher } from './matchers.js';
 import type { Config } from '../config/types.js';
-import type { Metrics } from '../observability/metrics.js';
+import { targetMeters, type Metrics, type TargetMeters } from '../observability/metrics.js';
 import type { Publisher, PublisherDeps } from '../publishers/publisher.js';
 
 /** One target with everything that lives as long as its config is unchanged. */
@@ -16,6 +16,8 @@ export interface TargetRuntime {
   readonly breaker: CircuitBreaker;
   /** Per-attempt timeout in ms. */
   readonly timeout: number;
+  /** Its per-attempt metric series. */
+  readonly meters: TargetMeters;
   /** Identity of the config it was built from; a reload reuses the runtime only when this is equal. */
   readonly signature: string;
 }
@@ -90,6 +92,7 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     health,
     breaker,
     timeout: target.timeout ?? config.dispatch.timeout,
+    meters: targetMeters(metrics, name, target.type),
     signature,
   };
 }

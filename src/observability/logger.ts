@@ -1,7 +1,7 @@
 import winston from 'winston';
 
 /** The only logging surface the rest of the code sees. */
-export type Logger = Pick<winston.Logger, 'debug' | 'info' | 'warn' | 'error' | 'child'>;
+export type Logger = Pick<winston.Logger, 'debug' | 'info' | 'warn' | 'error' | 'child' | 'isLevelEnabled'>;
 
 /** A JSON logger on stdout, one object a line. */
 export function createLogger(level = 'info'): Logger {

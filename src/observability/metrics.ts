@@ -158,3 +158,22 @@ export function createMetrics(registry: Registry) {
 
 /** The typed metric handles. */
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** One target's per-attempt series, resolved once: prom-client hashes the label set on every labelled call. */
+export interface TargetMeters {
+  notifications: { inc(): void };
+  requests: { inc(): void };
+  delivered: { inc(): void };
+  latency: { startTimer(): () => void };
+}
+
+/** The per-attempt series of one target (kept with its runtime). */
+export function targetMeters(metrics: Metrics, target: string, type: string): TargetMeters {
+  const labels = { target, type };
+  return {
+    notifications: metrics.notifications.labels(labels),
+    requests: metrics.requests.labels(labels),
+    delivered: metrics.delivered.labels(labels),
+    latency: metrics.latency.labels(labels),
+  };
+}
