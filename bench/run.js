@@ -32,6 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { request } from 'undici';
 import { cpuMs, freePort, peakRssMb, stop, waitLine, waitReady } from './proc.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -160,7 +161,7 @@ function load(url, connections, duration, next) {
 
 /** RSS, V8 heap (total and used) and external memory in MB, from alertmux's /metrics. */
 async function heapMb(metricsUrl) {
-  const text = await (await fetch(metricsUrl)).text();
+  const text = await (await request(metricsUrl)).body.text();
   const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) / 2 ** 20;
   return {
     rss: read('process_resident_memory_bytes'),
