@@ -14,7 +14,7 @@ import { startProbes } from './health/probe.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { requireAuth } from './receiver/auth.js';
-import { createReceiverRouter } from './receiver/router.js';
+import { createWebhookHandler, webhookFirst, WEBHOOK_ROUTE, type Handler } from './receiver/webhook.js';
 import type { WebhookMessage } from './alerts/types.js';
 import type { Config } from './config/types.js';
 import type { Store } from './delivery/types.js';
@@ -42,8 +42,10 @@ export interface AppDeps {
   discovery?: TargetDiscovery;
 }
 
-/** The running app: the Express handler plus its lifecycle. */
+/** The running app: the request handler to serve, the Express app behind it, and their lifecycle. */
 export interface App {
+  /** What to serve: POST /webhook on bare node:http, everything else through `app`. */
+  handler: Handler;
   app: Express;
   /** Load, validate and build a new config; swap only if all of it worked. */
   reload(): Promise<{ ok: true } | { ok: false; error: string }>;
@@ -170,17 +172,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
   }
 
+  const webhook = createWebhookHandler({ config: () => runtime.config, metrics, accepting: () => accepting, dispatch });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(
-    createReceiverRouter({
-      config: () => runtime.config,
-      metrics,
-      accepting: () => accepting,
-      dispatch,
-    }),
-  );
+  // What `handler` leaves to Express (`/webhook/`, `/WEBHOOK`, OPTIONS) is answered as before, by the same handler.
+  app.use(express.Router().post(WEBHOOK_ROUTE.path, webhook));
   app.get('/metrics', async (_req, res) => {
     updateQueueGauges(store, metrics, now());
     res.setHeader('Content-Type', deps.registry.contentType);
@@ -224,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   let closed: Promise<void> | undefined;
   return {
+    handler: webhookFirst(webhook, app),
     app,
     reload,
     close: (graceMs = 10_000) =>
@@ -235,7 +233,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         stopWatch();
         await dispatcher.close(graceMs);
         await Promise.allSettled([...runtime.targets.values()].map((t) => t.publisher.close?.()));
-        store.close();
+        await store.close();
       })()),
     dispatch,
     runtime: current,

@@ -45,7 +45,7 @@ export async function runServer(options: RunOptions): Promise<void> {
   });
   const listen = options.listen ?? mux.runtime().config.listen;
   const { host, port } = splitHostPort(listen);
-  const server = createServer(mux.app).listen({ port, host });
+  const server = createServer(mux.handler).listen({ port, host });
   server.keepAliveTimeout = 65_000;
   await once(server, 'listening');
   const address = server.address() as AddressInfo;

@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import { summarize, targetResult } from '../dispatch/result.js';
+import { jsonBody } from '../receiver/body.js';
 import type { DeliveryRecord, DeliveryState, Store } from '../delivery/types.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -19,8 +20,6 @@ export interface DeliveriesDeps {
 /** The retry queue and dead letters: list, inspect, replay, delete. */
 export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '64kb' }));
-
   router.get('/api/v1/deliveries', async (req, res) => {
     const state = req.query['state'] as string | undefined;
     if (state !== undefined && !STATES.includes(state as DeliveryState)) {
@@ -67,7 +66,8 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.status(202).json({ replayed: ids.length, ids });
   });
 
-  router.post('/api/v1/deliveries/replay', async (req, res) => {
+  // Parsed here only: a router-wide parser would also read (and cap at 64 KiB) every later route's body.
+  router.post('/api/v1/deliveries/replay', jsonBody(64 * 1024), async (req, res) => {
     const body = (req.body ?? {}) as { target?: unknown; state?: unknown; ids?: unknown };
     if (body.state !== undefined && body.state !== 'dead' && body.state !== 'pending') {
       res.status(400).json({ error: 'state must be dead or pending' });

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { jsonBody } from '../receiver/body.js';
 import { validateWebhook } from '../receiver/schema.js';
 import { StorageError, type DispatchOptions } from '../dispatch/dispatcher.js';
 import { httpStatus, type DispatchResult } from '../dispatch/result.js';
@@ -7,6 +8,8 @@ import type { WebhookMessage } from '../alerts/types.js';
 import type { Config, HealthStrategy } from '../config/types.js';
 
 const STRATEGIES: readonly HealthStrategy[] = ['skip_unhealthy', 'skip_unhealthy_and_degraded', 'publish_to_all'];
+/** docs/api.md: "The body may be up to 4 MiB". */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 /** What the publish API needs. */
 export interface PublishDeps {
@@ -23,7 +26,7 @@ export interface PublishDeps {
  */
 export function createPublishRouter(deps: PublishDeps): Router {
   const router = express.Router();
-  const parse = express.json({ limit: '4mb' });
+  const parse = jsonBody(MAX_BODY_BYTES);
 
   const publish = (pick: 'named' | 'all' | 'healthy') =>
     async (req: express.Request, res: express.Response): Promise<void> => {

@@ -62,11 +62,19 @@ export class WriterThread {
   }
 }
 
+/**
+ * The thread's V8 heap: its work is small batches in, sequence numbers out, so a small young
+ * generation is plenty (V8's default would let it grow to 32 MB of RSS). No old-space limit:
+ * reaching one would kill the thread.
+ */
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 function spawn(path: string): Worker {
   const workerData = { path };
+  const resourceLimits = RESOURCE_LIMITS;
   const entry = new URL(import.meta.url.endsWith('.ts') ? './ledger-thread.ts' : './ledger-thread.js', import.meta.url);
-  if (entry.pathname.endsWith('.js')) return new Worker(entry, { workerData });
+  if (entry.pathname.endsWith('.js')) return new Worker(entry, { workerData, resourceLimits });
   // Running from TypeScript sources (tests, `tsx`): a worker thread does not inherit tsx's loader, so register it first.
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, resourceLimits });
 }

@@ -27,12 +27,17 @@ export function authorized(rule: AuthRule, header: string | undefined): boolean 
   return false;
 }
 
+/** The WWW-Authenticate hint that goes with a 401 for `rule`. */
+export function authChallenge(rule: AuthRule): string {
+  return rule.bearer_token ? 'Bearer realm="alertmux"' : 'Basic realm="alertmux"';
+}
+
 /** Express middleware: 401 with a WWW-Authenticate hint unless `rule()` is satisfied. */
 export function requireAuth(rule: () => AuthRule) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const r = rule();
     if (authorized(r, req.headers.authorization)) return next();
-    res.setHeader('WWW-Authenticate', r.bearer_token ? 'Bearer realm="alertmux"' : 'Basic realm="alertmux"');
+    res.setHeader('WWW-Authenticate', authChallenge(r));
     res.status(401).json({ error: 'unauthorized' });
   };
 }

@@ -93,7 +93,7 @@ export async function startApp(configText: string, deps: Partial<AppDeps> = {}, 
     random: () => 0.5,
     ...deps,
   });
-  const server = mux.app.listen(0, '127.0.0.1');
+  const server = createServer(mux.handler).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new Agent({ keepAliveTimeout: 10 });
