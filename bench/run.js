@@ -20,6 +20,7 @@
 //                              CPU ms per notification at a fixed rate is the steadiest figure on a busy machine
 //   BENCH_ALERTS=K             alerts per notification (default: the fixture's 2), e.g. 50 for a big group
 //   BENCH_ALERTMUX=PATH        the alertmux entry point to run (default dist/cli.js), e.g. another build to compare
+//   BENCH_NODE_ARGS=A,B        extra node flags for alertmux, e.g. --max-semi-space-size=8 (V8's young generation)
 //   BENCH_PROFILE=DIR          run alertmux under --cpu-prof, profiles in DIR (summarise: node bench/cpuprofile-top.js DIR/*.cpuprofile)
 //   BENCH_OUT=FILE             where to write the JSON results (default: bench/results/bench-<time>.json, git-ignored)
 //   BENCH_STORAGE=PATH         alertmux storage.path (default a temp file per cell; ":memory:" to see the ledger's cost)
@@ -136,7 +137,7 @@ async function startSystem(system, urls, dir) {
   const childEnv = { ...env, ALERTMUX_BENCH_SEQUENTIAL: system === 'sequential' ? '1' : '' };
   delete childEnv.LOG_LEVEL;
   if (env.BENCH_LOG_LEVEL) childEnv.LOG_LEVEL = env.BENCH_LOG_LEVEL;
-  const nodeArgs = env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(env.BENCH_PROFILE)] : [];
+  const nodeArgs = [...list(env.BENCH_NODE_ARGS, ''), ...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(env.BENCH_PROFILE)] : [])];
   // Logs go to a file, as a service's stdout goes to a journal or a container log.
   const log = openSync(join(dir, 'alertmux.log'), 'w');
   const child = spawn(process.execPath, [...nodeArgs, settings.alertmux, '--config', configPath, '--listen', `127.0.0.1:${port}`], {
