@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { WriterThread } from './writer-thread.js';
 import type {
   AcceptBatchItem,
+  AcceptResult,
   IdFilter,
   DeliveryFilter,
   DeliveryRecord,
@@ -105,8 +106,8 @@ export function openDatabase(path: string): Database.Database {
 
 /** The ledger's hot writes (accepts and outcome updates), prepared on one connection. */
 export interface LedgerWrites {
-  /** Insert a notification and its deliveries (inside a transaction); returns each delivery's sequence number. */
-  acceptRows(n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter): number[];
+  /** Insert a notification and its deliveries (inside a transaction): their sequence numbers, and the duplicates. */
+  acceptRows(n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupSince?: number): AcceptResult;
   /** Group commit: one transaction; an accept that fails is retried alone so it cannot fail the others. */
   commit(batch: WriteBatch): WriteResult;
 }
@@ -129,6 +130,9 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
   const supersede = db.prepare(
     `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = ? WHERE id = ?`,
   );
+  const withKey = db.prepare(
+    `SELECT DISTINCT target FROM deliveries WHERE notification_key = ? AND created_at >= ? AND state IN ('pending', 'delivered')`,
+  );
   const updateStmt = db.prepare(
     `UPDATE deliveries SET state = @state, skip_reason = @skipReason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
        last_status = @lastStatus, last_reason = @lastReason, last_error = @lastError, retryable = @retryable,
@@ -136,18 +140,25 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
      WHERE id = @id AND state NOT IN ('superseded')`,
   );
 
-  const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter): number[] => {
+  const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupSince?: number): AcceptResult => {
+    // Targets that already have this notification: an Alertmanager retry, or its HA peer sending the same.
+    const already =
+      dedupSince === undefined ? undefined : new Set((withKey.all(n.key, dedupSince) as Array<{ target: string }>).map((r) => r.target));
     insertNotification.run(n);
-    return deliveries.map((d) => {
+    const duplicates: number[] = [];
+    const seqs = deliveries.map((d, i) => {
+      const duplicate = d.state === 'pending' && already?.has(d.target) === true;
+      if (duplicate) duplicates.push(i);
       const seq = Number(
         insertDelivery.run({
           ...d,
-          skipReason: d.skipReason ?? null,
+          state: duplicate ? 'skipped' : d.state,
+          skipReason: duplicate ? 'duplicate' : (d.skipReason ?? null),
           alerts: JSON.stringify(d.alerts),
-          nextAttemptAt: d.nextAttemptAt ?? null,
+          nextAttemptAt: duplicate ? null : (d.nextAttemptAt ?? null),
         }).lastInsertRowid,
       );
-      if (d.state === 'pending') {
+      if (d.state === 'pending' && !duplicate) {
         // Alertmanager always sends the whole group state: a newer notification replaces what is still waiting.
         for (const { id } of pendingOfLane.all(d.target, d.groupKey, seq) as Array<{ id: string }>) {
           if (!inFlight.has(id)) supersede.run(d.createdAt, id);
@@ -155,6 +166,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
       }
       return seq;
     });
+    return { seqs, duplicates };
   };
   const updateRows = (updates: readonly DeliveryUpdate[]) => {
     for (const u of updates) {
@@ -175,9 +187,9 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
     }
   };
   const writeAll = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[]) => {
-    const seqs = accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight)));
+    const stored = accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight), a.dedupSince));
     updateRows(updates);
-    return seqs;
+    return stored;
   });
   const commit = ({ accepts, updates }: WriteBatch): WriteResult => {
     if (!accepts.length && !updates.length) return { accepted: [] };
@@ -187,7 +199,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
       // One bad item must not fail the others: write each on its own.
       const accepted = accepts.map((a) => {
         try {
-          return writeAll([a], [])[0] ?? [];
+          return writeAll([a], [])[0] ?? { seqs: [], duplicates: [] };
         } catch (err) {
           return { error: String(err) };
         }
@@ -228,9 +240,6 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   );
   const nextDue = db.prepare(`SELECT id, next_attempt_at FROM deliveries WHERE state = 'pending' ORDER BY next_attempt_at LIMIT ?`);
   const latest = db.prepare(`SELECT MAX(seq) AS seq FROM deliveries WHERE target = ? AND group_key = ?`);
-  const withKey = db.prepare(
-    `SELECT DISTINCT target FROM deliveries WHERE notification_key = ? AND created_at >= ? AND state IN ('pending', 'delivered')`,
-  );
   const wakeStmt = db.prepare(
     `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ?`,
   );
@@ -248,10 +257,9 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
   const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
 
-  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter) => {
-    const seqs = writes.acceptRows(n, deliveries, inFlight);
-    return deliveries.map((d, i) => storedDelivery(d, seqs[i] ?? 0));
-  });
+  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupSince?: number) =>
+    storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupSince)),
+  );
   const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
     const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
     const params: unknown[] = [];
@@ -273,9 +281,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   });
 
   return {
-    accept: (n, deliveries, inFlight) => accept(n, deliveries, inFlight),
+    accept: (n, deliveries, inFlight, dedupSince) => accept(n, deliveries, inFlight, dedupSince),
     write: (batch) => (thread ? thread.write(batch) : Promise.resolve(writes.commit(batch))),
-    targetsWithKey: (key, since) => new Set((withKey.all(key, since) as Array<{ target: string }>).map((r) => r.target)),
     update: (updates) => {
       const { updateError } = writes.commit({ accepts: [], updates });
       if (updateError) throw new Error(updateError);
@@ -354,7 +361,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
  * `{ ...d, seq, updatedAt }`: in Node 20, every later write to such a
  * spread-with-extras object costs ~1.5 µs.)
  */
-export function storedDelivery(d: NewDelivery, seq: number): DeliveryRecord {
+function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): DeliveryRecord {
   return {
     id: d.id,
     notificationId: d.notificationId,
@@ -363,14 +370,14 @@ export function storedDelivery(d: NewDelivery, seq: number): DeliveryRecord {
     groupKey: d.groupKey,
     notificationKey: d.notificationKey,
     seq,
-    state: d.state,
-    skipReason: d.skipReason,
+    state: duplicate ? 'skipped' : d.state,
+    skipReason: duplicate ? 'duplicate' : d.skipReason,
     priority: d.priority,
     alerts: d.alerts,
     attempts: d.attempts,
     createdAt: d.createdAt,
     updatedAt: d.createdAt,
-    nextAttemptAt: d.nextAttemptAt,
+    nextAttemptAt: duplicate ? undefined : d.nextAttemptAt,
     lastStatus: d.lastStatus,
     lastReason: d.lastReason,
     lastError: d.lastError,
@@ -378,6 +385,11 @@ export function storedDelivery(d: NewDelivery, seq: number): DeliveryRecord {
     durationMs: d.durationMs,
     deliveredAt: d.deliveredAt,
   };
+}
+
+/** The records of an accept's deliveries as stored (duplicates skipped). */
+export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): DeliveryRecord[] {
+  return deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
 }
 
 function migrate(db: Database.Database): void {

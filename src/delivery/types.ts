@@ -55,6 +55,18 @@ export interface AcceptBatchItem {
   deliveries: NewDelivery[];
   /** Ids being attempted right now in the lanes of these deliveries: never superseded under their feet. */
   inFlight?: readonly string[];
+  /**
+   * Dedup: a pending delivery to a target that already has this notification key (pending or
+   * delivered, created since then) is stored skipped as a duplicate. Checked inside the accept's
+   * transaction, so two identical notifications (an Alertmanager HA pair) can never both pass.
+   */
+  dedupSince?: number;
+}
+
+/** What an accept stored: each delivery's sequence number, and which ones (indexes) were duplicates. */
+export interface AcceptResult {
+  seqs: number[];
+  duplicates: number[];
 }
 
 /** Accepts and outcome updates committed in one transaction (group commit). */
@@ -63,9 +75,9 @@ export interface WriteBatch {
   updates: readonly DeliveryUpdate[];
 }
 
-/** What a batch did: each accept's delivery sequence numbers (in order), or why that accept failed. */
+/** What a batch did: what each accept stored, or why that accept failed. */
 export interface WriteResult {
-  accepted: Array<number[] | { error: string }>;
+  accepted: Array<AcceptResult | { error: string }>;
   /** Set when the updates could not be written (the accepts may still have committed). */
   updateError?: string;
 }
@@ -111,15 +123,16 @@ export interface QueueStats {
  * is what another backend would implement.
  */
 export interface Store {
-  /** Commit a notification and its deliveries in one transaction; older pending deliveries of the same target and group (not `inFlight`) become superseded. */
-  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter): DeliveryRecord[];
+  /**
+   * Commit a notification and its deliveries in one transaction; older pending deliveries of the same
+   * target and group (not `inFlight`) become superseded; duplicates since `dedupSince` are skipped.
+   */
+  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupSince?: number): DeliveryRecord[];
   /**
    * Group commit: the accepts and updates in one transaction, off the main thread for a file ledger.
    * An accept that fails is retried alone, so it cannot fail the others. Resolves once committed.
    */
   write(batch: WriteBatch): Promise<WriteResult>;
-  /** Targets that already have this notification (delivered, or pending) since `since`. */
-  targetsWithKey(key: string, since: number): Set<string>;
   /** Apply attempt outcomes; many at once in one transaction. */
   update(updates: readonly DeliveryUpdate[]): void;
   /** Pending deliveries due at `now`, most urgent first. */

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { storedDelivery } from './sqlite.js';
+import { storedDeliveries } from './sqlite.js';
 import type { AcceptBatchItem, DeliveryRecord, DeliveryUpdate, Store } from './types.js';
 
 interface PendingAccept extends AcceptBatchItem {
@@ -12,9 +12,6 @@ const MAX_ACCEPTS = 64;
 const MAX_UPDATES = 500;
 /** Accepts arriving sooner than this after the last commit wait for the end of the event-loop turn. */
 const GROUP_AFTER_MS = 2;
-
-/** Notification key → targets, of accepts not yet committed. */
-type Keys = Map<string, Set<string>>;
 
 /**
  * Group commit for the ledger: accepts and delivery updates queue up and are
@@ -33,9 +30,6 @@ export class LedgerWriter {
   private lastCommit = -Infinity;
   /** The batch being committed, if any. */
   private committing?: Promise<void>;
-  /** Targets of accepts queued, and of the batch being committed (for dedup before the commit). */
-  private queuedKeys: Keys = new Map();
-  private committingKeys: Keys = new Map();
 
   constructor(
     private readonly store: Pick<Store, 'write'>,
@@ -45,24 +39,12 @@ export class LedgerWriter {
 
   /** Queue a notification and its deliveries; resolves with the stored records after the commit, rejects if it failed. */
   accept(item: AcceptBatchItem): Promise<DeliveryRecord[]> {
-    const targets = new Set(item.deliveries.filter((d) => d.state === 'pending').map((d) => d.target));
-    const queued = this.queuedKeys.get(item.notification.key);
-    if (queued) for (const t of targets) queued.add(t);
-    else this.queuedKeys.set(item.notification.key, targets);
     const done = new Promise<DeliveryRecord[]>((resolve, reject) => this.accepts.push({ ...item, resolve, reject }));
     // Light load: commit now, so a lone notification never waits for the end of the turn (measured +10 ms p50
     // at 130 notifications/s). Heavy load (commits less than GROUP_AFTER_MS apart): group.
     if (this.accepts.length >= MAX_ACCEPTS || this.clock() - this.lastCommit >= GROUP_AFTER_MS) this.commitNext();
     else this.schedule();
     return done;
-  }
-
-  /** Targets that an accept of this notification key not yet committed already covers. */
-  queuedTargets(key: string): ReadonlySet<string> | undefined {
-    const queued = this.queuedKeys.get(key);
-    const committing = this.committingKeys.get(key);
-    if (!queued || !committing) return queued ?? committing;
-    return new Set([...queued, ...committing]);
   }
 
   push(update: DeliveryUpdate): void {
@@ -88,24 +70,24 @@ export class LedgerWriter {
     const updates = this.updates;
     this.accepts = [];
     this.updates = [];
-    this.committingKeys = this.queuedKeys;
-    this.queuedKeys = new Map();
     this.lastCommit = this.clock();
     const done = () => {
       this.committing = undefined;
-      this.committingKeys = new Map();
       // What queued meanwhile goes at the end of this turn, with whatever else the turn brings.
       if (this.accepts.length || this.updates.length) this.schedule();
     };
     this.committing = this.store
-      .write({ accepts: accepts.map(({ notification, deliveries, inFlight }) => ({ notification, deliveries, inFlight })), updates })
+      .write({
+        accepts: accepts.map(({ notification, deliveries, inFlight, dedupSince }) => ({ notification, deliveries, inFlight, dedupSince })),
+        updates,
+      })
       .then(
         ({ accepted, updateError }) => {
           done();
           accepts.forEach((a, i) => {
-            const seqs = accepted[i];
-            if (Array.isArray(seqs)) a.resolve(a.deliveries.map((d, j) => storedDelivery(d, seqs[j] ?? 0)));
-            else a.reject(new Error(seqs?.error ?? 'not committed'));
+            const stored = accepted[i];
+            if (stored && 'seqs' in stored) a.resolve(storedDeliveries(a.deliveries, stored));
+            else a.reject(new Error(stored?.error ?? 'not committed'));
           });
           if (updateError) this.onUpdateError(new Error(updateError), updates.length);
         },

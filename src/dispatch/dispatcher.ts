@@ -111,9 +111,6 @@ export class Dispatcher {
 
     const names = options.targets ?? [...rt.targets.keys()];
     const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
-    const already = this.deps.store.targetsWithKey(key, now - rt.config.dedup.window);
-    // An identical notification may still be waiting for its commit (an HA peer a moment earlier).
-    for (const target of this.writer.queuedTargets(key) ?? []) already.add(target);
     const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
       id: `d_${uuidv7()}`,
       notificationId: notification.id,
@@ -121,13 +118,13 @@ export class Dispatcher {
       targetType: target.config.type,
       groupKey: original.groupKey,
       notificationKey: key,
-      state: skip || already.has(target.config.name) ? 'skipped' : 'pending',
-      skipReason: skip ?? (already.has(target.config.name) ? 'duplicate' : undefined),
+      state: skip ? 'skipped' : 'pending',
+      skipReason: skip,
       priority: priorityOf(alerts.map((i) => enriched.alerts[i]?.labels['severity'])),
       alerts,
       attempts: 0,
       createdAt: now,
-      nextAttemptAt: skip || already.has(target.config.name) ? undefined : now,
+      nextAttemptAt: skip ? undefined : now,
     }));
 
     // Busy before the commit: a flush the retry worker triggers must not hand it these deliveries too.
@@ -137,7 +134,8 @@ export class Dispatcher {
     for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
     let records: DeliveryRecord[];
     try {
-      records = await this.writer.accept({ notification, deliveries: newDeliveries, inFlight });
+      // Duplicates (an identical notification within dedup.window) come back skipped: the check is in the commit.
+      records = await this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedupSince: now - rt.config.dedup.window });
     } catch (err) {
       for (const d of pending) this.busy.delete(d.id);
       this.deps.metrics.storageErrors.inc();
@@ -152,6 +150,7 @@ export class Dispatcher {
     for (const record of records) {
       const target = rt.targets.get(record.target) as TargetRuntime;
       if (record.state === 'skipped') {
+        this.busy.delete(record.id);
         this.deps.metrics.skipped.inc({ target: record.target, reason: record.skipReason ?? 'filtered' });
         continue;
       }

@@ -91,12 +91,22 @@ describe('the SQLite ledger', () => {
     expect(store.nextDueAt(new Set(['d3', 'd1', 'd2']))).to.equal(T0 + 1000);
   });
 
-  it('finds targets that already have a notification key, but only delivered or pending ones inside the window', () => {
+  it('stores a pending delivery as a duplicate when its target already has the notification key, delivered or pending, inside the window', () => {
     store.accept(notification('n1'), [delivery('d1', 'n1'), delivery('d2', 'n1', { target: 'u', state: 'skipped', skipReason: 'filtered' })], new Set());
-    expect([...store.targetsWithKey('key-n1', T0 - 1)]).to.deep.equal(['t']);
-    expect([...store.targetsWithKey('key-n1', T0 + 1)]).to.deep.equal([]);
-    store.update([{ id: 'd1', state: 'dead', attempts: 1, updatedAt: T0 }]);
-    expect([...store.targetsWithKey('key-n1', T0 - 1)]).to.deep.equal([]);
+    const again = (id: string, since: number) =>
+      store.accept({ ...notification(id), key: 'key-n1' }, [delivery(`${id}-t`, id), delivery(`${id}-u`, id, { target: 'u' })], new Set(), since);
+    // t has it pending; u was only filtered, so it gets it now.
+    expect(again('n2', T0 - 1).map((d) => [d.target, d.state, d.skipReason ?? null, d.nextAttemptAt ?? null])).to.deep.equal([
+      ['t', 'skipped', 'duplicate', null],
+      ['u', 'pending', null, T0],
+    ]);
+    expect(store.getDelivery('n2-t')).to.include({ state: 'skipped', skipReason: 'duplicate' });
+    // Outside the window nothing counts; and a dead-lettered delivery does not block a resend.
+    expect(again('n3', T0 + 1).map((d) => d.state)).to.deep.equal(['pending', 'pending']);
+    store.update(['d1', 'n2-u', 'n3-t', 'n3-u'].map((id) => ({ id, state: 'dead' as const, attempts: 1, updatedAt: T0 })));
+    expect(again('n4', T0 - 1).map((d) => d.state)).to.deep.equal(['pending', 'pending']);
+    // Without a window, no dedup.
+    expect(store.accept({ ...notification('n5'), key: 'key-n1' }, [delivery('n5-t', 'n5')], new Set()).map((d) => d.state)).to.deep.equal(['pending']);
   });
 
   it('replays dead letters with a fresh attempt budget, by id or by target', () => {

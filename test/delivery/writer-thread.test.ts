@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { WriterThread } from '../../src/delivery/writer-thread.js';
-import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
+import type { AcceptBatchItem, AcceptResult, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-23T01:00:00Z');
 
@@ -46,7 +46,7 @@ describe('the ledger writer thread', () => {
   it('commits accepts and updates of a file ledger in order, and the main connection reads them', async () => {
     const first = await store.write({ accepts: [item('n1'), item('n2')], updates: [] });
     expect(first.accepted).to.have.length(2);
-    const [s1, s2] = first.accepted as number[][];
+    const [s1, s2] = (first.accepted as AcceptResult[]).map((a) => a.seqs);
     expect(s2?.[0]).to.be.greaterThan(s1?.[1] ?? Infinity);
     const second = store.write({ accepts: [], updates: [{ id: 'n1-a', state: 'delivered', attempts: 1, deliveredAt: T0, updatedAt: T0 }] });
     const third = store.write({ accepts: [], updates: [{ id: 'n1-a', state: 'dead', attempts: 2, updatedAt: T0 + 1 }] });
@@ -62,10 +62,20 @@ describe('the ledger writer thread', () => {
     expect(store.getDelivery('n1-b')?.state).to.equal('superseded');
   });
 
+  it('stores the second of two identical notifications in one batch as a duplicate (the check is inside the transaction)', async () => {
+    const same = (n: string): AcceptBatchItem => {
+      const { notification, deliveries } = item(n);
+      return { notification: { ...notification, key: 'same' }, deliveries: deliveries.map((d) => ({ ...d, notificationKey: 'same' })), dedupSince: T0 - 1 };
+    };
+    const result = await store.write({ accepts: [same('n1'), same('n2')], updates: [] });
+    expect(result.accepted.map((a) => ('duplicates' in a ? a.duplicates : a))).to.deep.equal([[], [0, 1]]);
+    expect(store.deliveriesOf('n2').map((d) => d.skipReason)).to.deep.equal(['duplicate', 'duplicate']);
+  });
+
   it('fails one bad accept alone and reports its error', async () => {
     await store.write({ accepts: [item('n1')], updates: [] });
     const result = await store.write({ accepts: [item('n2'), item('n1')], updates: [] });
-    expect(result.accepted[0]).to.have.length(2);
+    expect(result.accepted[0]).to.have.property('seqs').with.length(2);
     expect(result.accepted[1]).to.have.property('error').that.matches(/UNIQUE constraint failed/);
     expect(store.getNotification('n2')).to.include({ id: 'n2' });
   });
@@ -86,7 +96,7 @@ describe('the ledger writer thread', () => {
     await lost.catch((err: unknown) => (error = err));
     expect(String(error)).to.match(/ledger writer thread exited/);
     const next = await thread.write({ accepts: [item('n2')], updates: [] });
-    expect(next.accepted[0]).to.have.length(2);
+    expect(next.accepted[0]).to.have.property('seqs').with.length(2);
     expect(store.getNotification('n2')).to.include({ id: 'n2' });
     await thread.close();
   });

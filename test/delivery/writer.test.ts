@@ -137,23 +137,21 @@ describe('the ledger writer (group commit)', () => {
     expect(errors.map(([err, count]) => [String(err), count])).to.deep.equal([['Error: ledger writer thread exited (code 1)', 1]]);
   });
 
-  it('knows which targets an accept not yet committed covers, for dedup, until its commit', async () => {
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => (release = resolve));
+  it('passes each accept\'s dedup window and lanes in flight to the store, and resolves duplicates as skipped records', async () => {
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    await writer.accept(item('n1', 'same', ['a', 'b']));
+    const seen: unknown[] = [];
     const write = store.write;
-    store.write = async (batch) => {
-      await gate;
+    store.write = (batch) => {
+      seen.push(batch.accepts.map((a) => [a.dedupSince, a.inFlight]));
       return write(batch);
     };
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
-    const committing = writer.accept(item('n1', 'same', ['a', 'b']));
-    await new Promise((resolve) => setImmediate(resolve));
-    const queued = writer.accept(item('n2', 'same', ['c']));
-    expect([...(writer.queuedTargets('same') ?? [])].sort()).to.deep.equal(['a', 'b', 'c']);
-    release();
-    await Promise.all([committing, queued]);
-    expect(writer.queuedTargets('same')).to.equal(undefined);
-    expect([...store.targetsWithKey('same', T0 - 1)].sort()).to.deep.equal(['a', 'b', 'c']);
+    const records = await writer.accept({ ...item('n2', 'same', ['a', 'c']), dedupSince: T0 - 1, inFlight: ['n1-a'] });
+    expect(seen).to.deep.equal([[[T0 - 1, ['n1-a']]]]);
+    expect(records.map((d) => [d.target, d.state, d.skipReason ?? null])).to.deep.equal([
+      ['a', 'skipped', 'duplicate'],
+      ['c', 'pending', null],
+    ]);
   });
 
   it('writes at once when a batch is large, without waiting for the turn to end', async () => {
