@@ -21,10 +21,15 @@ export function createLogger(level = 'info'): Logger {
  * docs/benchmarks.md). Child loggers inherit this, and the level stays live.
  */
 function skipDisabledLevels(logger: winston.Logger): winston.Logger {
+  // winston's own isLevelEnabled allocates per call; our transports have no level of their own, so compare numbers.
+  const enabled = function (this: winston.Logger, level: string): boolean {
+    return (this.levels[level] ?? Infinity) <= (this.levels[this.level] ?? -Infinity);
+  };
+  logger.isLevelEnabled = enabled;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     const log = logger[level];
     logger[level] = function (this: winston.Logger, ...args: Parameters<winston.LeveledLogMethod>) {
-      return this.isLevelEnabled(level) ? log.apply(this, args) : this;
+      return enabled.call(this, level) ? log.apply(this, args) : this;
     } as winston.LeveledLogMethod;
   }
   return logger;

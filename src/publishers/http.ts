@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { request } from 'undici';
 import type { FailureReason, Outcome, PublisherDeps } from './publisher.js';
 
@@ -30,16 +31,29 @@ const MAX_DETAILS = 300;
 /** Send a request through the injected undici dispatcher. Throws only transport errors. */
 export async function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
   const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-  const headers: Record<string, string> = { 'user-agent': deps.userAgent, ...req.headers };
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
-    headers['content-type'] = 'application/json';
+  const headers: Record<string, string> = { 'user-agent': deps.userAgent };
+  let typed = false;
+  for (const name in req.headers) {
+    headers[name] = req.headers[name] as string;
+    typed ||= name.toLowerCase() === 'content-type';
   }
+  if (body !== undefined && !typed) headers['content-type'] = 'application/json';
   const res = await request(req.url, { dispatcher: deps.http, method: req.method ?? 'POST', headers, body, signal });
-  let text = '';
-  for await (const chunk of res.body) {
-    if (text.length < MAX_BODY) text += (chunk as Buffer).toString('utf8');
-  }
-  return { status: res.statusCode, headers: res.headers, body: text.slice(0, MAX_BODY) };
+  return { status: res.statusCode, headers: res.headers, body: await readCapped(res.body) };
+}
+
+/** A response body as text, at most MAX_BODY characters kept (the rest is read and dropped). */
+function readCapped(body: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    // One decoder for the whole body, so a character split across chunks stays whole.
+    const decoder = new StringDecoder('utf8');
+    body.on('data', (chunk: Buffer) => {
+      if (text.length < MAX_BODY) text += decoder.write(chunk);
+    });
+    body.once('end', () => resolve((text + decoder.end()).slice(0, MAX_BODY)));
+    body.once('error', reject);
+  });
 }
 
 /** Send and classify: the whole path of a JSON-over-HTTP vendor. Never throws. */

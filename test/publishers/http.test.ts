@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { Agent, errors } from 'undici';
-import { classifyError, classifyResponse, deliver, header, parseRetryAfter, reasonFromStatus, truncate, type HttpResponse } from '../../src/publishers/http.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { classifyError, classifyResponse, deliver, header, parseRetryAfter, reasonFromStatus, send, truncate, type HttpResponse } from '../../src/publishers/http.js';
 import { loopbackTarget, refusedPort } from '../helpers/servers.js';
 import { mockDeps } from '../helpers/fixtures.js';
 import type { FailureReason, Outcome } from '../../src/publishers/publisher.js';
@@ -256,6 +258,25 @@ describe('publishers/http', () => {
     const agent = new Agent({ keepAliveTimeout: 10 });
     const deps = { http: agent, userAgent: 'alertmux-test' };
     after(() => agent.close());
+
+    it('reads a body whose characters are split across chunks whole, and keeps at most 64 KiB of a long one', async () => {
+      const euro = Buffer.from('€', 'utf8'); // 3 bytes
+      const server = createServer((req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        if (req.url === '/split') {
+          res.write(Buffer.concat([Buffer.from('a'), euro.subarray(0, 1)]));
+          setTimeout(() => res.end(Buffer.concat([euro.subarray(1), Buffer.from('b')])), 10);
+        } else res.end('x'.repeat(100 * 1024));
+      }).listen(0, '127.0.0.1');
+      await new Promise((resolve) => server.once('listening', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        expect((await send(deps, { url: `${base}/split`, method: 'GET' }, AbortSignal.timeout(5000))).body).to.equal('a€b');
+        expect((await send(deps, { url: `${base}/long`, method: 'GET' }, AbortSignal.timeout(5000))).body).to.have.length(64 * 1024);
+      } finally {
+        server.close();
+      }
+    });
 
     it('reports a refused connection as a retryable network error without the address', async () => {
       const port = await refusedPort();
