@@ -17,18 +17,22 @@ export class SlidingWindow {
   /** Latencies of the samples in the window, ascending. */
   private readonly sorted: number[] = [];
 
-  constructor(private readonly windowMs: number) {}
+  /** `latencies: false` when no percentile is asked (the breaker): saves keeping them sorted. */
+  constructor(
+    private readonly windowMs: number,
+    private readonly latencies = true,
+  ) {}
 
   add(at: number, ok: boolean, latencyMs = 0): void {
     this.at.push(at);
     this.ok.push(ok);
     this.latency.push(latencyMs);
     if (!ok) this.failures++;
-    this.sorted.splice(bound(this.sorted, latencyMs, true), 0, latencyMs);
+    if (this.latencies) this.sorted.splice(bound(this.sorted, latencyMs, true), 0, latencyMs);
     this.prune(at);
   }
 
-  /** Count, failures and latency percentile over what is still in the window at `now`. */
+  /** Count, failures and latency percentile (0 without latencies) over what is still in the window at `now`. */
   summary(now: number): { count: number; failures: number; failureRatio: number; p95: number } {
     this.prune(now);
     const count = this.at.length - this.head;
@@ -53,7 +57,7 @@ export class SlidingWindow {
   private drop(): void {
     const i = this.head++;
     if (!this.ok[i]) this.failures--;
-    this.sorted.splice(bound(this.sorted, this.latency[i] ?? 0, false), 1);
+    if (this.latencies) this.sorted.splice(bound(this.sorted, this.latency[i] ?? 0, false), 1);
   }
 }
 

@@ -30,10 +30,17 @@ export interface ReceiverDeps {
  * 503 only when we could not take responsibility.
  */
 export function createWebhookHandler(deps: ReceiverDeps): Handler {
+  // The counter's series per status code, resolved once (prom-client hashes the label set on every labelled call).
+  const byCode = new Map<number, { inc(): void }>();
+  const counted = (code: number) => {
+    let series = byCode.get(code);
+    if (!series) byCode.set(code, (series = deps.metrics.webhookRequests.labels({ code: String(code) })));
+    return series;
+  };
   return (req, res) => {
     const end = deps.metrics.webhookDuration.startTimer();
     res.once('finish', () => {
-      deps.metrics.webhookRequests.inc({ code: String(res.statusCode) });
+      counted(res.statusCode).inc();
       end();
     });
     const config = deps.config();

@@ -37,6 +37,14 @@ describe('SlidingWindow', () => {
     expect(w.summary(1200)).to.deep.equal({ count: 2, failures: 0, failureRatio: 0, p95: 20 });
   });
 
+  it('without latencies (the breaker), counts and forgets the same, and has no percentile', () => {
+    const w = new SlidingWindow(1000, false);
+    w.add(0, false, 500);
+    for (let i = 1; i <= 20; i++) w.add(600, i % 4 !== 0, i);
+    expect(w.summary(600)).to.deep.equal({ count: 21, failures: 6, failureRatio: 6 / 21, p95: 0 });
+    expect(w.summary(1200)).to.deep.equal({ count: 20, failures: 5, failureRatio: 0.25, p95: 0 });
+  });
+
   it('agrees with a plain filter-and-sort over long random runs, duplicates and the 10,000 cap included', () => {
     for (const seed of [1, 2, 3]) {
       const next = seededRandom(seed);
