@@ -4,7 +4,8 @@
  * accept must not supersede them under their feet.
  */
 export class BusyDeliveries {
-  private readonly lanes = new Map<string, Set<string>>();
+  /** Lane → its busy ids: one id as is (the common case: no Set per delivery), several in a Set. */
+  private readonly lanes = new Map<string, string | Set<string>>();
   private readonly laneOf = new Map<string, string>();
 
   /** The lane key of a target and group key. */
@@ -23,8 +24,9 @@ export class BusyDeliveries {
   add(id: string, lane: string): void {
     this.laneOf.set(id, lane);
     const ids = this.lanes.get(lane);
-    if (ids) ids.add(id);
-    else this.lanes.set(lane, new Set([id]));
+    if (ids === undefined) this.lanes.set(lane, id);
+    else if (typeof ids === 'string') this.lanes.set(lane, new Set([ids, id]));
+    else ids.add(id);
   }
 
   delete(id: string): void {
@@ -32,13 +34,17 @@ export class BusyDeliveries {
     if (lane === undefined) return;
     this.laneOf.delete(id);
     const ids = this.lanes.get(lane);
-    ids?.delete(id);
-    if (ids && !ids.size) this.lanes.delete(lane);
+    if (typeof ids === 'string') {
+      if (ids === id) this.lanes.delete(lane);
+    } else if (ids) {
+      ids.delete(id);
+      if (!ids.size) this.lanes.delete(lane);
+    }
   }
 
   /** The busy ids of one lane. */
   inLane(lane: string): readonly string[] {
     const ids = this.lanes.get(lane);
-    return ids ? [...ids] : [];
+    return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
   }
 }

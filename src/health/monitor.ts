@@ -34,6 +34,9 @@ export class HealthMonitor {
   private lastProbe?: { at: number; ok: boolean; detail: string };
   private readonly window: SlidingWindow;
   private last: Health = 'unknown';
+  /** When `last` was computed, and whether a sample came since: the gate asks per delivery, often within one ms. */
+  private computedAt = -1;
+  private dirty = true;
 
   constructor(
     private readonly cfg: Config['health'],
@@ -47,6 +50,7 @@ export class HealthMonitor {
   record(ok: boolean, latencyMs: number, error?: string): void {
     const at = this.now();
     this.window.add(at, ok, latencyMs);
+    this.dirty = true;
     if (ok) {
       this.succeeded++;
       this.consecutive = 0;
@@ -86,7 +90,11 @@ export class HealthMonitor {
   }
 
   private refresh(): Health {
-    const next = this.compute();
+    const now = this.now();
+    if (!this.dirty && now === this.computedAt) return this.last;
+    this.dirty = false;
+    this.computedAt = now;
+    const next = this.compute(now);
     if (next !== this.last) {
       const from = this.last;
       this.last = next;
@@ -95,10 +103,10 @@ export class HealthMonitor {
     return next;
   }
 
-  private compute(): Health {
+  private compute(now: number): Health {
     if (this.succeeded + this.failed === 0) return 'unknown';
     if (this.consecutive >= this.cfg.unhealthy_after) return 'unhealthy';
-    const { count, failureRatio, p95 } = this.window.summary(this.now());
+    const { count, failureRatio, p95 } = this.window.summary(now);
     if (count >= this.cfg.min_samples && (failureRatio > this.cfg.degraded_failure_ratio || p95 > this.cfg.degraded_p95)) {
       return 'degraded';
     }
