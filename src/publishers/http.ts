@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { FailureReason, Outcome, PublisherDeps } from './publisher.js';
 
 /** How one vendor's responses are classified. See `notify.Retrier` in Alertmanager. */
@@ -28,8 +28,16 @@ export interface HttpResponse {
 const MAX_BODY = 64 * 1024;
 const MAX_DETAILS = 300;
 
-/** Send a request through the injected undici dispatcher. Throws only transport errors. */
-export async function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+/**
+ * Send a request through the injected undici dispatcher. Throws only transport errors
+ * (and the signal's reason when it aborts the request).
+ *
+ * Straight on `dispatcher.dispatch` with a handler that collects the answer, rather than
+ * undici's `request()`: no response stream per request, and one abort listener instead of
+ * two. Measured on loopback, 29 µs of CPU per request with the attempt's signal against
+ * 45 µs through `request()` (docs/benchmarks.md, step 14).
+ */
+export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
   const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   const headers: Record<string, string> = { 'user-agent': deps.userAgent };
   let typed = false;
@@ -38,21 +46,49 @@ export async function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req:
     typed ||= name.toLowerCase() === 'content-type';
   }
   if (body !== undefined && !typed) headers['content-type'] = 'application/json';
-  const res = await request(req.url, { dispatcher: deps.http, method: req.method ?? 'POST', headers, body, signal });
-  return { status: res.statusCode, headers: res.headers, body: await readCapped(res.body) };
-}
-
-/** A response body as text, at most MAX_BODY characters kept (the rest is read and dropped). */
-function readCapped(body: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    let abort: ((reason: unknown) => void) | undefined;
+    const onAbort = () => abort?.(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal.removeEventListener('abort', onAbort);
+    let status = 0;
+    let responseHeaders: HttpResponse['headers'] = {};
     let text = '';
     // One decoder for the whole body, so a character split across chunks stays whole.
     const decoder = new StringDecoder('utf8');
-    body.on('data', (chunk: Buffer) => {
-      if (text.length < MAX_BODY) text += decoder.write(chunk);
-    });
-    body.once('end', () => resolve((text + decoder.end()).slice(0, MAX_BODY)));
-    body.once('error', reject);
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(controller) {
+        abort = (reason) => controller.abort(reason as Error);
+        if (signal.aborted) controller.abort(signal.reason as Error);
+      },
+      onResponseStart(_controller, statusCode, headers) {
+        status = statusCode;
+        responseHeaders = headers as HttpResponse['headers'];
+      },
+      onResponseData(_controller, chunk) {
+        // Bodies are small; a longer one is read to the end but only its start is kept.
+        if (text.length < MAX_BODY) text += decoder.write(chunk);
+      },
+      onResponseEnd() {
+        settle();
+        resolve({ status, headers: responseHeaders, body: (text + decoder.end()).slice(0, MAX_BODY) });
+      },
+      onResponseError(_controller, err) {
+        settle();
+        reject(err);
+      },
+    };
+    try {
+      const url = new URL(req.url);
+      deps.http.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: req.method ?? 'POST', headers, body }, handler);
+    } catch (err) {
+      settle();
+      reject(err);
+    }
   });
 }
 

@@ -278,6 +278,23 @@ describe('publishers/http', () => {
       }
     });
 
+    it('sends the path and query as given, and answers status, headers and body', async () => {
+      const target = await loopbackTarget(() => ({ status: 202, headers: { 'x-request-id': 'abc' }, body: 'accepted' }));
+      try {
+        const res = await send(deps, { url: `${target.url}/v1/hook?token=a%20b&x=1`, body: { a: 1 } }, AbortSignal.timeout(5000));
+        expect([res.status, res.headers['x-request-id'], res.body]).to.deep.equal([202, 'abc', 'accepted']);
+        expect(target.received[0]).to.deep.include({ path: '/v1/hook?token=a%20b&x=1', body: { a: 1 } });
+        expect(target.received[0]?.headers).to.include({ 'user-agent': 'alertmux-test', 'content-type': 'application/json' });
+      } finally {
+        await target.close();
+      }
+    });
+
+    it('reports a URL it cannot parse as a failure, without throwing', async () => {
+      const outcome = failed(await deliver(deps, { url: 'not a url', body: {} }, AbortSignal.timeout(5000)));
+      expect(outcome.message).not.to.contain('not a url');
+    });
+
     it('reports a refused connection as a retryable network error without the address', async () => {
       const port = await refusedPort();
       const outcome = failed(await deliver(deps, { url: `http://127.0.0.1:${port}/hook?token=SECRET`, body: {} }, AbortSignal.timeout(5000)));
