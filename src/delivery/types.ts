@@ -112,7 +112,7 @@ export interface DeliveryFilter {
   limit?: number;
 }
 
-/** Queue depth for metrics. */
+/** Queue depth for metrics: pending and dead deliveries (finished ones are not counted). */
 export interface QueueStats {
   byStateAndPriority: Array<{ state: DeliveryState; priority: number; count: number }>;
   oldestPendingAt?: number;

@@ -88,7 +88,7 @@ export function createMetrics(registry: Registry) {
     }),
     queueDepth: new Gauge({
       name: 'alertmux_delivery_queue_depth',
-      help: 'Deliveries in the ledger by state and priority (0 critical, 1 error, 2 warning, 3 other).',
+      help: 'Deliveries waiting (pending) and dead-lettered (dead) in the ledger, by priority (0 critical, 1 error, 2 warning, 3 other).',
       labelNames: ['state', 'priority'] as const,
       registers,
     }),

@@ -145,11 +145,21 @@ describe('the SQLite ledger', () => {
     expect(store.getDelivery('d3')?.state).to.equal('pending');
   });
 
-  it('counts the queue by state and priority and knows the oldest pending', () => {
+  it('counts the queue and the dead letters by priority, leaves finished deliveries out, and knows the oldest pending', () => {
     store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a', priority: 0, createdAt: T0 - 5000 })], new Set());
-    store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', priority: 2 })], new Set());
+    store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', priority: 2 }), delivery('d3', 'n2', { target: 'u', groupKey: 'b', priority: 2 })], new Set());
+    store.accept(notification('n3', 'c'), [delivery('d4', 'n3', { groupKey: 'c', priority: 2 })], new Set());
+    store.update([
+      { id: 'd3', state: 'dead', attempts: 3, updatedAt: T0 },
+      { id: 'd4', state: 'delivered', attempts: 1, updatedAt: T0 },
+    ]);
     const stats = store.stats();
-    expect(stats.byStateAndPriority).to.deep.include({ state: 'pending', priority: 0, count: 1 });
+    const rows = [...stats.byStateAndPriority].sort((x, y) => `${x.state}${x.priority}`.localeCompare(`${y.state}${y.priority}`));
+    expect(rows).to.deep.equal([
+      { state: 'dead', priority: 2, count: 1 },
+      { state: 'pending', priority: 0, count: 1 },
+      { state: 'pending', priority: 2, count: 1 },
+    ]);
     expect(stats.oldestPendingAt).to.equal(T0 - 5000);
   });
 
