@@ -187,9 +187,10 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
     }
   };
   const writeAll = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[]) => {
-    const stored = accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight), a.dedupSince));
+    // Updates first: they happened before the accepts they are batched with, and a delivery that was
+    // delivered must not look pending (and be superseded) to a newer notification of its group.
     updateRows(updates);
-    return stored;
+    return accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight), a.dedupSince));
   });
   const commit = ({ accepts, updates }: WriteBatch): WriteResult => {
     if (!accepts.length && !updates.length) return { accepted: [] };

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
 import { LedgerWriter } from '../../src/delivery/writer.js';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import type { AcceptBatchItem, NewDelivery, Store } from '../../src/delivery/types.js';
@@ -162,6 +163,40 @@ describe('the ledger writer (group commit)', () => {
     for (let i = 0; i < 64; i++) all.push(writer.accept(item(`n${i}`)));
     expect(store.writes).to.deep.equal([[64, 0]]);
     await Promise.all(all);
+  });
+
+  it('lets updates alone wait for an accept to ride with, and commits them on their own after 50 ms', async () => {
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const writer = new LedgerWriter(store, () => undefined, () => 0);
+      await writer.accept(item('n0'));
+      await writer.accept(item('n1'));
+      store.writes.length = 0;
+      writer.push({ id: 'n0-t', state: 'delivered', attempts: 1, updatedAt: T0 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(store.writes).to.deep.equal([]); // not at the end of the turn
+      await writer.accept(item('n2'));
+      expect(store.writes).to.deep.equal([[1, 1]]); // rode along with the accept
+      writer.push({ id: 'n1-t', state: 'delivered', attempts: 1, updatedAt: T0 });
+      await clock.tickAsync(49);
+      expect(store.writes).to.have.length(1);
+      await clock.tickAsync(1);
+      expect(store.writes).to.deep.equal([[1, 1], [0, 1]]);
+      expect(store.getDelivery('n1-t')?.state).to.equal('delivered');
+    } finally {
+      clock.restore();
+    }
+  });
+
+  it('applies the updates of a batch before its accepts, so a delivered delivery is not superseded by a newer one of its group', async () => {
+    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    await writer.accept(item('n1', 'k1'));
+    const next = { ...item('n2', 'k2'), notification: { ...item('n2', 'k2').notification, groupKey: 'n1' } };
+    next.deliveries = next.deliveries.map((d) => ({ ...d, groupKey: 'n1' }));
+    writer.push({ id: 'n1-t', state: 'delivered', attempts: 1, deliveredAt: T0, updatedAt: T0 });
+    await writer.accept(next);
+    expect(store.getDelivery('n1-t')).to.include({ state: 'delivered' });
+    expect(store.getDelivery('n2-t')).to.include({ state: 'pending' });
   });
 
   it('flush resolves once everything queued before it is committed', async () => {
