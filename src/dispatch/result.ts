@@ -48,12 +48,7 @@ export function targetResult(d: DeliveryRecord, inFlight = false): TargetResult 
       r.skipReason = d.skipReason ?? 'superseded';
       return r;
     case 'dead':
-      r.state = 'failed';
-      withLast(r, d);
-      r.retryable = false;
-      r.reason = d.lastReason;
-      r.error = d.lastError;
-      r.deadLettered = true;
+      failed(r, d, false).deadLettered = true;
       return r;
     case 'pending': {
       if (inFlight || (d.attempts === 0 && !d.skipReason)) {
@@ -63,18 +58,22 @@ export function targetResult(d: DeliveryRecord, inFlight = false): TargetResult 
       if (d.skipReason && (d.lastReason === undefined || d.attempts === 0)) {
         r.state = 'skipped';
         r.skipReason = d.skipReason;
-      } else {
-        r.state = 'failed';
-        withLast(r, d);
-        r.retryable = true;
-        r.reason = d.lastReason;
-        r.error = d.lastError;
-      }
+      } else failed(r, d, true);
       r.queued = true;
       if (d.nextAttemptAt !== undefined) r.nextAttemptAt = new Date(d.nextAttemptAt).toISOString();
       return r;
     }
   }
+}
+
+/** A failed delivery: its last attempt's status, duration, reason and error. */
+function failed(r: TargetResult, d: DeliveryRecord, retryable: boolean): TargetResult {
+  r.state = 'failed';
+  withLast(r, d);
+  r.retryable = retryable;
+  r.reason = d.lastReason;
+  r.error = d.lastError;
+  return r;
 }
 
 /** The last attempt's status code and duration, when there was one. */
