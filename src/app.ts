@@ -179,6 +179,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // What `handler` leaves to Express (`/webhook/`, `/WEBHOOK`, OPTIONS) is answered as before, by the same handler.
   app.use(express.Router().post(WEBHOOK_ROUTE.path, webhook));
   app.get('/metrics', async (_req, res) => {
+    // Outcomes still queued for the ledger (they wait up to 50 ms for an accept) are written first.
+    await dispatcher.flush();
     updateQueueGauges(store, metrics, now());
     res.setHeader('Content-Type', deps.registry.contentType);
     res.end(await deps.registry.metrics());

@@ -104,6 +104,15 @@ describe('the app (in-process, real loopback targets)', () => {
     expect(metrics.text).to.match(/alertmux_webhook_requests_total\{code="413"\} 1/);
   });
 
+  it('reports the queue depth at scrape time with the outcomes just written: nothing pending once delivered', async () => {
+    const t = await target();
+    app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}\n  - {name: b, type: webhook, url: "${t.url}"}`));
+    expect((await app.post('/webhook', fixture(FIRING))).status).to.equal(200);
+    const text = (await app.get('/metrics')).text;
+    expect(text).to.match(/alertmux_delivery_queue_depth\{state="pending",priority="\d"\} 0/);
+    expect(text).not.to.match(/alertmux_delivery_queue_depth\{state="pending",priority="\d"\} [1-9]/);
+  });
+
   it('requires the configured bearer token or basic auth on /webhook (401 otherwise)', async () => {
     const t = await target();
     app = await startApp(
