@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS, openSqliteStore } from '../../src/delivery/sqlite.js';
+import { newDelivery } from '../helpers/ledger.js';
 import type { NewDelivery, NotificationRecord, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
@@ -12,23 +13,7 @@ function notification(id: string, groupKey = 'g', createdAt = T0): NotificationR
   return { id, key: `key-${id}`, receiver: 'r', groupKey, status: 'firing', createdAt, original: '{}', enriched: '{}' };
 }
 
-function delivery(id: string, n: string, overrides: Partial<NewDelivery> = {}): NewDelivery {
-  return {
-    id,
-    notificationId: n,
-    target: 't',
-    targetType: 'webhook',
-    groupKey: 'g',
-    notificationKey: `key-${n}`,
-    state: 'pending',
-    priority: 3,
-    alerts: [0],
-    attempts: 0,
-    createdAt: T0,
-    nextAttemptAt: T0,
-    ...overrides,
-  };
-}
+const delivery = (id: string, n: string, overrides: Partial<NewDelivery> = {}): NewDelivery => newDelivery(id, n, T0, overrides);
 
 describe('the SQLite ledger', () => {
   let dir: string;

@@ -5,29 +5,12 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { WriterThread } from '../../src/delivery/writer-thread.js';
+import { acceptItem } from '../helpers/ledger.js';
 import type { AcceptBatchItem, AcceptResult, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-23T01:00:00Z');
 
-function item(n: string, groupKey = n): AcceptBatchItem {
-  return {
-    notification: { id: n, key: `key-${n}`, receiver: 'r', groupKey, status: 'firing', createdAt: T0, original: '{}', enriched: '{}' },
-    deliveries: ['a', 'b'].map((target) => ({
-      id: `${n}-${target}`,
-      notificationId: n,
-      target,
-      targetType: 'webhook',
-      groupKey,
-      notificationKey: `key-${n}`,
-      state: 'pending' as const,
-      priority: 3,
-      alerts: [0],
-      attempts: 0,
-      createdAt: T0,
-      nextAttemptAt: T0,
-    })),
-  };
-}
+const item = (n: string, groupKey = n): AcceptBatchItem => acceptItem(n, T0, { groupKey, targets: ['a', 'b'] });
 
 describe('the ledger writer thread', () => {
   let dir: string;

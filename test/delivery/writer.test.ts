@@ -2,31 +2,12 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { LedgerWriter } from '../../src/delivery/writer.js';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
-import type { AcceptBatchItem, NewDelivery, Store } from '../../src/delivery/types.js';
+import { acceptItem } from '../helpers/ledger.js';
+import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
 
-function item(n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem {
-  return {
-    notification: { id: n, key, receiver: 'r', groupKey: n, status: 'firing', createdAt: T0, original: '{}', enriched: '{}' },
-    deliveries: targets.map(
-      (target): NewDelivery => ({
-        id: `${n}-${target}`,
-        notificationId: n,
-        target,
-        targetType: 'webhook',
-        groupKey: n,
-        notificationKey: key,
-        state: 'pending',
-        priority: 3,
-        alerts: [0],
-        attempts: 0,
-        createdAt: T0,
-        nextAttemptAt: T0,
-      }),
-    ),
-  };
-}
+const item = (n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem => acceptItem(n, T0, { key, targets });
 
 /** The SQLite store, counting its batches. */
 type CountingStore = Store & { writes: Array<[number, number]> };
