@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { AUTOCHECKPOINT_SAFETY_PAGES, Checkpointer } from './checkpoint.js';
 import { openDatabase, prepareWrites } from './sqlite.js';
 import type { WriteBatch } from './types.js';
 
@@ -10,13 +11,22 @@ import type { WriteBatch } from './types.js';
  */
 const port = parentPort;
 if (!port) throw new Error('ledger-thread.js runs as a worker thread');
-const db = openDatabase((workerData as { path: string }).path);
+const db = openDatabase((workerData as { path: string }).path, { autocheckpointPages: AUTOCHECKPOINT_SAFETY_PAGES });
 const writes = prepareWrites(db);
+const checkpoints = new Checkpointer(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Nothing is lost: the WAL keeps the commits. The next checkpoint tries again; SQLite's own bounds the WAL meanwhile.
+  }
+});
 port.on('message', (msg: { id: number; batch: WriteBatch } | 'close') => {
   if (msg === 'close') {
+    checkpoints.stop();
     db.close();
     port.close();
     return;
   }
   port.postMessage({ id: msg.id, result: writes.commit(msg.batch) });
+  checkpoints.committed();
 });

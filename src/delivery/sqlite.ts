@@ -93,14 +93,19 @@ function fromRow(r: Row): DeliveryRecord {
   };
 }
 
-/** Open the ledger file with the settings every connection to it uses (the main one and the writer thread's). */
-export function openDatabase(path: string): Database.Database {
+/**
+ * Open the ledger file with the settings every connection to it uses (the main one and the writer thread's).
+ * `autocheckpointPages` sets SQLite's automatic WAL checkpoint (default 1,000 pages; 0 turns it off): with
+ * a writer thread, that thread checkpoints between batches (checkpoint.ts) and the main connection never does.
+ */
+export function openDatabase(path: string, options: { autocheckpointPages?: number } = {}): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last ones.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (options.autocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.autocheckpointPages}`);
   return db;
 }
 
@@ -224,10 +229,12 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
  */
 export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = openDatabase(path);
+  const threaded = path !== ':memory:' && options.writerThread !== false;
+  // With a writer thread, checkpoints are its job: one here would stop the event loop for the copy and the sync.
+  const db = openDatabase(path, threaded ? { autocheckpointPages: 0 } : {});
   migrate(db);
   const writes = prepareWrites(db);
-  const thread = path !== ':memory:' && options.writerThread !== false ? new WriterThread(path) : undefined;
+  const thread = threaded ? new WriterThread(path) : undefined;
 
   const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
   // One priority at a time along deliveries_queue: with ORDER BY priority over all due rows, SQLite sorted

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -61,6 +61,19 @@ describe('the ledger writer thread', () => {
     expect(result.accepted[0]).to.have.property('seqs').with.length(2);
     expect(result.accepted[1]).to.have.property('error').that.matches(/UNIQUE constraint failed/);
     expect(store.getNotification('n2')).to.include({ id: 'n2' });
+  });
+
+  it('checkpoints the WAL into the database file itself once the writes pause, never on the main connection', async () => {
+    const inDatabaseFile = () => statSync(path).size;
+    const before = inDatabaseFile();
+    // The main connection writes too (replays, correlation state): those commits leave checkpoints to the thread.
+    // 1,500 commits of 3 KB: past SQLite's default automatic checkpoint (1,000 pages of 4 KiB).
+    for (let i = 0; i < 1_500; i++) store.stateSet(`k${i}`, 'x'.repeat(3000), T0 + 60_000);
+    await store.write({ accepts: [item('n1'), item('n2')], updates: [] });
+    expect(inDatabaseFile()).to.equal(before);
+    const deadline = Date.now() + 5_000;
+    while (inDatabaseFile() === before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(inDatabaseFile()).to.be.greaterThan(before);
   });
 
   it('finishes the writes it was sent before it closes', async () => {
