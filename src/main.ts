@@ -6,6 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Agent } from 'undici';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
+import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { createLogger } from './observability/logger.js';
 
@@ -23,6 +24,9 @@ export interface RunOptions {
  */
 export async function runServer(options: RunOptions): Promise<void> {
   const env = process.env;
+  // Before anything allocates much: keep the heap near what is live (src/heap.ts).
+  const growing = heapGrowingPercent(env, process.execArgv);
+  if (growing !== undefined) limitHeapGrowth(growing);
   const load = () => loadConfigFile(options.configPath, { env });
   const first = load();
   const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);
