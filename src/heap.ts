@@ -2,11 +2,12 @@ import { setFlagsFromString } from 'node:v8';
 
 /**
  * How far V8 may grow the old generation past what survived its last full collection, in percent.
- * V8's own choice grows with the allocation rate: at capacity (about 1,650 notifications/s to 5
- * targets) the heap reached 120 MB with 30 to 90 MB in use, and the process 240 MB resident. At 50%
- * it stayed at about 185 MB resident for about 3% of the throughput (docs/benchmarks.md).
+ * V8's own choice grows with the allocation rate: at capacity (about 1,600 notifications/s to 5
+ * targets) the heap reached 120 MB with 30 to 90 MB in use, and the process 240 MB resident. At 100%
+ * (at most twice what is live) it stayed at about 190 MB, for 1 to 2% of the throughput; at 50%,
+ * about 175 MB for about 5% (docs/benchmarks.md).
  */
-export const DEFAULT_HEAP_GROWING_PERCENT = 50;
+export const DEFAULT_HEAP_GROWING_PERCENT = 100;
 
 /** The V8 flag this sets (also accepted on node's own command line, where it wins). */
 const FLAG = '--heap-growing-percent';

@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { AUTOCHECKPOINT_SAFETY_PAGES, Checkpointer } from './checkpoint.js';
+import { Checkpointer } from './checkpoint.js';
 import { openDatabase, prepareWrites } from './sqlite.js';
 import type { WriteBatch } from './types.js';
 
@@ -11,13 +11,14 @@ import type { WriteBatch } from './types.js';
  */
 const port = parentPort;
 if (!port) throw new Error('ledger-thread.js runs as a worker thread');
-const db = openDatabase((workerData as { path: string }).path, { autocheckpointPages: AUTOCHECKPOINT_SAFETY_PAGES });
+// SQLite's automatic checkpoint stays on here, for a load that never pauses; the pauses get ours.
+const db = openDatabase((workerData as { path: string }).path);
 const writes = prepareWrites(db);
 const checkpoints = new Checkpointer(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
   } catch {
-    // Nothing is lost: the WAL keeps the commits. The next checkpoint tries again; SQLite's own bounds the WAL meanwhile.
+    // Nothing is lost: the WAL keeps the commits. The next checkpoint tries again, and SQLite's own bounds the WAL.
   }
 });
 port.on('message', (msg: { id: number; batch: WriteBatch } | 'close') => {

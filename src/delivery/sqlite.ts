@@ -96,7 +96,7 @@ function fromRow(r: Row): DeliveryRecord {
 /**
  * Open the ledger file with the settings every connection to it uses (the main one and the writer thread's).
  * `autocheckpointPages` sets SQLite's automatic WAL checkpoint (default 1,000 pages; 0 turns it off): with
- * a writer thread, that thread checkpoints between batches (checkpoint.ts) and the main connection never does.
+ * a writer thread, that thread checkpoints (checkpoint.ts) and the main connection never does.
  */
 export function openDatabase(path: string, options: { autocheckpointPages?: number } = {}): Database.Database {
   const db = new Database(path);
