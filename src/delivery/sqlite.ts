@@ -95,17 +95,17 @@ function fromRow(r: Row): DeliveryRecord {
 
 /**
  * Open the ledger file with the settings every connection to it uses (the main one and the writer thread's).
- * `autocheckpointPages` sets SQLite's automatic WAL checkpoint (default 1,000 pages; 0 turns it off): with
- * a writer thread, that thread checkpoints (checkpoint.ts) and the main connection never does.
+ * `autocheckpoint: false` turns off SQLite's automatic WAL checkpoint (at 1,000 pages): with a writer thread,
+ * that thread checkpoints (checkpoint.ts) and the main connection never does.
  */
-export function openDatabase(path: string, options: { autocheckpointPages?: number } = {}): Database.Database {
+export function openDatabase(path: string, options: { autocheckpoint?: boolean } = {}): Database.Database {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a commit survives a process crash (kill -9); only an OS crash may lose the last ones.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  if (options.autocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${options.autocheckpointPages}`);
+  if (options.autocheckpoint === false) db.pragma('wal_autocheckpoint = 0');
   return db;
 }
 
@@ -231,7 +231,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const threaded = path !== ':memory:' && options.writerThread !== false;
   // With a writer thread, checkpoints are its job: one here would stop the event loop for the copy and the sync.
-  const db = openDatabase(path, threaded ? { autocheckpointPages: 0 } : {});
+  const db = openDatabase(path, { autocheckpoint: !threaded });
   migrate(db);
   const writes = prepareWrites(db);
   const thread = threaded ? new WriterThread(path) : undefined;
