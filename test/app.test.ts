@@ -197,8 +197,85 @@ describe('the app (in-process, real loopback targets)', () => {
     });
     const res = await app.post('/webhook', fixture(FIRING));
     expect(res.status).to.equal(503);
-    expect(t.received).to.have.length(0);
+    expect(res.body.error).to.match(/cannot record the notification/);
     expect((await app.get('/metrics')).text).to.match(/alertmux_storage_errors_total 1/);
+    // The first attempt went out while the accept was committing (at least once: Alertmanager's retry sends it again).
+    await eventually(() => t.received.length === 1, 'the attempt sent during the commit');
+    await app.mux.dispatcher.idle();
+    expect(app.mux.store.list({})).to.deep.equal([]);
+  });
+
+  describe('while the accept commits', () => {
+    const releases: Array<() => void> = [];
+    // A failing test must not leave an accept held: closing the app would wait for it.
+    afterEach(() => releases.splice(0).forEach((release) => release()));
+    /** A ledger whose accepts wait while `hold` is set. */
+    const heldStore = () => {
+      const held = { hold: true, waiting: [] as Array<() => void> };
+      const openStore = (path: string) => {
+        const store = openSqliteStore(path);
+        return {
+          ...store,
+          write: async (batch: Parameters<typeof store.write>[0]) => {
+            if (batch.accepts.length && held.hold) await new Promise<void>((resolve) => held.waiting.push(resolve));
+            return store.write(batch);
+          },
+        };
+      };
+      const release = () => {
+        held.hold = false;
+        held.waiting.splice(0).forEach((resolve) => resolve());
+      };
+      releases.push(release);
+      return { held, openStore, release };
+    };
+
+    it('sends a new notification to its targets, and answers and records the outcomes once committed', async () => {
+      const ok = await target();
+      let answers = 0;
+      const failing = await target(() => ({ status: ++answers === 1 ? 200 : 503 }));
+      const { held, openStore, release } = heldStore();
+      app = await startApp(yaml(`  - {name: ok, type: webhook, url: "${ok.url}"}\n  - {name: failing, type: webhook, url: "${failing.url}"}`), { openStore });
+      // An earlier notification of the same group, delivered: its rows are older in both lanes.
+      held.hold = false;
+      const earlier = fixture(FIRING);
+      earlier.alerts[0]!.startsAt = '2020-01-01T00:00:00Z';
+      expect((await app.post('/webhook', earlier)).status).to.equal(200);
+      held.hold = true;
+      let answered = false;
+      const res = app.post('/webhook', fixture(FIRING)).then((r) => ((answered = true), r));
+      await eventually(() => ok.received.length === 2 && failing.received.length === 2 && held.waiting.length === 1, 'both attempts and the held accept');
+      expect(answered).to.equal(false);
+      expect(app.mux.store.list({})).to.have.length(2);
+      release();
+      const answer = await res;
+      expect(answer.status).to.equal(202);
+      expect(answer.body.targets.map((r: { target: string; state: string }) => [r.target, r.state])).to.deep.equal([
+        ['ok', 'succeeded'],
+        ['failing', 'failed'],
+      ]);
+      await app.mux.dispatcher.flush();
+      // The failure that came back before the commit is queued for retry, judged by its own row's sequence:
+      // it is the newest of its group, not superseded by the earlier one.
+      expect(app.mux.store.list({ target: 'failing' })[0]).to.include({ notificationId: answer.body.id, state: 'pending', lastStatus: 503, attempts: 1 });
+      expect(app.mux.store.list({ target: 'ok' })[0]).to.include({ notificationId: answer.body.id, state: 'delivered', attempts: 1 });
+    });
+
+    it('waits for the commit of a resend, which may be a duplicate, before sending anything', async () => {
+      const t = await target();
+      const { held, openStore, release } = heldStore();
+      app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}`), { openStore });
+      held.hold = false;
+      expect((await app.post('/webhook', fixture(FIRING))).status).to.equal(200);
+      held.hold = true;
+      const resend = app.post('/webhook', fixture(FIRING));
+      await eventually(() => held.waiting.length === 1, 'the held accept of the resend');
+      release();
+      const answer = await resend;
+      expect(answer.body.targets[0]).to.include({ target: 'a', state: 'skipped', skipReason: 'duplicate' });
+      // Had it gone out during the commit, the answer would have waited for it: the target has one copy.
+      expect(t.received).to.have.length(1);
+    });
   });
 
   it('reports a target still running at the response deadline as pending, and finishes it in the background', async () => {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { RECENT_KEYS_CAP, RecentKeys } from './recent-keys.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   AcceptBatchItem,
@@ -268,6 +269,19 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const stateGet = db.prepare(`SELECT value FROM target_state WHERE key = ? AND expires_at >= ?`);
   const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
   const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
+  const newestKeys = db.prepare(
+    `SELECT notification_key AS key, MAX(created_at) AS at FROM deliveries WHERE created_at >= ?
+     GROUP BY notification_key ORDER BY at DESC LIMIT ?`,
+  );
+  // Loaded at the first claim, which brings the window to load.
+  let recent: RecentKeys | undefined;
+  const loadRecent = (since: number) => {
+    const rows = (newestKeys.all(since, RECENT_KEYS_CAP) as Array<{ key: string; at: number }>).reverse();
+    // At the cap, what is older than the oldest loaded key is not known.
+    const index = new RecentKeys(rows.length === RECENT_KEYS_CAP ? (rows[0]?.at ?? since) + 1 : since);
+    for (const { key, at } of rows) index.add(key, at);
+    return index;
+  };
 
   const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupSince?: number) =>
     storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupSince)),
@@ -283,17 +297,29 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       clauses.push('target = ?');
       params.push(filter.target);
     }
-    const ids = (db.prepare(`SELECT id FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{ id: string }>).map((r) => r.id);
+    const rows = db.prepare(`SELECT id, notification_key AS key FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{
+      id: string;
+      key: string;
+    }>;
+    const ids = rows.map((r) => r.id);
     const reset = db.prepare(
       `UPDATE deliveries SET state = 'pending', skip_reason = NULL, attempts = 0, next_attempt_at = ?, created_at = ?, updated_at = ? WHERE id = ?`,
     );
     // A replay starts a fresh attempt budget and age; created_at is reset so max_age counts from the replay.
     for (const id of ids) reset.run(now, now, now, id);
+    // ...which also makes them count for the dedup of a resend from now on.
+    if (recent) for (const { key } of rows) recent.add(key, now);
     return ids;
   });
 
   return {
     accept: (n, deliveries, inFlight, dedupSince) => accept(n, deliveries, inFlight, dedupSince),
+    claimKey: (key, at, since) => {
+      recent ??= loadRecent(since);
+      const isNew = recent.isNew(key, since);
+      recent.add(key, at);
+      return isNew;
+    },
     write: (batch) => (thread ? thread.write(batch) : Promise.resolve(writes.commit(batch))),
     update: (updates) => {
       const { updateError } = writes.commit({ accepts: [], updates });

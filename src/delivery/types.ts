@@ -129,6 +129,12 @@ export interface Store {
    */
   accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupSince?: number): DeliveryRecord[];
   /**
+   * Note that an accept of notification `key` at `at` is coming. True when the ledger can hold no
+   * delivery with this key created since `since` (the dedup window): the accept cannot find a
+   * duplicate, so its first attempts may start while it commits. False means "maybe": wait for it.
+   */
+  claimKey(key: string, at: number, since: number): boolean;
+  /**
    * Group commit: the accepts and updates in one transaction, off the main thread for a file ledger.
    * An accept that fails is retried alone, so it cannot fail the others. Resolves once committed.
    */

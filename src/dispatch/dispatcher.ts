@@ -4,6 +4,7 @@ import { messageJson } from '../alerts/json.js';
 import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
 import { uuidv7 } from '../delivery/ids.js';
+import { storedDeliveries } from '../delivery/sqlite.js';
 import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
 import { Limiter } from './limiter.js';
@@ -132,14 +133,30 @@ export class Dispatcher {
     // Attempts in flight in these lanes (an older notification of the group) are not superseded under their feet.
     const inFlight = pending.flatMap((d) => this.busy.inLane(BusyDeliveries.lane(d.target, d.groupKey)));
     for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
+    const dedupSince = now - rt.config.dedup.window;
+    // A notification that cannot be a resend, in lanes with nothing ahead of it, is sent while its accept commits
+    // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit.
+    const early = this.deps.store.claimKey(key, now, dedupSince) && inFlight.length === 0;
+    const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedupSince }, early);
     let records: DeliveryRecord[];
-    try {
-      // Duplicates (an identical notification within dedup.window) come back skipped: the check is in the commit.
-      records = await this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedupSince: now - rt.config.dedup.window });
-    } catch (err) {
-      for (const d of pending) this.busy.delete(d.id);
-      this.deps.metrics.storageErrors.inc();
-      throw new StorageError(`cannot record the notification: ${String(err)}`);
+    let committed: Promise<boolean> | undefined;
+    if (early) {
+      records = storedDeliveries(newDeliveries, { seqs: [], duplicates: [] });
+      committed = accepted.then(
+        (stored) => {
+          records.forEach((record, i) => (record.seq = stored[i]?.seq ?? 0));
+          return true;
+        },
+        () => false,
+      );
+    } else {
+      try {
+        // Duplicates (an identical notification within dedup.window) come back skipped: the check is in the commit.
+        records = await accepted;
+      } catch (err) {
+        for (const d of pending) this.busy.delete(d.id);
+        throw this.storageError(err);
+      }
     }
 
     const deadline = rt.config.dispatch.response_deadline;
@@ -156,10 +173,12 @@ export class Dispatcher {
       }
       target.meters.notifications.inc();
       const message = this.targetMessage(original, enriched, record.alerts);
-      const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy);
+      const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy, committed);
       const attempt = (this.deps.sequential ? (chain = chain.then(run)) : run()) as Promise<DeliveryRecord>;
       attempts.push(attempt.then((done) => finished.set(record, done)));
     }
+    // Not committed: answered 503 now. Attempts already sent may arrive, and again with Alertmanager's retry (at least once).
+    if (committed && !(await committed)) throw this.storageError(await accepted.catch((err: unknown) => err));
     if (attempts.length) await untilDeadline(Promise.all(attempts), started + deadline);
     const results = records.map((record) => {
       if (record.state === 'skipped') return targetResult(record);
@@ -219,12 +238,27 @@ export class Dispatcher {
     return alerts.length ? { target, alerts } : { target, alerts, skip: 'filtered' };
   }
 
-  /** Run one delivery in its lane (per target and group key: arrival order), tracked for shutdown. */
-  private runDelivery(record: DeliveryRecord, message: TargetMessage, target: TargetRuntime, mode: Mode, strategy: HealthStrategy) {
+  private storageError(err: unknown): StorageError {
+    this.deps.metrics.storageErrors.inc();
+    return new StorageError(`cannot record the notification: ${String(err)}`);
+  }
+
+  /**
+   * Run one delivery in its lane (per target and group key: arrival order), tracked for shutdown.
+   * `committed`: the accept is still committing; the outcome is recorded after it (not at all if it failed).
+   */
+  private runDelivery(
+    record: DeliveryRecord,
+    message: TargetMessage,
+    target: TargetRuntime,
+    mode: Mode,
+    strategy: HealthStrategy,
+    committed?: Promise<boolean>,
+  ) {
     const laneKey = BusyDeliveries.lane(record.target, record.groupKey);
     const previous = this.lanes.get(laneKey)?.tail;
     this.busy.add(record.id, laneKey);
-    const run = this.inLane(laneKey, previous, record, message, target, mode, strategy);
+    const run = this.inLane(laneKey, previous, record, message, target, mode, strategy, committed);
     this.lanes.set(laneKey, { tail: run, id: record.id });
     this.background.set(record.id, run);
     return run;
@@ -239,10 +273,11 @@ export class Dispatcher {
     target: TargetRuntime,
     mode: Mode,
     strategy: HealthStrategy,
+    committed?: Promise<boolean>,
   ): Promise<DeliveryRecord> {
     try {
       if (previous) await previous;
-      return await this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry');
+      return await this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry', committed);
     } catch (err) {
       this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error: String(err) });
       return record;
@@ -261,6 +296,7 @@ export class Dispatcher {
     mode: Mode,
     strategy: HealthStrategy,
     checkOrder: boolean,
+    committed?: Promise<boolean>,
   ): Promise<DeliveryRecord> {
     const { metrics, store } = this.deps;
     const name = record.target;
@@ -272,6 +308,7 @@ export class Dispatcher {
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
       const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
+      if (committed && !(await committed)) return record;
       return this.apply(record, 'pending', skip, wait);
     }
 
@@ -286,6 +323,8 @@ export class Dispatcher {
       this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 1) - 1);
     }
     const durationMs = performance.now() - started;
+    // An update must follow its row's insert, and settling needs the row's sequence number.
+    if (committed && !(await committed)) return record;
     return this.settle(record, target, outcome, attempts, durationMs);
   }
 

@@ -94,6 +94,25 @@ describe('the SQLite ledger', () => {
     expect(store.accept({ ...notification('n5'), key: 'key-n1' }, [delivery('n5-t', 'n5')], new Set()).map((d) => d.state)).to.deep.equal(['pending']);
   });
 
+  it('vouches that a notification key is new only when no delivery with it can be in the window, across a reopen and a replay', async () => {
+    const window = 600_000;
+    const claim = (key: string, at: number) => store.claimKey(key, at, at - window);
+    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
+    store.accept(notification('old', 'g', T0 - 2 * window), [delivery('d-old', 'old', { createdAt: T0 - 2 * window })], new Set());
+    await store.close();
+    store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
+    // Loaded from the ledger at the first claim: n1's key is inside the window, old's is not.
+    expect(claim('key-new', T0 + 1)).to.equal(true);
+    expect(claim('key-n1', T0 + 1)).to.equal(false);
+    expect(claim('key-old', T0 + 1)).to.equal(true);
+    // Claimed means on its way into the ledger: a second claim (an HA peer's copy) must wait for the commit.
+    expect(claim('key-new', T0 + 2)).to.equal(false);
+    // A replay makes its deliveries count from now on.
+    store.update([{ id: 'd-old', state: 'dead', attempts: 1, updatedAt: T0 }]);
+    expect(store.replay({ ids: ['d-old'] }, T0 + 3)).to.deep.equal(['d-old']);
+    expect(claim('key-old', T0 + 4)).to.equal(false);
+  });
+
   it('replays dead letters with a fresh attempt budget, by id or by target', () => {
     store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a' })], new Set());
     store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', target: 'u' })], new Set());

@@ -42,6 +42,15 @@ describe('the ledger writer (group commit)', () => {
     expect((await third)[0]?.seq).to.be.greaterThan((await second)[0]!.seq);
   });
 
+  it('commits accepts nothing waits for at the end of the turn, even when idle, together', async () => {
+    const writer = new LedgerWriter(store, () => undefined, () => 100);
+    const first = writer.accept(item('n1'), true);
+    expect(store.writes).to.deep.equal([]);
+    const second = writer.accept(item('n2'), true);
+    await Promise.all([first, second]);
+    expect(store.writes).to.deep.equal([[2, 0]]);
+  });
+
   it('under load, commits the accepts and updates of one event-loop turn in one transaction, and resolves each after it', async () => {
     const writer = new LedgerWriter(store, () => undefined, () => 0);
     await writer.accept(item('n0'));
