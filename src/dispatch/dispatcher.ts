@@ -7,6 +7,7 @@ import { uuidv7 } from '../delivery/ids.js';
 import { storedDeliveries } from '../delivery/sqlite.js';
 import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
+import { Deadlines } from './deadlines.js';
 import { Limiter } from './limiter.js';
 import { matchesAll } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
@@ -64,8 +65,8 @@ export class Dispatcher {
   /** Deliveries running or waiting in a lane, by id. */
   private readonly background = new Map<string, Promise<unknown>>();
   private readonly stopping = new AbortController();
-  /** Controllers of the attempts in flight, aborted on close (one listener each on `stopping` would pile up). */
-  private readonly attemptControllers = new Set<AbortController>();
+  /** The attempts' timeouts, aborted together on close. */
+  private readonly deadlines = new Deadlines();
   private readonly idleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: DispatcherDeps) {
@@ -213,7 +214,7 @@ export class Dispatcher {
       clearTimeout(timer);
     }
     this.stopping.abort();
-    for (const controller of this.attemptControllers) controller.abort(new DOMException('shutting down', 'AbortError'));
+    this.deadlines.stop(new DOMException('shutting down', 'AbortError'));
     await Promise.allSettled([...this.background.values()]);
     await this.writer.flush();
   }
@@ -344,20 +345,16 @@ export class Dispatcher {
 
   private async publish(target: TargetRuntime, message: TargetMessage, deliveryId: string, attempt: number): Promise<Outcome> {
     target.meters.requests.inc();
-    const end = target.meters.latency.startTimer();
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException('attempt timed out', 'TimeoutError')), target.timeout);
-    if (this.stopping.signal.aborted) controller.abort(new DOMException('shutting down', 'AbortError'));
-    this.attemptControllers.add(controller);
+    const started = performance.now();
+    const deadline = this.deadlines.take(target.timeout);
     try {
-      return await target.publisher.publish(message, { deliveryId, attempt, signal: controller.signal });
+      return await target.publisher.publish(message, { deliveryId, attempt, signal: deadline.signal });
     } catch (err) {
       // Publishers return failures as values; a throw is a bug, never retried blindly.
       return { ok: false, retryable: false, reason: 'other', message: `publisher error: ${String(err)}` };
     } finally {
-      clearTimeout(timer);
-      this.attemptControllers.delete(controller);
-      end();
+      this.deadlines.release(deadline);
+      target.meters.latency.observe((performance.now() - started) / 1000);
     }
   }
 
