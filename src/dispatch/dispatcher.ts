@@ -301,6 +301,8 @@ export class Dispatcher {
   ): Promise<DeliveryRecord> {
     const { metrics, store } = this.deps;
     const name = record.target;
+    // Waited in its lane (the bench's sequential mode): its own sequence number is needed to compare.
+    if (checkOrder && committed && !(await committed)) return record;
     if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
       // A newer notification of the same group arrived while this one waited.
       return this.apply(record, 'superseded', 'superseded');
