@@ -33,7 +33,7 @@ export class RecentKeys {
     return since >= this.knownSince && !this.keys.has(key);
   }
 
-  /** Keys remembered (tests and metrics). */
+  /** Keys remembered (tests). */
   get size(): number {
     return this.keys.size;
   }
