@@ -95,6 +95,14 @@ function fromRow(r: Row): DeliveryRecord {
 }
 
 /**
+ * The page cache of each connection, in KiB: SQLite's own default. better-sqlite3 builds SQLite with 16 MB
+ * (`SQLITE_DEFAULT_CACHE_SIZE=-16000`), and the writer thread's cache filled up within seconds at capacity,
+ * with pages the inserts touch once: 16 to 20 MB of resident memory per connection for no measurable
+ * throughput (docs/benchmarks.md, step 22). Pages that leave it are read again from the OS's cache.
+ */
+export const PAGE_CACHE_KIB = 2000;
+
+/**
  * Open the ledger file with the settings every connection to it uses (the main one and the writer thread's).
  * `autocheckpoint: false` turns off SQLite's automatic WAL checkpoint (at 1,000 pages): with a writer thread,
  * that thread checkpoints (checkpoint.ts) and the main connection never does.
@@ -106,6 +114,8 @@ export function openDatabase(path: string, options: { autocheckpoint?: boolean }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  // Negative: a size in KiB rather than a number of pages.
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   if (options.autocheckpoint === false) db.pragma('wal_autocheckpoint = 0');
   return db;
 }

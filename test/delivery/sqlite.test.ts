@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MIGRATIONS, openSqliteStore } from '../../src/delivery/sqlite.js';
+import { MIGRATIONS, PAGE_CACHE_KIB, openDatabase, openSqliteStore } from '../../src/delivery/sqlite.js';
 import { newDelivery } from '../helpers/ledger.js';
 import type { NewDelivery, NotificationRecord, Store } from '../../src/delivery/types.js';
 
@@ -35,6 +35,17 @@ describe('the SQLite ledger', () => {
     db.close();
     store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
     expect(store.list({})).to.deep.equal([]);
+  });
+
+  it('bounds the page cache of every connection to the ledger (better-sqlite3 defaults to 16 MB)', async () => {
+    await store.close();
+    const fresh = new Database(join(dir, 'sub', 'ledger.db'));
+    expect(fresh.pragma('cache_size', { simple: true })).to.equal(-16000);
+    fresh.close();
+    const db = openDatabase(join(dir, 'sub', 'ledger.db'));
+    expect(db.pragma('cache_size', { simple: true })).to.equal(-PAGE_CACHE_KIB);
+    db.close();
+    store = openSqliteStore(':memory:');
   });
 
   it('refuses a database written by a newer alertmux', async () => {
