@@ -28,7 +28,7 @@ export class CircuitBreaker {
     private readonly now: () => number,
     private readonly onTransition: (from: BreakerState, to: BreakerState) => void = () => undefined,
   ) {
-    this.window = new SlidingWindow(cfg.window, false);
+    this.window = new SlidingWindow(cfg.window);
   }
 
   /** The state at this moment (an open breaker whose cooldown ran out reads half-open). */
@@ -94,7 +94,7 @@ export class CircuitBreaker {
   private close(): void {
     this.trips = 0;
     this.consecutive = 0;
-    this.window = new SlidingWindow(this.cfg.window, false);
+    this.window = new SlidingWindow(this.cfg.window);
     this.transition('closed');
   }
 

@@ -1,4 +1,4 @@
-import { SlidingWindow } from './window.js';
+import { SlidingWindow, p95Above } from './window.js';
 import type { Config } from '../config/types.js';
 
 /** Health of a target, as Prometheus label values. */
@@ -43,7 +43,7 @@ export class HealthMonitor {
     private readonly now: () => number,
     private readonly onChange: (from: Health, to: Health) => void = () => undefined,
   ) {
-    this.window = new SlidingWindow(cfg.window);
+    this.window = new SlidingWindow(cfg.window, cfg.degraded_p95);
   }
 
   /** Record a delivery outcome. `error` is already redacted. */
@@ -75,7 +75,9 @@ export class HealthMonitor {
   }
 
   snapshot(): HealthSnapshot {
-    const { count, failureRatio, p95 } = this.window.summary(this.now());
+    const now = this.now();
+    const { count, failureRatio } = this.window.summary(now);
+    const p95 = this.window.p95(now);
     const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
     return {
       status: this.refresh(),
@@ -106,8 +108,8 @@ export class HealthMonitor {
   private compute(now: number): Health {
     if (this.succeeded + this.failed === 0) return 'unknown';
     if (this.consecutive >= this.cfg.unhealthy_after) return 'unhealthy';
-    const { count, failureRatio, p95 } = this.window.summary(now);
-    if (count >= this.cfg.min_samples && (failureRatio > this.cfg.degraded_failure_ratio || p95 > this.cfg.degraded_p95)) {
+    const { count, failureRatio, slow } = this.window.summary(now);
+    if (count >= this.cfg.min_samples && (failureRatio > this.cfg.degraded_failure_ratio || p95Above(count, slow))) {
       return 'degraded';
     }
     return 'healthy';

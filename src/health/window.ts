@@ -4,8 +4,9 @@ const MAX_SAMPLES = 10_000;
 /**
  * Outcomes of the last `windowMs`, for failure ratios and latency percentiles.
  * `summary` is asked on every delivery (health gate and record), so it is O(1):
- * the failure count is kept as samples come and go, and the latencies are kept
- * sorted (binary-search insert and remove) instead of sorted on each call.
+ * the failures, and the samples slower than `slowAboveMs`, are counted as
+ * samples come and go. That count is all the health gate needs of the latencies
+ * (see `p95Above`); the p95 itself is only sorted out when the API asks for it.
  */
 export class SlidingWindow {
   // Samples in arrival order from `head` on (parallel arrays; the dead prefix is compacted now and then).
@@ -14,13 +15,12 @@ export class SlidingWindow {
   private latency: number[] = [];
   private head = 0;
   private failures = 0;
-  /** Latencies of the samples in the window, ascending. */
-  private readonly sorted: number[] = [];
+  private slow = 0;
 
-  /** `latencies: false` when no percentile is asked (the breaker): saves keeping them sorted. */
+  /** `slowAboveMs`: the latency above which a sample counts as slow (the health monitor's `degraded_p95`). */
   constructor(
     private readonly windowMs: number,
-    private readonly latencies = true,
+    private readonly slowAboveMs = Infinity,
   ) {}
 
   add(at: number, ok: boolean, latencyMs = 0): void {
@@ -28,16 +28,22 @@ export class SlidingWindow {
     this.ok.push(ok);
     this.latency.push(latencyMs);
     if (!ok) this.failures++;
-    if (this.latencies) this.sorted.splice(bound(this.sorted, latencyMs, true), 0, latencyMs);
+    if (latencyMs > this.slowAboveMs) this.slow++;
     this.prune(at);
   }
 
-  /** Count, failures and latency percentile (0 without latencies) over what is still in the window at `now`. */
-  summary(now: number): { count: number; failures: number; failureRatio: number; p95: number } {
+  /** Count, failures and slow samples over what is still in the window at `now`. */
+  summary(now: number): { count: number; failures: number; failureRatio: number; slow: number } {
     this.prune(now);
     const count = this.at.length - this.head;
     const failures = this.failures;
-    return { count, failures, failureRatio: count ? failures / count : 0, p95: rank(this.sorted, 0.95) };
+    return { count, failures, failureRatio: count ? failures / count : 0, slow: this.slow };
+  }
+
+  /** The nearest-rank p95 latency of what is in the window at `now` (0 for none); sorts, so not per delivery. */
+  p95(now: number): number {
+    this.prune(now);
+    return percentile(this.latency.slice(this.head), 0.95);
   }
 
   private prune(now: number): void {
@@ -57,30 +63,27 @@ export class SlidingWindow {
   private drop(): void {
     const i = this.head++;
     if (!this.ok[i]) this.failures--;
-    if (this.latencies) this.sorted.splice(bound(this.sorted, this.latency[i] ?? 0, false), 1);
+    if ((this.latency[i] ?? 0) > this.slowAboveMs) this.slow--;
   }
+}
+
+/**
+ * Whether the nearest-rank p95 of `count` samples is above the slow threshold, given how many are above
+ * it: the p95 is the sample at rank ⌈0.95·count⌉, so it is slow exactly when more than the
+ * count − ⌈0.95·count⌉ samples ranked after it are.
+ */
+export function p95Above(count: number, slow: number): boolean {
+  return count > 0 && slow > count - rankOf(count, 0.95) - 1;
 }
 
 /** The q-quantile (0..1) of `values` by nearest rank; 0 for none. */
 export function percentile(values: readonly number[], q: number): number {
-  return rank([...values].sort((a, b) => a - b), q);
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[rankOf(sorted.length, q)] ?? 0;
 }
 
-/** The q-quantile by nearest rank of an ascending array. */
-function rank(sorted: readonly number[], q: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-}
-
-/** First index whose value is > `value` (`upper`) or >= `value` (lower) in an ascending array. */
-function bound(sorted: readonly number[], value: number, upper: boolean): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const v = sorted[mid] as number;
-    if (v < value || (upper && v === value)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** The index of the q-quantile by nearest rank in `count` ascending values. */
+function rankOf(count: number, q: number): number {
+  return Math.min(count - 1, Math.max(0, Math.ceil(q * count) - 1));
 }

@@ -92,6 +92,17 @@ describe('HealthMonitor', () => {
     expect(monitor.status).to.equal('degraded');
   });
 
+  it('judges the p95 by nearest rank: 2 slow of 20 are the p95, a sample at the threshold is not slow', () => {
+    for (let i = 0; i < 18; i++) monitor.record(true, 100);
+    monitor.record(true, 1_000); // at degraded_p95: not above it
+    monitor.record(true, 5_000);
+    expect(monitor.status).to.equal('healthy');
+    expect(monitor.snapshot().window.p95Ms).to.equal(1_000);
+    monitor.record(true, 1_001); // 21 samples: p95 is the 20th, 1,001 ms
+    expect(monitor.status).to.equal('degraded');
+    expect(monitor.snapshot().window.p95Ms).to.equal(1_001);
+  });
+
   it('recovers when the bad samples leave the window, and reports it when asked', () => {
     record([true, true, true, false, false]);
     expect(monitor.status).to.equal('degraded');
