@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { WebhookMessage } from './types.js';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
@@ -34,12 +34,10 @@ export function notificationKey(msg: WebhookMessage): string {
   const alerts = msg.alerts
     .map((a) => `${a.fingerprint || labelsFingerprint(a.labels)}|${a.status}|${a.startsAt}|${a.endsAt}`)
     .sort();
-  return createHash('sha256')
-    .update(JSON.stringify([msg.receiver, msg.groupKey, msg.status, alerts]))
-    .digest('hex');
+  return hash('sha256', JSON.stringify([msg.receiver, msg.groupKey, msg.status, alerts]), 'hex');
 }
 
 /** sha256 of the group key, as Alertmanager's `notify.Key.Hash()` (PagerDuty dedup_key, Opsgenie alias). */
 export function groupKeyHash(groupKey: string): string {
-  return createHash('sha256').update(groupKey).digest('hex');
+  return hash('sha256', groupKey, 'hex');
 }

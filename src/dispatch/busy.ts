@@ -21,9 +21,11 @@ export class BusyDeliveries {
     return this.laneOf.has(id);
   }
 
+  /** Mark `id` busy in `lane`. Again for the same lane changes nothing (a new delivery is added before its commit and when it starts). */
   add(id: string, lane: string): void {
     this.laneOf.set(id, lane);
     const ids = this.lanes.get(lane);
+    if (ids === id) return;
     if (ids === undefined) this.lanes.set(lane, id);
     else if (typeof ids === 'string') this.lanes.set(lane, new Set([ids, id]));
     else ids.add(id);

@@ -28,6 +28,8 @@ describe('busy deliveries', () => {
     busy.delete('d2');
     expect([busy.size, busy.inLane(lane)]).to.deep.equal([0, []]);
     busy.add('d5', lane);
+    busy.add('d5', lane); // alone in its lane, added again: still once
+    expect(busy.inLane(lane)).to.deep.equal(['d5']);
     busy.delete('d5');
     expect([busy.size, busy.has('d5'), busy.inLane(lane)]).to.deep.equal([0, false, []]);
   });

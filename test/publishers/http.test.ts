@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { Agent, errors } from 'undici';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { classifyError, classifyResponse, deliver, header, parseRetryAfter, reasonFromStatus, send, truncate, type HttpResponse } from '../../src/publishers/http.js';
+import { classifyError, classifyResponse, deliver, destination, header, parseRetryAfter, reasonFromStatus, send, truncate, type HttpResponse } from '../../src/publishers/http.js';
 import { loopbackTarget, refusedPort } from '../helpers/servers.js';
 import { mockDeps } from '../helpers/fixtures.js';
 import type { FailureReason, Outcome } from '../../src/publishers/publisher.js';
@@ -127,6 +127,20 @@ describe('publishers/http', () => {
       expect(header({ a: ['1', '2'], b: '3' }, 'a')).to.equal('1');
       expect(header({ b: '3' }, 'b')).to.equal('3');
       expect(header({}, 'c')).to.equal(undefined);
+    });
+
+    it('parses a URL into origin and path once, and the same way every time', () => {
+      const url = 'https://hooks.example.com:8443/services/T0/B0/secret?x=1&y=%20#frag';
+      const first = destination(url);
+      expect(first).to.deep.equal({ origin: 'https://hooks.example.com:8443', path: '/services/T0/B0/secret?x=1&y=%20' });
+      expect(destination(url)).to.equal(first);
+      expect(destination('http://127.0.0.1:9/')).to.deep.equal({ origin: 'http://127.0.0.1:9', path: '/' });
+      expect(() => destination('not a url')).to.throw(TypeError);
+      expect(() => destination('not a url')).to.throw(TypeError);
+    });
+
+    it('keeps parsing right past the most URLs it remembers', () => {
+      for (let i = 0; i < 2_500; i++) expect(destination(`http://h${i}.example/p${i}`)).to.deep.equal({ origin: `http://h${i}.example`, path: `/p${i}` });
     });
 
     it('truncates only what is too long', () => {
