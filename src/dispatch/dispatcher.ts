@@ -320,9 +320,13 @@ export class Dispatcher {
     this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 0) + 1);
     const started = performance.now();
     let outcome: Outcome;
+    // A slot under max_concurrency; free ones are taken without a promise.
+    const slot = this.limiter.acquire();
+    if (slot) await slot;
     try {
-      outcome = await this.limiter.run(() => this.publish(target, message, record.id, attempts));
+      outcome = await this.publish(target, message, record.id, attempts);
     } finally {
+      this.limiter.release();
       this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 1) - 1);
     }
     const durationMs = performance.now() - started;

@@ -16,16 +16,22 @@ export class Limiter {
     this.drain();
   }
 
-  /** Run `fn` once a slot is free. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.drain();
+  /**
+   * Take a slot: undefined when one was free (the common case, with no promise made), else a promise
+   * that resolves once a slot is the caller's. Every slot taken is given back with release().
+   */
+  acquire(): Promise<void> | undefined {
+    if (this.active < this.max) {
+      this.active++;
+      return undefined;
     }
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Give back a slot taken with acquire(); the longest waiter gets it. */
+  release(): void {
+    this.active--;
+    this.drain();
   }
 
   private drain(): void {

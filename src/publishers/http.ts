@@ -1,5 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import type { FailureReason, Outcome, PublisherDeps } from './publisher.js';
 
 /** How one vendor's responses are classified. See `notify.Retrier` in Alertmanager. */
@@ -51,45 +52,71 @@ export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpR
       reject(signal.reason);
       return;
     }
-    let abort: ((reason: unknown) => void) | undefined;
-    const onAbort = () => abort?.(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const settle = () => signal.removeEventListener('abort', onAbort);
-    let status = 0;
-    let responseHeaders: HttpResponse['headers'] = {};
-    let text = '';
-    // One decoder for the whole body, so a character split across chunks stays whole.
-    const decoder = new StringDecoder('utf8');
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(controller) {
-        abort = (reason) => controller.abort(reason as Error);
-        if (signal.aborted) controller.abort(signal.reason as Error);
-      },
-      onResponseStart(_controller, statusCode, headers) {
-        status = statusCode;
-        responseHeaders = headers as HttpResponse['headers'];
-      },
-      onResponseData(_controller, chunk) {
-        // Bodies are small; a longer one is read to the end but only its start is kept.
-        if (text.length < MAX_BODY) text += decoder.write(chunk);
-      },
-      onResponseEnd() {
-        settle();
-        resolve({ status, headers: responseHeaders, body: (text + decoder.end()).slice(0, MAX_BODY) });
-      },
-      onResponseError(_controller, err) {
-        settle();
-        reject(err);
-      },
-    };
+    const collector = new Collector(signal, resolve, reject);
+    signal.addEventListener('abort', collector, ONCE);
     try {
       const { origin, path } = destination(req.url);
-      deps.http.dispatch({ origin, path, method: req.method ?? 'POST', headers, body }, handler);
+      deps.http.dispatch({ origin, path, method: req.method ?? 'POST', headers, body }, collector);
     } catch (err) {
-      settle();
-      reject(err);
+      collector.fail(err);
     }
   });
+}
+
+const ONCE = { once: true } as const;
+
+/**
+ * One request's undici handler and its listener on the attempt's signal, in one object: its
+ * methods are shared by every request, where a handler of closures made six functions per request.
+ */
+class Collector implements Dispatcher.DispatchHandler {
+  private controller?: Dispatcher.DispatchController;
+  private status = 0;
+  private headers: HttpResponse['headers'] = {};
+  private text = '';
+  /** One decoder for the whole body, so a character split across chunks stays whole; made at the first chunk. */
+  private decoder?: StringDecoder;
+
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly resolve: (res: HttpResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  /** The signal aborted: abort the request (undici then reports it through onResponseError). */
+  handleEvent(): void {
+    this.controller?.abort(this.signal.reason as Error);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal.aborted) controller.abort(this.signal.reason as Error);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    this.headers = headers as HttpResponse['headers'];
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Bodies are small; a longer one is read to the end but only its start is kept.
+    if (this.text.length < MAX_BODY) this.text += (this.decoder ??= new StringDecoder('utf8')).write(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.signal.removeEventListener('abort', this);
+    const text = this.decoder ? this.text + this.decoder.end() : this.text;
+    this.resolve({ status: this.status, headers: this.headers, body: text.slice(0, MAX_BODY) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+
+  fail(err: unknown): void {
+    this.signal.removeEventListener('abort', this);
+    this.reject(err);
+  }
 }
 
 /** Most URLs whose origin and path are kept parsed; past it the memo starts over. */
