@@ -40,6 +40,10 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE target_state (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at INTEGER NOT NULL);`,
   // The retry queue in the worker's order, so picking the next due ones never sorts the whole backlog.
   `CREATE INDEX deliveries_queue ON deliveries(priority, next_attempt_at, seq) WHERE state = 'pending';`,
+  // The lane index by group first: a notification's deliveries (one per target, same group key) go into one page of
+  // it, where target first put each in its own page (13% fewer bytes written per notification; docs/benchmarks.md).
+  `DROP INDEX deliveries_lane;
+   CREATE INDEX deliveries_lane ON deliveries(group_key, target, seq);`,
 ];
 
 interface Row {

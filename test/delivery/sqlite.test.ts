@@ -57,6 +57,24 @@ describe('the SQLite ledger', () => {
     store = openSqliteStore(':memory:');
   });
 
+  it('migrates a version 3 ledger to the lane index by group first, keeping its deliveries and lanes', async () => {
+    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
+    await store.close();
+    const path = join(dir, 'sub', 'ledger.db');
+    const old = new Database(path);
+    old.exec(`DROP INDEX deliveries_lane; CREATE INDEX deliveries_lane ON deliveries(target, group_key, seq); PRAGMA user_version = 3;`);
+    old.close();
+    store = openSqliteStore(path);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).to.equal(4);
+    expect((db.pragma('index_info(deliveries_lane)') as Array<{ name: string }>).map((c) => c.name)).to.deep.equal(['group_key', 'target', 'seq']);
+    db.close();
+    expect(store.latestSeq('t', 'g')).to.be.a('number');
+    store.accept(notification('n2'), [delivery('d2', 'n2')], new Set());
+    expect(store.getDelivery('d1')).to.include({ state: 'superseded' });
+    expect(store.due(T0, 10, new Set()).map((d) => d.id)).to.deep.equal(['d2']);
+  });
+
   it('keeps what was accepted across a reopen', async () => {
     store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
     await store.close();
