@@ -137,8 +137,10 @@ export class Dispatcher {
     const dedupSince = now - rt.config.dedup.window;
     // A notification that cannot be a resend, in lanes with nothing ahead of it, is sent while its accept commits
     // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit.
-    const early = this.deps.store.claimKey(key, now, dedupSince) && inFlight.length === 0;
-    const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedupSince }, early);
+    const isNew = this.deps.store.claimKey(key, now, dedupSince);
+    const early = isNew && inFlight.length === 0;
+    // A key the store vouches is new needs no dedup lookup in the commit.
+    const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedupSince: isNew ? undefined : dedupSince }, early);
     let records: DeliveryRecord[];
     let committed: Promise<boolean> | undefined;
     if (early) {

@@ -9,8 +9,8 @@ import type { NewDelivery, NotificationRecord, Store } from '../../src/delivery/
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
 
-function notification(id: string, groupKey = 'g', createdAt = T0): NotificationRecord {
-  return { id, key: `key-${id}`, receiver: 'r', groupKey, status: 'firing', createdAt, original: '{}', enriched: '{}' };
+function notification(id: string, groupKey = 'g', createdAt = T0, key = `key-${id}`): NotificationRecord {
+  return { id, key, receiver: 'r', groupKey, status: 'firing', createdAt, original: '{}', enriched: '{}' };
 }
 
 const delivery = (id: string, n: string, overrides: Partial<NewDelivery> = {}): NewDelivery => newDelivery(id, n, T0, overrides);
@@ -57,22 +57,39 @@ describe('the SQLite ledger', () => {
     store = openSqliteStore(':memory:');
   });
 
-  it('migrates a version 3 ledger to the lane index by group first, keeping its deliveries and lanes', async () => {
-    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
+  it('migrates a version 3 ledger to the latest schema, keeping its deliveries, their lanes and their dedup', async () => {
     await store.close();
-    const path = join(dir, 'sub', 'ledger.db');
+    const path = join(dir, 'v3.db');
     const old = new Database(path);
-    old.exec(`DROP INDEX deliveries_lane; CREATE INDEX deliveries_lane ON deliveries(target, group_key, seq); PRAGMA user_version = 3;`);
+    for (const migration of MIGRATIONS.slice(0, 3)) old.exec(migration);
+    old.pragma('user_version = 3');
+    old.exec(`INSERT INTO notifications VALUES ('n1', 'key-n1', 'r', 'g', 'firing', ${T0}, '{}', '{}');
+      INSERT INTO deliveries (id, notification_id, target, target_type, group_key, notification_key, state, priority, alerts, attempts, created_at, updated_at, next_attempt_at)
+      VALUES ('d1', 'n1', 't', 'webhook', 'g', 'key-n1', 'pending', 2, '[0]', 0, ${T0}, ${T0}, ${T0}),
+             ('d0', 'n1', 'u', 'webhook', 'g', 'key-n1', 'delivered', 2, '[0]', 1, ${T0}, ${T0}, NULL);`);
     old.close();
     store = openSqliteStore(path);
     const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).to.equal(4);
-    expect((db.pragma('index_info(deliveries_lane)') as Array<{ name: string }>).map((c) => c.name)).to.deep.equal(['group_key', 'target', 'seq']);
+    const columns = (index: string) => (db.pragma(`index_info(${index})`) as Array<{ name: string }>).map((c) => c.name);
+    expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
+    expect(columns('deliveries_lane')).to.deep.equal(['group_key', 'target', 'seq']);
+    expect(columns('notifications_key')).to.deep.equal(['key']);
+    expect(columns('deliveries_created')).to.deep.equal(['created_at']);
+    expect(columns('deliveries_key')).to.deep.equal([]);
     db.close();
-    expect(store.latestSeq('t', 'g')).to.be.a('number');
-    store.accept(notification('n2'), [delivery('d2', 'n2')], new Set());
+    // Dedup still finds the targets that have a key from before the migration.
+    expect(store.claimKey('key-n1', T0 + 1, T0 - 1)).to.equal(false);
+    const [resent] = store.accept(
+      notification('n2', 'g', T0 + 1, 'key-n1'),
+      [delivery('d2', 'n2', { target: 'u', notificationKey: 'key-n1' })],
+      new Set(),
+      T0 - 1,
+    );
+    expect(resent).to.include({ state: 'skipped', skipReason: 'duplicate' });
+    // A new notification of the group supersedes the one pending in its lane.
+    store.accept(notification('n3'), [delivery('d3', 'n3')], new Set());
     expect(store.getDelivery('d1')).to.include({ state: 'superseded' });
-    expect(store.due(T0, 10, new Set()).map((d) => d.id)).to.deep.equal(['d2']);
+    expect(store.latestSeq('t', 'g')).to.equal(store.getDelivery('d3')?.seq);
   });
 
   it('keeps what was accepted across a reopen', async () => {
