@@ -6,7 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Agent } from 'undici';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
-import { heapGrowingPercent, limitHeapGrowth } from './heap.js';
+import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { createLogger } from './observability/logger.js';
 
@@ -27,6 +27,7 @@ export async function runServer(options: RunOptions): Promise<void> {
   // Before anything allocates much: keep the heap near what is live (src/heap.ts).
   const growing = heapGrowingPercent(env, process.execArgv);
   if (growing !== undefined) limitHeapGrowth(growing);
+  if (pretenuringOff(process.execArgv)) disablePretenuring();
   const load = () => loadConfigFile(options.configPath, { env });
   const first = load();
   const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_HEAP_GROWING_PERCENT, heapGrowingPercent, limitHeapGrowth } from '../src/heap.js';
+import { DEFAULT_HEAP_GROWING_PERCENT, disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from '../src/heap.js';
 
 describe('the heap growing limit', () => {
   it('is the default unless the environment says otherwise', () => {
@@ -28,5 +28,21 @@ describe('the heap growing limit', () => {
     const set: string[] = [];
     limitHeapGrowth(70, (flags) => set.push(flags));
     expect(set).to.deep.equal(['--heap-growing-percent=70']);
+  });
+});
+
+describe('allocation-site pretenuring', () => {
+  it('is turned off unless node was started with the flag, either way and in either spelling', () => {
+    expect(pretenuringOff([])).to.equal(true);
+    expect(pretenuringOff(['--max-old-space-size=512', '--heap-growing-percent=80'])).to.equal(true);
+    expect(pretenuringOff(['--allocation-site-pretenuring'])).to.equal(false);
+    expect(pretenuringOff(['--no-allocation-site-pretenuring'])).to.equal(false);
+    expect(pretenuringOff(['--allocation_site_pretenuring'])).to.equal(false);
+  });
+
+  it('sets the V8 flag', () => {
+    const set: string[] = [];
+    disablePretenuring((flags) => set.push(flags));
+    expect(set).to.deep.equal(['--no-allocation-site-pretenuring']);
   });
 });
