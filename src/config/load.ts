@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatcher } from '../dispatch/matchers.js';
-import { compileMessage, type MessageTemplateConfig } from '../publishers/templates.js';
+import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchema } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
@@ -227,14 +227,19 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
         problems.push(`/targets/${i}/match/${j}: ${(err as Error).message}`);
       }
     });
-    const template = 'template' in target ? (target.template as MessageTemplateConfig | undefined) : undefined;
-    for (const [part, source] of Object.entries(template ?? {})) {
+    for (const [path, source] of targetTemplates(target)) {
       try {
-        compileMessage({ [part]: source });
+        compileTemplate(source);
       } catch (err) {
         const lines = (err as Error).message.split('\n'); // Handlebars: "Parse error on line 1:", source, caret, "Expecting ..."
-        problems.push(`/targets/${i}/template/${part}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
+        problems.push(`/targets/${i}/${path}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
       }
+    }
+    if (target.type === 'pagerduty') {
+      target.images.forEach((image, j) => {
+        // A template may render an https:// URL; a fixed src must be one (PagerDuty shows no other images).
+        if (!image.src.includes('{{') && !/^https:\/\//i.test(image.src.trim())) problems.push(`/targets/${i}/images/${j}/src: must be an https:// URL`);
+      });
     }
   });
   for (const [name, source] of Object.entries(config.enrich.links)) {
@@ -245,6 +250,23 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
       problems.push(`/enrich/links/${name}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
     }
   }
+}
+
+/** A target's Handlebars templates, by their path under the target: chat `template` parts, PagerDuty's summary and images. */
+function targetTemplates(target: TargetConfig): Array<[path: string, source: string]> {
+  const found: Array<[string, string]> = [];
+  const template = 'template' in target ? (target.template as MessageTemplateConfig | undefined) : undefined;
+  for (const [part, source] of Object.entries(template ?? {})) found.push([`template/${part}`, source as string]);
+  if (target.type === 'pagerduty') {
+    if (target.summary !== undefined) found.push(['summary', target.summary]);
+    target.images.forEach((image, j) => {
+      for (const field of ['src', 'href', 'alt'] as const) {
+        const source = image[field];
+        if (source !== undefined) found.push([`images/${j}/${field}`, source]);
+      }
+    });
+  }
+  return found;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,7 +1,7 @@
 import { withAlerts } from '../alerts/common.js';
 import { groupKeyHash, labelsFingerprint } from '../alerts/fingerprint.js';
 import type { Alert, WebhookMessage } from '../alerts/types.js';
-import { defaultTitle, groupLinks, templateView } from './templates.js';
+import { defaultTitle, groupLinks, templateView, type TemplateView } from './templates.js';
 
 /** `payload.summary` limit. https://developer.pagerduty.com/docs/events-api-v2/trigger-events/ */
 export const MAX_SUMMARY_CHARS = 1024;
@@ -28,6 +28,17 @@ export interface EventOptions {
   classLabel: string;
   client: string;
   clientUrl?: string;
+  /** The `summary` template, compiled; a blank rendering falls back to the default summary. */
+  summary?: (view: TemplateView) => string;
+  /** The `images`, rendered for one event (those left out already dropped). */
+  images?: (view: TemplateView) => PagerDutyImage[];
+}
+
+/** An image shown on the PagerDuty alert. */
+export interface PagerDutyImage {
+  src: string;
+  href?: string;
+  alt?: string;
 }
 
 /** One Events API v2 event, without `routing_key` (the transport adds it). */
@@ -47,6 +58,7 @@ export interface PagerDutyEvent {
   client?: string;
   client_url?: string;
   links?: Array<{ href: string; text: string }>;
+  images?: PagerDutyImage[];
 }
 
 /**
@@ -65,13 +77,15 @@ function toEvent(msg: WebhookMessage, dedupKey: string, opts: EventOptions): Pag
   const resolved = msg.alerts.filter((a) => a.status === 'resolved');
   const view = templateView(msg);
   const common = msg.commonAnnotations['summary'];
+  const summary = opts.summary?.(view).trim() || `${defaultTitle(view)}${common ? `: ${common}` : ''}`;
+  const images = opts.images?.(view) ?? [];
   const starts = firing.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t));
   const links = groupLinks(msg).map(({ href, text }) => ({ href, text }));
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: {
-      summary: truncateChars(`${defaultTitle(view)}${common ? `: ${common}` : ''}`, MAX_SUMMARY_CHARS),
+      summary: truncateChars(summary, MAX_SUMMARY_CHARS),
       source: labelValue(firing, opts.sourceLabel) ?? opts.client,
       severity: highestSeverity(firing, opts),
       ...(starts.length ? { timestamp: new Date(Math.min(...starts)).toISOString() } : {}),
@@ -89,6 +103,7 @@ function toEvent(msg: WebhookMessage, dedupKey: string, opts: EventOptions): Pag
     client: opts.client,
     ...optional('client_url', opts.clientUrl ?? (/^https?:\/\//.test(msg.externalURL) ? msg.externalURL : undefined)),
     ...(links.length ? { links } : {}),
+    ...(images.length ? { images } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { deliver } from './http.js';
-import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutySeverity } from './pagerduty-event.js';
+import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutyImage, type PagerDutySeverity } from './pagerduty-event.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
+import { compileTemplate, type TemplateView } from './templates.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 
 /** Events API v2 endpoint. https://developer.pagerduty.com/docs/events-api-v2/overview/ */
@@ -27,7 +28,21 @@ export interface PagerDutyTarget extends BaseTarget {
   class_label: string;
   client: string;
   client_url?: string;
+  /** Handlebars template of `payload.summary`. */
+  summary?: string;
+  /** Images on the PagerDuty alert; each field a Handlebars template. */
+  images: PagerDutyImageConfig[];
 }
+
+/** One configured image: templates of its `src` (HTTPS), `href` and `alt`. */
+export interface PagerDutyImageConfig {
+  src: string;
+  href?: string;
+  alt?: string;
+}
+
+/** PagerDuty shows only images served over HTTPS. */
+const HTTPS = /^https:\/\//i;
 
 const label = (dflt: string, what: string) => ({ type: 'string', minLength: 1, default: dflt, description: what });
 
@@ -55,6 +70,28 @@ export const pagerdutySchema = targetSchema(
     class_label: label('alertname', 'Label whose value becomes payload.class (left out when absent).'),
     client: { type: 'string', minLength: 1, default: 'alertmux', description: 'Name of the monitoring client shown in PagerDuty.' },
     client_url: { type: 'string', pattern: '^https?://', description: "Link behind `client` (default: the group's externalURL, Alertmanager's UI)." },
+    summary: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Handlebars template of payload.summary, the title of the PagerDuty alert (the view chat templates get); cut to 1024 characters. Default: `[FIRING:<n>] <name> (<severity>)` and the common summary annotation; a blank rendering falls back to it.',
+    },
+    images: {
+      type: 'array',
+      default: [],
+      description:
+        'Images shown on the PagerDuty alert (graphs, dashboards): a list of `{src, href, alt}`, each field a Handlebars template. `src` is required and must be an https:// URL; an image whose src renders empty is left out.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['src'],
+        properties: {
+          src: { type: 'string', minLength: 1, description: 'Image URL; PagerDuty shows only `https://` images (others are left out, with a warning).' },
+          href: { type: 'string', description: 'Link opened when the image is clicked.' },
+          alt: { type: 'string', description: 'Alternative text.' },
+        },
+      },
+    },
   },
   ['routing_key'],
 );
@@ -71,6 +108,8 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
     classLabel: target.class_label,
     client: target.client,
     ...(target.client_url ? { clientUrl: target.client_url } : {}),
+    ...(target.summary ? { summary: compileTemplate(target.summary) } : {}),
+    ...(target.images.length ? { images: compileImages(target, deps) } : {}),
   };
   const policy = { retryOn: RETRY_ON, details: errorDetails };
   return {
@@ -88,6 +127,30 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
       }
       return outcome;
     },
+  };
+}
+
+/**
+ * The configured images rendered for one event: an empty `src` leaves its image out (a template can make it
+ * conditional, as Alertmanager's `images` do), and so does one that is not HTTPS, which PagerDuty would not show.
+ */
+function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: TemplateView) => PagerDutyImage[] {
+  const optional = (source: string | undefined) => (source === undefined ? undefined : compileTemplate(source));
+  const images = target.images.map((image) => ({ src: compileTemplate(image.src), href: optional(image.href), alt: optional(image.alt) }));
+  return (view) => {
+    const rendered: PagerDutyImage[] = [];
+    for (const image of images) {
+      const src = image.src(view).trim();
+      if (!src) continue;
+      if (!HTTPS.test(src)) {
+        deps.logger.warn('PagerDuty image left out: its src is not an https:// URL', { target: target.name, groupKey: view.groupKey });
+        continue;
+      }
+      const href = image.href?.(view).trim();
+      const alt = image.alt?.(view).trim();
+      rendered.push({ src, ...(href ? { href } : {}), ...(alt ? { alt } : {}) });
+    }
+    return rendered;
   };
 }
 

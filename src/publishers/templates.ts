@@ -68,14 +68,16 @@ export function defaultText(view: TemplateView): string {
     .join('\n\n');
 }
 
+/** Compile one template (no HTML escaping: the targets send JSON, not HTML). Throws on a syntax error, at config load. */
+export function compileTemplate(source: string): (view: TemplateView) => string {
+  const render = engine.compile(source, { noEscape: true });
+  render({}); // surface syntax errors now
+  return render;
+}
+
 /** Compile a target's templates once (at config load); missing parts fall back to the defaults. Throws on a syntax error. */
 export function compileMessage(config: MessageTemplateConfig | undefined): (msg: WebhookMessage) => RenderedMessage {
-  const compile = (source: string | undefined) => {
-    if (source === undefined) return undefined;
-    const render = engine.compile(source, { noEscape: true });
-    render({}); // surface syntax errors now
-    return render;
-  };
+  const compile = (source: string | undefined) => (source === undefined ? undefined : compileTemplate(source));
   const title = compile(config?.title);
   const text = compile(config?.text);
   return (msg) => {

@@ -33,6 +33,7 @@ function pagerduty(overrides: Partial<PagerDutyTarget> = {}): PagerDutyTarget {
     group_label: 'job',
     class_label: 'alertname',
     client: 'alertmux',
+    images: [],
     ...overrides,
   };
 }
@@ -180,6 +181,68 @@ describe('pagerduty publisher (Events API v2)', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(lines.join('\n')).to.contain('custom_details removed');
       expect(lines.join('\n')).not.to.contain(ROUTING_KEY);
+    });
+  });
+
+  describe('summary template and images', () => {
+    it('renders payload.summary from the template, cut to 1024 characters', async () => {
+      const { sent } = await publish(fixture(), [{}], pagerduty({ summary: '{{upper status}} {{numFiring}}× {{commonLabels.alertname}}: {{commonAnnotations.summary}}' }));
+      expect(sent[0]!.payload!['summary']).to.equal('FIRING 2× TestAlert: test summary');
+      const long = (await publish(fixture(), [{}], pagerduty({ summary: `${'x'.repeat(2000)}{{status}}` }))).sent[0]!.payload!['summary'] as string;
+      expect(Array.from(long)).to.have.length(1024);
+      expect(long.endsWith('…')).to.equal(true);
+    });
+
+    it('falls back to the default summary when the template renders blank (PagerDuty refuses an empty one)', async () => {
+      const { sent } = await publish(fixture(), [{}], pagerduty({ summary: '{{commonAnnotations.nothing}}  ' }));
+      expect(sent[0]!.payload!['summary']).to.equal('[FIRING:2] TestAlert (critical): test summary');
+    });
+
+    it('renders each alert of per_alert dedup on its own', async () => {
+      const { sent } = await publish(fixture(), [{}], pagerduty({ dedup: 'per_alert', summary: '{{alerts.0.labels.instance}} is down' }));
+      expect(sent.map((e) => e.payload!['summary'])).to.deep.equal(['host1 is down', 'host2 is down']);
+    });
+
+    it('sends the images: templates rendered, empty src left out, href and alt only when set', async () => {
+      const msg = fixture();
+      msg.commonAnnotations = { ...msg.commonAnnotations, graph: 'https://grafana.example/render/d/api.png' };
+      const images = [
+        { src: '{{commonAnnotations.graph}}', href: 'https://grafana.example/d/api', alt: '{{commonLabels.alertname}} graph' },
+        { src: 'https://status.example/badge.svg' },
+        { src: '{{commonAnnotations.missing}}', alt: 'left out: its src renders empty' },
+      ];
+      const { sent } = await publish(msg, [{}], pagerduty({ images }));
+      expect(sent[0]!['images']).to.deep.equal([
+        { src: 'https://grafana.example/render/d/api.png', href: 'https://grafana.example/d/api', alt: 'TestAlert graph' },
+        { src: 'https://status.example/badge.svg' },
+      ]);
+    });
+
+    it('leaves out an image whose src renders to a non-HTTPS URL, with a warning, and sends the event', async () => {
+      const { logger, lines } = capturingLogger();
+      const msg = fixture();
+      msg.commonAnnotations = { ...msg.commonAnnotations, graph: 'http://grafana.internal/render.png' };
+      const { outcome, sent } = await publish(msg, [{}], pagerduty({ images: [{ src: '{{commonAnnotations.graph}}' }] }), logger);
+      expect(outcome.ok).to.equal(true);
+      expect(sent[0]).not.to.have.property('images');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lines.join('\n')).to.contain('PagerDuty image left out');
+    });
+
+    it('sends neither on resolve (only the key)', async () => {
+      const { sent } = await publish(fixture('am025-all-resolved.json'), [{}], pagerduty({ summary: 'x', images: [{ src: 'https://a.example/i.png' }] }));
+      expect(Object.keys(sent[0]!).sort()).to.deep.equal(['dedup_key', 'event_action', 'routing_key']);
+    });
+
+    it('checks the templates and a fixed src at config load, naming the field', () => {
+      const load = (extra: string) => () => config(`targets: [{name: pd, type: pagerduty, routing_key: k, ${extra}}]`);
+      expect(load("summary: '{{#if}}'")).to.throw(/\/targets\/0\/summary: Parse error on line 1/);
+      expect(load("images: [{src: 'https://a.example/{{#each}}.png'}]")).to.throw(/\/targets\/0\/images\/0\/src: Parse error on line 1/);
+      expect(load("images: [{src: 'https://a.example/i.png', alt: '{{'}]")).to.throw(/\/targets\/0\/images\/0\/alt: Parse error on line 1/);
+      expect(load("images: [{src: 'http://a.example/i.png'}]")).to.throw(/\/targets\/0\/images\/0\/src: must be an https:\/\/ URL/);
+      expect(load('images: [{href: x}]')).to.throw(/\/targets\/0\/images\/0: must have required property 'src'/);
+      const target = config("targets: [{name: pd, type: pagerduty, routing_key: k, images: [{src: '{{commonAnnotations.graph}}'}]}]").targets[0] as PagerDutyTarget;
+      expect(target.images).to.deep.equal([{ src: '{{commonAnnotations.graph}}' }]);
     });
   });
 
