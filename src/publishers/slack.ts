@@ -42,6 +42,10 @@ export interface SlackTarget extends BaseTarget {
   api_url: string;
   thread_replies: boolean;
   template?: MessageTemplateConfig;
+  /** Author name and icon shown on the message (Web API: needs `chat:write.customize`; legacy webhooks only). */
+  username?: string;
+  icon_emoji?: string;
+  icon_url?: string;
 }
 
 /** Config schema of the `slack` type: exactly one of `webhook_url` or `token` + `channel`. */
@@ -56,6 +60,13 @@ export const slackSchema = {
       api_url: { type: 'string', pattern: '^https?://', default: SLACK_API_URL, description: 'Web API base URL (GovSlack: https://slack-gov.com/api).' },
       thread_replies: { type: 'boolean', default: false, description: 'Web API: also post each later notification of a group (resolved, more alerts) as a thread reply.' },
       template: templateSchema,
+      username: {
+        type: 'string',
+        minLength: 1,
+        description: 'Author name shown on the message. Web API: needs the `chat:write.customize` scope (Slack ignores it without); incoming webhooks of Slack apps ignore it.',
+      },
+      icon_emoji: { type: 'string', pattern: '^:[^:\\s]+:$', description: 'Emoji shown as the author icon, e.g. `:rotating_light:` (over `icon_url`, as in Slack). Same conditions as `username`.' },
+      icon_url: { type: 'string', pattern: '^https?://', description: 'Image URL shown as the author icon. Same conditions as `username`.' },
     },
     [],
   ),
@@ -80,6 +91,12 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   const render = compileMessage(target.template);
   const secrets = [target.webhook_url, target.token].filter((s): s is string => !!s);
   const build = (msg: Parameters<typeof render>[0]): SlackMessage => buildSlackMessage(msg, render(msg), target.template?.text !== undefined);
+  // The author overrides go with each new message; chat.update takes none (an updated message keeps its author).
+  const author = {
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.icon_emoji ? { icon_emoji: target.icon_emoji } : {}),
+    ...(target.icon_url ? { icon_url: target.icon_url } : {}),
+  };
 
   /** One Web API call: HTTP 200 with `ok:false` is a failure; 429 and `Retry-After` as any vendor. */
   async function call(method: string, body: object, signal: AbortSignal): Promise<ApiResult> {
@@ -111,7 +128,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
       const updated = await call('chat.update', { ...content, channel: stored.channel, ts: stored.ts }, signal);
       if (updated.outcome.ok) {
         if (target.thread_replies) {
-          const reply = await call('chat.postMessage', { ...content, channel: stored.channel, thread_ts: stored.ts }, signal);
+          const reply = await call('chat.postMessage', { ...content, ...author, channel: stored.channel, thread_ts: stored.ts }, signal);
           if (!reply.outcome.ok) return reply.outcome;
         }
         if (msg.status === 'resolved') deps.state.delete(key);
@@ -121,7 +138,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
       if (!MESSAGE_GONE.has(updated.error ?? '')) return updated.outcome;
       deps.state.delete(key);
     }
-    const posted = await call('chat.postMessage', { ...content, channel: target.channel }, signal);
+    const posted = await call('chat.postMessage', { ...content, ...author, channel: target.channel }, signal);
     const { channel, ts } = posted.data ?? {};
     if (posted.outcome.ok && msg.status === 'firing' && typeof ts === 'string') {
       deps.state.set(key, { channel: typeof channel === 'string' ? channel : target.channel, ts }, MESSAGE_TTL_MS);
@@ -133,7 +150,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   async function viaWebhook(msg: Parameters<typeof render>[0], signal: AbortSignal): Promise<Outcome> {
     let res: HttpResponse;
     try {
-      res = await send(deps, { url: target.webhook_url!, body: { ...build(msg), unfurl_links: false, unfurl_media: false } }, signal);
+      res = await send(deps, { url: target.webhook_url!, body: { ...build(msg), ...author, unfurl_links: false, unfurl_media: false } }, signal);
     } catch (err) {
       return classifyError(err);
     }

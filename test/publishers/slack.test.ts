@@ -278,6 +278,42 @@ describe('slack publisher', () => {
     });
   });
 
+  describe('author overrides: username, icon_emoji, icon_url', () => {
+    const author = { username: 'Alertmanager', icon_emoji: ':rotating_light:', icon_url: 'https://example.com/am.png' };
+
+    it('sends them with an incoming-webhook message (legacy webhooks honour them)', async () => {
+      const { calls } = await viaHook(fixture(), {}, hook(author));
+      expect(calls[0]!.body).to.include(author);
+    });
+
+    it('sends them with every chat.postMessage, the first post and thread replies, and never with chat.update', async () => {
+      const deps = mockDeps();
+      const calls = double(deps, API_ORIGIN, () => posted('C0PS'));
+      const publisher = createSlackPublisher(api({ ...author, thread_replies: true }), deps);
+      await publisher.publish(targetMessage(fixture('am025-grouped-firing.json')), ctx());
+      await publisher.publish(targetMessage(fixture('am025-all-resolved.json')), ctx());
+      expect(calls.map((c) => c.path)).to.deep.equal(['/api/chat.postMessage', '/api/chat.update', '/api/chat.postMessage']);
+      expect(calls[0]!.body).to.include(author);
+      expect(calls[2]!.body).to.include({ ...author, thread_ts: TS });
+      // chat.update takes no author arguments: the message keeps the one it was posted with.
+      for (const field of Object.keys(author)) expect(calls[1]!.body).not.to.have.property(field);
+    });
+
+    it('sends none of them unless set', async () => {
+      const { calls } = await viaHook();
+      for (const field of Object.keys(author)) expect(calls[0]!.body).not.to.have.property(field);
+      const one = await viaHook(fixture(), {}, hook({ icon_emoji: ':fire:' }));
+      expect(one.calls[0]!.body).to.include({ icon_emoji: ':fire:' }).and.not.to.have.property('username');
+    });
+
+    it('loads them from the config and rejects an emoji without colons or an icon_url that is not a URL', () => {
+      const target = config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', username: Alertmanager, icon_emoji: ':fire:'}]").targets[0] as SlackTarget;
+      expect(target).to.include({ username: 'Alertmanager', icon_emoji: ':fire:' });
+      expect(() => config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', icon_emoji: fire}]")).to.throw(/\/targets\/0\/icon_emoji: must match pattern/);
+      expect(() => config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', icon_url: am.png}]")).to.throw(/\/targets\/0\/icon_url: must match pattern/);
+    });
+  });
+
   describe('Web API responses', () => {
     it('treats HTTP 200 with ok:false as a failure and remembers nothing', async () => {
       const { outcome, deps } = await viaApi(fixture(), () => ({ body: { ok: false, error: 'not_in_channel' } }));
