@@ -1,5 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+/** Test-only TLS material (test/fixtures/tls/make.sh): a CA, the API server's certificate for 127.0.0.1, a client certificate. */
+export const TLS = Object.fromEntries(
+  ['ca.crt', 'server.crt', 'server.key', 'client.crt', 'client.key'].map((name) => [name, readFileSync(new URL(`../fixtures/tls/${name}`, import.meta.url), 'utf8')]),
+) as Record<'ca.crt' | 'server.crt' | 'server.key' | 'client.crt' | 'client.key', string>;
 
 /** A Secret as the API serves it (apiVersion v1). */
 export interface SecretObject {
@@ -28,7 +36,9 @@ interface Watcher {
  * A loopback stand-in for the Kubernetes API's Secrets endpoints, speaking its wire format:
  * list (`SecretList` with `metadata.resourceVersion`), watch (`?watch=1`: chunked,
  * newline-delimited `{"type", "object"}` events, BOOKMARK, ERROR with a 410 Status on an
- * expired resourceVersion), and 401/403 Status answers.
+ * expired resourceVersion), and 401/403 Status answers. With `tls`, it serves HTTPS with the
+ * fixture server certificate and, as the API server does, also takes a client certificate
+ * signed by its CA as authentication.
  */
 export class K8sDouble {
   url = '';
@@ -47,16 +57,24 @@ export class K8sDouble {
   /** Watches from a resourceVersion below this get 410 Gone. */
   private compacted = 0;
 
-  constructor(token = 'sa-token') {
+  /** Requests authenticated by a client certificate its CA signed (TLS only). */
+  certificateClients = 0;
+  private readonly tls: boolean;
+
+  constructor(token = 'sa-token', options: { tls?: boolean } = {}) {
     this.token = token;
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.tls = options.tls ?? false;
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.handle(req, res);
+    this.server = this.tls
+      ? createTlsServer({ cert: TLS['server.crt'], key: TLS['server.key'], ca: TLS['ca.crt'], requestCert: true, rejectUnauthorized: false }, handler)
+      : createServer(handler);
   }
 
   /** Listen on 127.0.0.1 (any free port). */
   async start(): Promise<this> {
     this.server.listen(0, '127.0.0.1');
     await new Promise((resolve) => this.server.once('listening', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -152,7 +170,10 @@ export class K8sDouble {
     const url = new URL(req.url ?? '/', 'http://double');
     this.requests.push({ path: url.pathname, query: url.searchParams, authorization: req.headers.authorization });
     const reply = (code: number, body: unknown) => void res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.headers.authorization !== `Bearer ${this.token}`) return reply(401, status(401, 'Unauthorized', 'Unauthorized'));
+    // A client certificate its CA signed authenticates as well as the token does (kubeconfig users without a token).
+    const byCertificate = this.tls && (req.socket as TLSSocket).authorized;
+    if (byCertificate) this.certificateClients++;
+    if (!byCertificate && req.headers.authorization !== `Bearer ${this.token}`) return reply(401, status(401, 'Unauthorized', 'Unauthorized'));
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets$/.exec(url.pathname);
     if (req.method !== 'GET' || !m) return reply(404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const namespace = decodeURIComponent(m[1]!);
