@@ -108,7 +108,7 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
     classLabel: target.class_label,
     client: target.client,
     ...(target.client_url ? { clientUrl: target.client_url } : {}),
-    ...(target.summary ? { summary: compileTemplate(target.summary) } : {}),
+    ...(target.summary ? { summary: guarded(compileTemplate(target.summary), target, deps, 'summary template') } : {}),
     ...(target.images.length ? { images: compileImages(target, deps) } : {}),
   };
   const policy = { retryOn: RETRY_ON, details: errorDetails };
@@ -135,8 +135,12 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
  * conditional, as Alertmanager's `images` do), and so does one that is not HTTPS, which PagerDuty would not show.
  */
 function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: TemplateView) => PagerDutyImage[] {
-  const optional = (source: string | undefined) => (source === undefined ? undefined : compileTemplate(source));
-  const images = target.images.map((image) => ({ src: compileTemplate(image.src), href: optional(image.href), alt: optional(image.alt) }));
+  const compile = (source: string | undefined, what: string) => (source === undefined ? undefined : guarded(compileTemplate(source), target, deps, what));
+  const images = target.images.map((image, i) => ({
+    src: compile(image.src, `images[${i}].src template`)!,
+    href: compile(image.href, `images[${i}].href template`),
+    alt: compile(image.alt, `images[${i}].alt template`),
+  }));
   return (view) => {
     const rendered: PagerDutyImage[] = [];
     for (const image of images) {
@@ -151,6 +155,21 @@ function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: Tem
       rendered.push({ src, ...(href ? { href } : {}), ...(alt ? { alt } : {}) });
     }
     return rendered;
+  };
+}
+
+/**
+ * A template that throws while rendering (a helper given what it cannot take) renders empty, with a warning: the
+ * summary then falls back to the default and the image is left out. The page is sent either way.
+ */
+function guarded(render: (view: TemplateView) => string, target: PagerDutyTarget, deps: PublisherDeps, what: string): (view: TemplateView) => string {
+  return (view) => {
+    try {
+      return render(view);
+    } catch (err) {
+      deps.logger.warn(`PagerDuty ${what} failed; left out`, { target: target.name, groupKey: view.groupKey, error: String(err) });
+      return '';
+    }
   };
 }
 

@@ -229,6 +229,18 @@ describe('pagerduty publisher (Events API v2)', () => {
       expect(lines.join('\n')).to.contain('PagerDuty image left out');
     });
 
+    it('pages with the default summary, and without the image, when a template throws while rendering', async () => {
+      // A missing helper inside a branch gets past the check at load (rendered with no data) and throws on a firing group.
+      const { logger, lines } = capturingLogger();
+      const target = pagerduty({ summary: '{{#if status}}{{nope status}}{{/if}}', images: [{ src: '{{#if status}}{{nope 1}}{{/if}}' }, { src: 'https://a.example/i.png' }] });
+      const { outcome, sent } = await publish(fixture(), [{}], target, logger);
+      expect(outcome.ok).to.equal(true);
+      expect(sent[0]!.payload!['summary']).to.equal('[FIRING:2] TestAlert (critical): test summary');
+      expect(sent[0]!['images']).to.deep.equal([{ src: 'https://a.example/i.png' }]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lines.join('\n')).to.contain('PagerDuty summary template failed').and.to.contain('PagerDuty images[0].src template failed').and.to.contain('Missing helper');
+    });
+
     it('sends neither on resolve (only the key)', async () => {
       const { sent } = await publish(fixture('am025-all-resolved.json'), [{}], pagerduty({ summary: 'x', images: [{ src: 'https://a.example/i.png' }] }));
       expect(Object.keys(sent[0]!).sort()).to.deep.equal(['dedup_key', 'event_action', 'routing_key']);
