@@ -46,7 +46,9 @@ export interface DiscordMessage {
 
 /** Create the publisher of a `discord` target. */
 export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDeps): Publisher {
-  const render = compileMessage(target.template);
+  const render = compileMessage(target.template, (part, err) =>
+    deps.logger.warn(`Discord template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
+  );
   const secrets = urlSecrets(target.webhook_url);
   return {
     type: 'discord',

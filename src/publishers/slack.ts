@@ -88,9 +88,14 @@ type ApiResult = { outcome: Outcome; error?: string; data?: { channel?: unknown;
 
 /** Create the publisher of a `slack` target. Throws on a template syntax error (at config load). */
 export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): Publisher {
-  const render = compileMessage(target.template);
+  const render = compileMessage(target.template, (part, err) =>
+    deps.logger.warn(`Slack template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
+  );
   const secrets = [target.webhook_url, target.token].filter((s): s is string => !!s);
-  const build = (msg: Parameters<typeof render>[0]): SlackMessage => buildSlackMessage(msg, render(msg), target.template?.text !== undefined);
+  const build = (msg: Parameters<typeof render>[0]): SlackMessage => {
+    const rendered = render(msg);
+    return buildSlackMessage(msg, rendered, rendered.customText === true);
+  };
   // The author overrides go with each new message; chat.update takes none (an updated message keeps its author).
   const author = {
     ...(target.username ? { username: target.username } : {}),

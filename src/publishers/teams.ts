@@ -40,7 +40,9 @@ const LEGACY_ERROR = /HTTP error (\d{3})/i;
 
 /** Create the publisher of a `teams` target. */
 export function createTeamsPublisher(target: TeamsTarget, deps: PublisherDeps): Publisher {
-  const render = compileMessage(target.template);
+  const render = compileMessage(target.template, (part, err) =>
+    deps.logger.warn(`Teams template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
+  );
   const secrets = urlSecrets(target.webhook_url);
   return {
     type: 'teams',

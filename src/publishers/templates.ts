@@ -11,6 +11,8 @@ export interface MessageTemplateConfig {
 export interface RenderedMessage {
   title: string;
   text: string;
+  /** The text is the target's own template's (Slack sends it as mrkdwn as is), not the default. */
+  customText?: boolean;
 }
 
 /** The view templates see: the group plus counts, severity and links. */
@@ -75,14 +77,36 @@ export function compileTemplate(source: string): (view: TemplateView) => string 
   return render;
 }
 
-/** Compile a target's templates once (at config load); missing parts fall back to the defaults. Throws on a syntax error. */
-export function compileMessage(config: MessageTemplateConfig | undefined): (msg: WebhookMessage) => RenderedMessage {
+/**
+ * Compile a target's templates once (at config load); missing parts fall back to the defaults. Throws on a syntax
+ * error. A part that throws while rendering (a helper given what it cannot take, in a branch the check at load did
+ * not run) falls back to its default too, reported through `onError`: the message is sent either way.
+ */
+export function compileMessage(
+  config: MessageTemplateConfig | undefined,
+  onError: (part: 'title' | 'text', err: unknown) => void = () => undefined,
+): (msg: WebhookMessage) => RenderedMessage {
   const compile = (source: string | undefined) => (source === undefined ? undefined : compileTemplate(source));
   const title = compile(config?.title);
   const text = compile(config?.text);
+  const tryRender = (part: 'title' | 'text', render: ((view: TemplateView) => string) | undefined, view: TemplateView): string | undefined => {
+    if (!render) return undefined;
+    try {
+      return render(view);
+    } catch (err) {
+      onError(part, err);
+      return undefined;
+    }
+  };
   return (msg) => {
     const view = templateView(msg);
-    return { title: (title ? title(view) : defaultTitle(view)).trim(), text: (text ? text(view) : defaultText(view)).trim() };
+    const customTitle = tryRender('title', title, view);
+    const customText = tryRender('text', text, view);
+    return {
+      title: (customTitle ?? defaultTitle(view)).trim(),
+      text: (customText ?? defaultText(view)).trim(),
+      customText: customText !== undefined,
+    };
   };
 }
 

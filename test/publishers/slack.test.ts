@@ -139,6 +139,19 @@ describe('slack publisher', () => {
       expect(texts(body.attachments[0]!.blocks)[0]).to.equal('*test summary* <http://127.0.0.1:19093|AM>');
     });
 
+    it('sends the default text, escaped, with a warning, when the custom text fails while rendering', async () => {
+      const { logger, lines } = capturingLogger();
+      const deps = mockDeps();
+      deps.logger = logger;
+      const annotations = { summary: 'p99 <script> & > 5s' };
+      const msg = { ...fixture(), alerts: [alert({ alertname: 'X' }, { annotations })], commonLabels: { alertname: 'X' } };
+      const { outcome, calls } = await viaHook(msg, {}, hook({ template: { text: '{{#if status}}{{nope status}}{{/if}}' } }), deps);
+      expect(outcome.ok).to.equal(true);
+      expect(texts(calls[0]!.body.attachments[0]!.blocks)[0]).to.equal('🔥 p99 &lt;script&gt; &amp; &gt; 5s');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lines.join('\n')).to.contain('Slack template.text failed; the default is sent');
+    });
+
     it('keeps a huge group within 50 blocks, 3000 characters a section, 150 for the header and the total cap', async () => {
       const alerts = Array.from({ length: 300 }, (_, i) =>
         alert({ alertname: 'X'.repeat(200), instance: `host-${i}` }, { annotations: { summary: `s${i}`, description: 'd'.repeat(4000) } }),

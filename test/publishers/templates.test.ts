@@ -37,6 +37,7 @@ describe('message templates', () => {
       expect(compileMessage(undefined)(fixture())).to.deep.equal({
         title: '[FIRING:2] TestAlert (critical)',
         text: '🔥 test summary\ninstance=host1 severity=critical\n\n🔥 test summary\ninstance=host2 severity=warning',
+        customText: false,
       });
     });
   });
@@ -56,6 +57,22 @@ describe('message templates', () => {
       const rendered = compileMessage({ title: '{{name}}' })(fixture('am025-all-resolved.json'));
       expect(rendered.title).to.equal('DiskFull node');
       expect(rendered.text).to.match(/^✅ Disk almost full on db-1:9100/);
+    });
+
+    it('says whether the text is the custom template', () => {
+      expect(compileMessage({ text: '{{name}}' })(fixture()).customText).to.equal(true);
+      expect(compileMessage({ title: '{{name}}' })(fixture()).customText).to.equal(false);
+    });
+
+    it('falls back to the default of a part that throws while rendering, and reports it', () => {
+      // A missing helper in a branch: the check at compile time renders with no data, so the branch never ran.
+      const errors: string[] = [];
+      const render = compileMessage({ title: '{{#if status}}{{nope status}}{{/if}}', text: '{{name}}' }, (part, err) => errors.push(`${part}: ${String(err)}`));
+      expect(render(fixture())).to.deep.equal({ title: '[FIRING:2] TestAlert (critical)', text: 'TestAlert', customText: true });
+      expect(errors).to.have.length(1);
+      expect(errors[0]).to.match(/^title: Error: Missing helper: "nope"/);
+      const text = compileMessage({ text: '{{#if status}}{{nope 1}}{{/if}}' }, () => undefined)(fixture());
+      expect(text).to.include({ customText: false }).and.to.have.property('text').that.matches(/^🔥 test summary/);
     });
 
     it('throws on a syntax error when compiled, not when a message is sent', () => {
