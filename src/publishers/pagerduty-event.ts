@@ -28,8 +28,8 @@ export interface EventOptions {
   classLabel: string;
   client: string;
   clientUrl?: string;
-  /** The `summary` template, compiled; a blank rendering falls back to the default summary. */
-  summary?: (view: TemplateView) => string;
+  /** The `summary` template, compiled; a blank rendering (or none, when it failed) falls back to the default summary. */
+  summary?: (view: TemplateView) => string | undefined;
   /** The `images`, rendered for one event (those left out already dropped). */
   images?: (view: TemplateView) => PagerDutyImage[];
 }
@@ -77,7 +77,7 @@ function toEvent(msg: WebhookMessage, dedupKey: string, opts: EventOptions): Pag
   const resolved = msg.alerts.filter((a) => a.status === 'resolved');
   const view = templateView(msg);
   const common = msg.commonAnnotations['summary'];
-  const summary = opts.summary?.(view).trim() || `${defaultTitle(view)}${common ? `: ${common}` : ''}`;
+  const summary = opts.summary?.(view)?.trim() || `${defaultTitle(view)}${common ? `: ${common}` : ''}`;
   const images = opts.images?.(view) ?? [];
   const starts = firing.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t));
   const links = groupLinks(msg).map(({ href, text }) => ({ href, text }));

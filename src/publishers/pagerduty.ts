@@ -1,7 +1,7 @@
 import { deliver } from './http.js';
 import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutyImage, type PagerDutySeverity } from './pagerduty-event.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
-import { compileTemplate, type TemplateView } from './templates.js';
+import { compileTemplate, tolerant, type TemplateView } from './templates.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 
 /** Events API v2 endpoint. https://developer.pagerduty.com/docs/events-api-v2/overview/ */
@@ -108,7 +108,7 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
     classLabel: target.class_label,
     client: target.client,
     ...(target.client_url ? { clientUrl: target.client_url } : {}),
-    ...(target.summary ? { summary: guarded(compileTemplate(target.summary), target, deps, 'summary template') } : {}),
+    ...(target.summary ? { summary: compileFallible(target.summary, target, deps, 'summary template') } : {}),
     ...(target.images.length ? { images: compileImages(target, deps) } : {}),
   };
   const policy = { retryOn: RETRY_ON, details: errorDetails };
@@ -135,7 +135,7 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
  * conditional, as Alertmanager's `images` do), and so does one that is not HTTPS, which PagerDuty would not show.
  */
 function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: TemplateView) => PagerDutyImage[] {
-  const compile = (source: string | undefined, what: string) => (source === undefined ? undefined : guarded(compileTemplate(source), target, deps, what));
+  const compile = (source: string | undefined, what: string) => (source === undefined ? undefined : compileFallible(source, target, deps, what));
   const images = target.images.map((image, i) => ({
     src: compile(image.src, `images[${i}].src template`)!,
     href: compile(image.href, `images[${i}].href template`),
@@ -144,14 +144,14 @@ function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: Tem
   return (view) => {
     const rendered: PagerDutyImage[] = [];
     for (const image of images) {
-      const src = image.src(view).trim();
+      const src = image.src(view)?.trim();
       if (!src) continue;
       if (!HTTPS.test(src)) {
         deps.logger.warn('PagerDuty image left out: its src is not an https:// URL', { target: target.name, groupKey: view.groupKey });
         continue;
       }
-      const href = image.href?.(view).trim();
-      const alt = image.alt?.(view).trim();
+      const href = image.href?.(view)?.trim();
+      const alt = image.alt?.(view)?.trim();
       rendered.push({ src, ...(href ? { href } : {}), ...(alt ? { alt } : {}) });
     }
     return rendered;
@@ -159,18 +159,11 @@ function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: Tem
 }
 
 /**
- * A template that throws while rendering (a helper given what it cannot take) renders empty, with a warning: the
+ * A template that throws while rendering (a helper given what it cannot take) renders nothing, with a warning: the
  * summary then falls back to the default and the image is left out. The page is sent either way.
  */
-function guarded(render: (view: TemplateView) => string, target: PagerDutyTarget, deps: PublisherDeps, what: string): (view: TemplateView) => string {
-  return (view) => {
-    try {
-      return render(view);
-    } catch (err) {
-      deps.logger.warn(`PagerDuty ${what} failed; left out`, { target: target.name, groupKey: view.groupKey, error: String(err) });
-      return '';
-    }
-  };
+function compileFallible(source: string, target: PagerDutyTarget, deps: PublisherDeps, what: string): (view: TemplateView) => string | undefined {
+  return tolerant(compileTemplate(source), (err) => deps.logger.warn(`PagerDuty ${what} failed; left out`, { target: target.name, error: String(err) }));
 }
 
 /** `Event object is invalid: Length of 'routing_key' is incorrect`, from `{message, errors[]}` (parsed defensively). */

@@ -77,6 +77,18 @@ export function compileTemplate(source: string): (view: TemplateView) => string 
   return render;
 }
 
+/** `render`, except that a throw while rendering gives `undefined`, reported to `onError`, instead of failing the message. */
+export function tolerant(render: (view: TemplateView) => string, onError: (err: unknown) => void): (view: TemplateView) => string | undefined {
+  return (view) => {
+    try {
+      return render(view);
+    } catch (err) {
+      onError(err);
+      return undefined;
+    }
+  };
+}
+
 /**
  * Compile a target's templates once (at config load); missing parts fall back to the defaults. Throws on a syntax
  * error. A part that throws while rendering (a helper given what it cannot take, in a branch the check at load did
@@ -86,22 +98,16 @@ export function compileMessage(
   config: MessageTemplateConfig | undefined,
   onError: (part: 'title' | 'text', err: unknown) => void = () => undefined,
 ): (msg: WebhookMessage) => RenderedMessage {
-  const compile = (source: string | undefined) => (source === undefined ? undefined : compileTemplate(source));
-  const title = compile(config?.title);
-  const text = compile(config?.text);
-  const tryRender = (part: 'title' | 'text', render: ((view: TemplateView) => string) | undefined, view: TemplateView): string | undefined => {
-    if (!render) return undefined;
-    try {
-      return render(view);
-    } catch (err) {
-      onError(part, err);
-      return undefined;
-    }
+  const compile = (part: 'title' | 'text') => {
+    const source = config?.[part];
+    return source === undefined ? undefined : tolerant(compileTemplate(source), (err) => onError(part, err));
   };
+  const title = compile('title');
+  const text = compile('text');
   return (msg) => {
     const view = templateView(msg);
-    const customTitle = tryRender('title', title, view);
-    const customText = tryRender('text', text, view);
+    const customTitle = title?.(view);
+    const customText = text?.(view);
     return {
       title: (customTitle ?? defaultTitle(view)).trim(),
       text: (customText ?? defaultText(view)).trim(),
