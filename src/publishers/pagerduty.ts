@@ -137,7 +137,7 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
 function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: TemplateView) => PagerDutyImage[] {
   const compile = (source: string | undefined, what: string) => (source === undefined ? undefined : compileFallible(source, target, deps, what));
   const images = target.images.map((image, i) => ({
-    src: compile(image.src, `images[${i}].src template`)!,
+    src: compileFallible(image.src, target, deps, `images[${i}].src template`),
     href: compile(image.href, `images[${i}].href template`),
     alt: compile(image.alt, `images[${i}].alt template`),
   }));
