@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatcher } from '../dispatch/matchers.js';
+import { isHttpsImage } from '../publishers/pagerduty.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchema } from './schema.js';
@@ -238,7 +239,7 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
     if (target.type === 'pagerduty') {
       target.images.forEach((image, j) => {
         // A template may render an https:// URL; a fixed src must be one (PagerDuty shows no other images).
-        if (!image.src.includes('{{') && !/^https:\/\//i.test(image.src.trim())) problems.push(`/targets/${i}/images/${j}/src: must be an https:// URL`);
+        if (!image.src.includes('{{') && !isHttpsImage(image.src)) problems.push(`/targets/${i}/images/${j}/src: must be an https:// URL`);
       });
     }
   });

@@ -44,6 +44,9 @@ export interface PagerDutyImageConfig {
 /** PagerDuty shows only images served over HTTPS. */
 const HTTPS = /^https:\/\//i;
 
+/** Whether an image `src` is one PagerDuty shows (an `https://` URL). Also checked at config load, for a fixed `src`. */
+export const isHttpsImage = (src: string): boolean => HTTPS.test(src.trim());
+
 const label = (dflt: string, what: string) => ({ type: 'string', minLength: 1, default: dflt, description: what });
 
 /** Config schema of the `pagerduty` type. */
@@ -146,7 +149,7 @@ function compileImages(target: PagerDutyTarget, deps: PublisherDeps): (view: Tem
     for (const image of images) {
       const src = image.src(view)?.trim();
       if (!src) continue;
-      if (!HTTPS.test(src)) {
+      if (!isHttpsImage(src)) {
         deps.logger.warn('PagerDuty image left out: its src is not an https:// URL', { target: target.name, groupKey: view.groupKey });
         continue;
       }
