@@ -8,7 +8,7 @@
 # test/docker/dockerfile.test.ts runs this file's build and start steps on the CI
 # machine (no Docker engine there): keep its RUN and COPY lines plain.
 
-ARG NODE_VERSION=22
+ARG NODE_VERSION=24
 
 # ---- build: compile TypeScript with dev dependencies, then keep production ones only ----
 FROM node:${NODE_VERSION}-bookworm-slim AS build
