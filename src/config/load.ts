@@ -4,7 +4,8 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatcher } from '../dispatch/matchers.js';
-import { isHttpsImage } from '../publishers/pagerduty.js';
+import { isHttpsImage, PAGERDUTY_ROUTING_KEY_LENGTH } from '../publishers/pagerduty.js';
+import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchema } from './schema.js';
@@ -237,10 +238,21 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
       }
     }
     if (target.type === 'pagerduty') {
+      // Checked on the resolved value (secret references are resolved first); the message gives the length, never the key.
+      const length = [...target.routing_key].length;
+      if (length !== PAGERDUTY_ROUTING_KEY_LENGTH) {
+        problems.push(`/targets/${i}/routing_key: must be ${PAGERDUTY_ROUTING_KEY_LENGTH} characters (an Events API v2 integration key), not ${length}`);
+      }
       target.images.forEach((image, j) => {
         // A template may render an https:// URL; a fixed src must be one (PagerDuty shows no other images).
         if (!image.src.includes('{{') && !isHttpsImage(image.src)) problems.push(`/targets/${i}/images/${j}/src: must be an https:// URL`);
       });
+    }
+    if (target.type === 'rootly' && target.mode === 'alertmanager' && target.notification_target) {
+      const type = target.notification_target.type;
+      if (!ROOTLY_ALERTMANAGER_NOTIFY_TYPES.includes(type)) {
+        problems.push(`/targets/${i}/notification_target/type: "${type}" is not a notification target of Rootly's Alertmanager alert source (${ROOTLY_ALERTMANAGER_NOTIFY_TYPES.join(', ')}); use mode: api`);
+      }
     }
   });
   for (const [name, source] of Object.entries(config.enrich.links)) {

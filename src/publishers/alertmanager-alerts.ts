@@ -28,7 +28,20 @@ export function toPostableAlert(alert: Alert, extraLabels: Record<string, string
 }
 
 const KEY = 'active';
-type Entries = Record<string, { alert: PostableAlert; expiresAt: number }>;
+/**
+ * `alert` is what the other Alertmanager has (its labels with the extra labels applied); `labels` are the alert's
+ * own, so that a change of `extra_labels` can be applied to it. Entries stored before `labels` existed lack them.
+ */
+type Entries = Record<string, { alert: PostableAlert; labels?: Record<string, string>; expiresAt: number }>;
+
+/** A firing alert posted under a label set the current `extra_labels` no longer give. */
+export interface Relabeled {
+  fingerprint: string;
+  /** As posted: to be resolved, or it stays active on the other side until its `resolve_timeout`. */
+  old: PostableAlert;
+  /** The same alert under the current labels: to be posted firing from now on. */
+  next: PostableAlert;
+}
 
 /**
  * The firing alerts forwarded and not resolved yet, by fingerprint, in the target's
@@ -49,14 +62,43 @@ export class ActiveAlerts {
       .map((e) => e.alert);
   }
 
-  /** Remember firing alerts (again): each lives `ttlMs` from now. */
-  add(alerts: ReadonlyArray<readonly [fingerprint: string, alert: PostableAlert]>): void {
+  /** Remember firing alerts (again), as posted and with their own labels: each lives `ttlMs` from now. */
+  add(alerts: ReadonlyArray<readonly [fingerprint: string, alert: PostableAlert, labels: Record<string, string>]>): void {
     if (alerts.length === 0) return;
     const entries = this.read();
     const expiresAt = this.now() + this.ttlMs;
-    for (const [fingerprint, alert] of alerts) {
+    for (const [fingerprint, alert, labels] of alerts) {
       delete entries[fingerprint]; // re-insert: keep insertion order = last seen order
-      entries[fingerprint] = { alert, expiresAt };
+      entries[fingerprint] = { alert, labels, expiresAt };
+    }
+    this.write(entries);
+  }
+
+  /**
+   * The live alerts posted under other labels than their own with `extraLabels` give (a reload changed
+   * `extra_labels`). An entry without its own labels counts the posted ones as its own: a label the old
+   * `extra_labels` added and the new ones drop cannot be told apart from the alert's, so only added or
+   * changed extra labels are seen there.
+   */
+  relabeled(extraLabels: Record<string, string>): Relabeled[] {
+    const now = this.now();
+    const changed: Relabeled[] = [];
+    for (const [fingerprint, entry] of Object.entries(this.read())) {
+      if (entry.expiresAt <= now) continue;
+      const labels = { ...(entry.labels ?? entry.alert.labels), ...extraLabels };
+      if (!sameLabels(labels, entry.alert.labels)) changed.push({ fingerprint, old: entry.alert, next: { ...entry.alert, labels } });
+    }
+    return changed;
+  }
+
+  /** Record that the relabeled alerts are now posted under their new labels (each keeps its expiry). */
+  relabel(changed: readonly Relabeled[]): void {
+    if (changed.length === 0) return;
+    const entries = this.read();
+    for (const { fingerprint, old, next } of changed) {
+      const entry = entries[fingerprint];
+      // Only if nothing replaced it meanwhile (a new notification of the alert stored what it posted).
+      if (entry && sameLabels(entry.alert.labels, old.labels)) entries[fingerprint] = { ...entry, alert: next, labels: entry.labels ?? old.labels };
     }
     this.write(entries);
   }
@@ -80,4 +122,9 @@ export class ActiveAlerts {
     const until = Math.max(...live.map(([, e]) => e.expiresAt));
     this.state.set(KEY, Object.fromEntries(live), until - now);
   }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
 }

@@ -69,11 +69,34 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
     return outcome;
   };
 
+  /**
+   * Resolve what was posted under labels the current `extra_labels` no longer give (a reload changed them), and
+   * post those alerts under the new labels: otherwise the old label set stays active on the other side until its
+   * `resolve_timeout`, next to the new one. Runs before every post and re-post, so the first one after a reload
+   * (or a restart with a changed config) does it; a failure leaves the state as it was, for the next try.
+   */
+  const relabel = async (signal: AbortSignal): Promise<Outcome> => {
+    // A closed publisher is one a reload replaced: its labels are the old ones, and must not be put back.
+    if (closing.signal.aborted) return { ok: true };
+    const changed = active.relabeled(target.extra_labels);
+    if (changed.length === 0) return { ok: true };
+    const resolved = changed.map(({ old }) => ({ ...old, endsAt: endOf(old, deps.now()) }));
+    const outcome = await post([...resolved, ...changed.map(({ next }) => next)], signal);
+    if (outcome.ok) {
+      active.relabel(changed);
+      deps.logger.info('extra_labels changed: resolved the alerts posted under the old labels, re-posted them under the new', { alerts: changed.length });
+    } else {
+      deps.logger.warn('resolving alerts posted under old extra_labels failed; trying again with the next post', { alerts: changed.length, reason: outcome.reason, error: outcome.message });
+    }
+    return outcome;
+  };
+
   let reposting: Promise<void> | undefined;
   const repost = async () => {
+    const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(target.timeout ?? REPOST_TIMEOUT_MS)]);
+    await relabel(signal);
     const alerts = active.list();
     if (alerts.length === 0) return;
-    const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(target.timeout ?? REPOST_TIMEOUT_MS)]);
     const outcome = await post(alerts, signal);
     if (!outcome.ok) deps.logger.warn('re-post of firing alerts failed', { alerts: alerts.length, reason: outcome.reason, error: outcome.message });
   };
@@ -88,6 +111,9 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
     type: 'alertmanager',
     name: target.name,
     async publish(msg, ctx) {
+      // Before anything else: a resolved alert of this group must also end what was posted under its old labels.
+      const relabeled = await relabel(ctx.signal);
+      if (!relabeled.ok && relabeled.retryable) return relabeled;
       const alerts = msg.message.alerts;
       const resolved = alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint);
       if (resolved.length > 0) {
@@ -95,7 +121,7 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
         active.remove(resolved);
         await reposting;
       }
-      const postable = alerts.map((a) => [a.fingerprint, toPostableAlert(a, target.extra_labels, deps.now())] as const);
+      const postable = alerts.map((a) => [a.fingerprint, toPostableAlert(a, target.extra_labels, deps.now()), a.labels] as const);
       const outcome = await post(postable.map(([, p]) => p), ctx.signal);
       // Only what the other side has is kept alive; a failed post is retried by the ledger.
       if (outcome.ok) active.add(postable.filter(([, p]) => p.endsAt === undefined));
@@ -107,6 +133,11 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
       await reposting;
     },
   };
+}
+
+/** `endsAt` that resolves a posted alert now; never before its `startsAt`, which Alertmanager would reject. */
+function endOf(alert: PostableAlert, now: number): string {
+  return Date.parse(alert.startsAt) > now ? alert.startsAt : new Date(now).toISOString();
 }
 
 /** Alertmanager answers errors as a JSON string or `{code, message}`. */

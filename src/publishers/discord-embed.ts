@@ -1,4 +1,4 @@
-import { fitText } from './chat.js';
+import { cutText, fitText } from './chat.js';
 import { truncate } from './http.js';
 import { groupLinks, templateView, type RenderedMessage } from './templates.js';
 import { isZeroTime, type WebhookMessage } from '../alerts/types.js';
@@ -66,7 +66,7 @@ export function discordEmbed(msg: WebhookMessage, render: (msg: WebhookMessage) 
   );
   const used = title.length + fields.reduce((n, f) => n + f.name.length + f.value.length, 0);
   const budget = Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.total - used);
-  const description = truncate(fitText(msg, render, (t) => t.length <= budget), budget);
+  const description = cutText(fitText(msg, render, (t) => t.length <= budget), budget);
   const timestamp = latest(msg.status === 'resolved' ? msg.alerts.map((a) => a.endsAt) : view.firing.map((a) => a.startsAt));
   return {
     title,

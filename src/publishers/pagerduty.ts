@@ -13,6 +13,13 @@ export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
  */
 const RETRY_ON = [429] as const;
 
+/**
+ * Every Events API v2 routing key (integration or ruleset key) has 32 characters; PagerDuty answers any other
+ * with 400 "Length of 'routing_key' is incorrect (should be 32 characters)", so config load rejects it first.
+ * https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
+ */
+export const PAGERDUTY_ROUTING_KEY_LENGTH = 32;
+
 /** A PagerDuty service, fed through an Events API v2 integration. */
 export interface PagerDutyTarget extends BaseTarget {
   type: 'pagerduty';

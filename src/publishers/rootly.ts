@@ -18,6 +18,12 @@ export const ROOTLY_ID_TTL_MS = 7 * 24 * 3600_000;
 /** Requests in flight at once for the alerts of one group (REST API: ~3000 writes per minute per key). */
 const MAX_PARALLEL = 4;
 
+/**
+ * The `/notify/<type>/<id>` types Rootly's Alertmanager alert source documents
+ * (https://docs.rootly.com/integrations/alertmanager); the REST API also takes `Functionality`.
+ */
+export const ROOTLY_ALERTMANAGER_NOTIFY_TYPES: readonly string[] = ['User', 'Group', 'EscalationPolicy', 'Service'];
+
 /** A Rootly target: the Alertmanager alert source (default) or the REST API. */
 export interface RootlyTarget extends BaseTarget {
   type: 'rootly';
@@ -51,7 +57,7 @@ export const rootlySchema = targetSchema(
       required: ['type', 'id'],
       description: 'Whom Rootly pages: `/notify/<type>/<id>` on the alert-source URL, or `notification_target_*` attributes in `mode: api`.',
       properties: {
-        type: { enum: ['User', 'Group', 'EscalationPolicy', 'Service', 'Functionality'], description: 'Kind of notification target.' },
+        type: { enum: ['User', 'Group', 'EscalationPolicy', 'Service', 'Functionality'], description: 'Kind of notification target. `Functionality` only with `mode: api`: the Alertmanager alert source does not take it.' },
         id: { type: 'string', minLength: 1, description: 'Rootly id of the notification target.' },
       },
     },

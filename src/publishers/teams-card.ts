@@ -1,4 +1,4 @@
-import { fitText } from './chat.js';
+import { cutToFit, fitText } from './chat.js';
 import { truncate } from './http.js';
 import { groupLinks, templateView, type RenderedMessage } from './templates.js';
 import type { WebhookMessage } from '../alerts/types.js';
@@ -9,6 +9,16 @@ import type { WebhookMessage } from '../alerts/types.js';
  * 28 000 bytes of serialized JSON stays under both readings of "KB".
  */
 export const TEAMS_MAX_MESSAGE_BYTES = 28_000;
+/**
+ * Teams shows at most 6 card actions (its host config's `actions.maxActions`, as the Adaptive Cards
+ * designer's Teams host config pins it: microsoft/AdaptiveCards, adaptivecards-designer teams container).
+ */
+export const TEAMS_MAX_ACTIONS = 6;
+/**
+ * The Adaptive Card version the card declares, and so the newest feature it may use: 1.2 renders in every Teams
+ * client (and is what Alertmanager's msteamsv2 declares); a card needing more shows only a fallback on older ones.
+ */
+export const ADAPTIVE_CARD_VERSION = '1.2';
 /** Our own caps, so that labels and a custom title cannot crowd out the text. */
 const MAX_TITLE = 500;
 const MAX_FACT_VALUE = 500;
@@ -20,11 +30,11 @@ export interface TeamsMessage {
   attachments: Array<{ contentType: 'application/vnd.microsoft.card.adaptive'; contentUrl: null; content: AdaptiveCard }>;
 }
 
-/** The subset of Adaptive Card 1.2 we send. */
+/** The subset of Adaptive Card 1.2 we send (test/publishers/adaptive-card-versions.ts checks every element and property). */
 export interface AdaptiveCard {
   $schema: string;
   type: 'AdaptiveCard';
-  version: '1.2';
+  version: typeof ADAPTIVE_CARD_VERSION;
   msteams: { width: 'full' };
   body: Array<Record<string, unknown>>;
   actions?: Array<{ type: 'Action.OpenUrl'; title: string; url: string }>;
@@ -33,8 +43,8 @@ export interface AdaptiveCard {
 /**
  * The message for a group: a heading coloured Attention (firing) or Good
  * (resolved), the text, a FactSet (severity, counts, common labels) and a link
- * per runbook/dashboard/silence/source. Alerts are dropped from the text
- * (`…and N more`) until the serialized message fits TEAMS_MAX_MESSAGE_BYTES.
+ * per runbook/dashboard/silence/source (at most TEAMS_MAX_ACTIONS). Alerts are dropped from the text
+ * (`…and N more`), and a single oversize alert is cut, until the serialized message fits TEAMS_MAX_MESSAGE_BYTES.
  */
 export function teamsMessage(msg: WebhookMessage, render: (msg: WebhookMessage) => RenderedMessage): TeamsMessage {
   const view = templateView(msg);
@@ -47,7 +57,9 @@ export function teamsMessage(msg: WebhookMessage, render: (msg: WebhookMessage) 
       .filter(([k]) => k !== 'severity')
       .map(([title, value]) => ({ title, value: truncate(value, MAX_FACT_VALUE) })),
   ].slice(0, MAX_FACTS);
-  const actions = groupLinks(msg).map((l) => ({ type: 'Action.OpenUrl' as const, title: l.text, url: l.href }));
+  const actions = groupLinks(msg)
+    .slice(0, TEAMS_MAX_ACTIONS)
+    .map((l) => ({ type: 'Action.OpenUrl' as const, title: l.text, url: l.href }));
   const color = msg.status === 'resolved' ? 'Good' : 'Attention';
   // Only very many very long links can crowd out the text: then drop the buttons.
   const links = byteSize(envelope(card(title, '', color, facts, actions))) <= TEAMS_MAX_MESSAGE_BYTES ? actions : [];
@@ -68,14 +80,15 @@ function card(
   actions: NonNullable<AdaptiveCard['actions']>,
 ): AdaptiveCard {
   const body: Array<Record<string, unknown>> = [
-    { type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', style: 'heading', wrap: true, color },
+    // Bolder and Medium make it look like a heading; `style: heading` would need Adaptive Cards 1.5.
+    { type: 'TextBlock', text: title, weight: 'Bolder', size: 'Medium', wrap: true, color },
   ];
   if (text) body.push({ type: 'TextBlock', text, wrap: true });
   body.push({ type: 'FactSet', facts });
   return {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
-    version: '1.2',
+    version: ADAPTIVE_CARD_VERSION,
     msteams: { width: 'full' },
     body,
     ...(actions.length ? { actions } : {}),
@@ -84,18 +97,6 @@ function card(
 
 function envelope(content: AdaptiveCard): TeamsMessage {
   return { type: 'message', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content }] };
-}
-
-/** The longest cut of `text` (marked `…`) that `fits`, found by binary search; '' when none does. */
-function cutToFit(text: string, fits: (text: string) => boolean): string {
-  let lo = 0;
-  let hi = text.length - 1;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (fits(truncate(text, mid))) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo > 1 && fits(truncate(text, lo)) ? truncate(text, lo) : '';
 }
 
 /** Size of the message on the wire (UTF-8 JSON). */

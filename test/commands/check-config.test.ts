@@ -49,6 +49,21 @@ describe('alertmux check-config', () => {
     expect(invalid.err).not.to.contain('very-secret');
   });
 
+  it('fails a PagerDuty routing key that is not 32 characters, read from a ${file:...} secret, without printing it', () => {
+    const key = '0123456789abcdef0123456789abcde'; // 31: PagerDuty would answer 400 to every event
+    writeFileSync(join(dir, 'routing_key'), `${key}\n`);
+    const file = join(dir, 'pd.yml');
+    writeFileSync(file, `targets:\n  - {name: pd, type: pagerduty, routing_key: "\${file:routing_key}"}\n`);
+    const bad = run([file]);
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.contain('/targets/0/routing_key: must be 32 characters (an Events API v2 integration key), not 31');
+    expect(`${bad.out}\n${bad.err}`).not.to.contain(key);
+    writeFileSync(join(dir, 'routing_key'), `${key}f\n`);
+    const good = run([file]);
+    expect(good.code, good.err).to.equal(0);
+    expect(good.out).not.to.contain(`${key}f`);
+  });
+
   it('checks several files and fails when one is unreadable', () => {
     const ok = join(dir, 'ok.yml');
     writeFileSync(ok, 'targets: []\n');

@@ -224,9 +224,15 @@ function isAlertmuxConfig(doc: Doc | undefined): boolean {
   return ['targets', 'targets_dir', 'listen', 'storage', 'discovery'].some((k) => k in doc);
 }
 
-/** `${env:X}` and `${file:/p}` resolve to plausible fakes (URLs where the name says URL). */
+/** `${env:X}` and `${file:/p}` resolve to plausible fakes (URLs where the name says URL, 32 characters for a PagerDuty routing key). */
 function fakeSecrets(): SecretSource {
-  const fake = (name: string) => (/url/i.test(name) ? `https://hooks.example.com/fake/${name.replace(/[^A-Za-z0-9]/g, '')}` : `fake${name.replace(/[^A-Za-z0-9]/g, '')}0123456789abcdef`);
+  const plain = (name: string) => `fake${name.replace(/[^A-Za-z0-9]/g, '')}0123456789abcdef`;
+  const fake = (name: string) =>
+    /url/i.test(name)
+      ? `https://hooks.example.com/fake/${name.replace(/[^A-Za-z0-9]/g, '')}`
+      : /routing/i.test(name)
+        ? plain(name).padEnd(32, '0').slice(0, 32)
+        : plain(name);
   return {
     env: new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key === 'string' ? fake(key) : undefined) }),
     readFile: (path) => fake(basename(path)),

@@ -297,6 +297,106 @@ describe('alertmanager publisher', () => {
     });
   });
 
+  describe('a reload that changes extra_labels', () => {
+    const NOW_ISO = new Date(NOW).toISOString();
+    const labeled = (extra: Record<string, string>, endsAt?: string): PostableAlert => ({
+      ...FIRING_BODY[0]!,
+      labels: { ...FIRING_BODY[0]!.labels, ...extra },
+      ...(endsAt ? { endsAt } : {}),
+    });
+    /** The publisher of the old config posted the firing alert, then a reload replaced it (same target state). */
+    const reloaded = async (before: Record<string, string>, after: Record<string, string>) => {
+      const am = downstream(deps);
+      const old = create(target({ extra_labels: before }));
+      await old.publish(firing(), ctx());
+      await old.close?.();
+      return { am, publisher: create(target({ extra_labels: after })) };
+    };
+
+    it('resolves what was posted under the old labels on the first re-post, then re-posts only the new', async () => {
+      const { am } = await reloaded({ relayed_by: 'a' }, { relayed_by: 'b' });
+      const relabeled = am.next();
+      await clock.tickAsync(MINUTE);
+      await relabeled;
+      await settle();
+      // One request ends the old label set (endsAt now) and fires the new one; then the re-post of the active alerts.
+      expect(am.posts[1]?.body).to.deep.equal([labeled({ relayed_by: 'a' }, NOW_ISO), labeled({ relayed_by: 'b' })]);
+      expect(am.posts[2]?.body).to.deep.equal([labeled({ relayed_by: 'b' })]);
+      const next = am.next();
+      await clock.tickAsync(MINUTE);
+      await next;
+      expect(am.posts.slice(3).map((p) => p.body)).to.deep.equal([[labeled({ relayed_by: 'b' })]]);
+    });
+
+    it('resolves the old label set on the next notification too, before the group itself, so a resolve ends both', async () => {
+      const { am, publisher } = await reloaded({ relayed_by: 'a' }, { relayed_by: 'b' });
+      expect(await publisher.publish(resolved(), ctx())).to.deep.equal({ ok: true, status: 200 });
+      expect(am.posts.slice(1).map((p) => p.body)).to.deep.equal([
+        [labeled({ relayed_by: 'a' }, NOW_ISO), labeled({ relayed_by: 'b' })],
+        [{ ...RESOLVED_BODY[0]!, labels: { ...RESOLVED_BODY[0]!.labels, relayed_by: 'b' } }],
+      ]);
+      expect(deps.state.get('active')).to.equal(undefined);
+    });
+
+    it('resolves the old label set when an extra label is removed, and the alert keeps a label the old one had overridden', async () => {
+      const { am, publisher } = await reloaded({ relayed_by: 'a', severity: 'page' }, {});
+      await publisher.publish(firing(), ctx());
+      expect(am.posts[1]?.body).to.deep.equal([labeled({ relayed_by: 'a', severity: 'page' }, NOW_ISO), FIRING_BODY[0]]);
+      expect(am.posts[2]?.body).to.deep.equal(FIRING_BODY);
+    });
+
+    it('posts nothing more when extra_labels did not change', async () => {
+      const { am, publisher } = await reloaded({ relayed_by: 'a' }, { relayed_by: 'a' });
+      await publisher.publish(firing(), ctx());
+      expect(am.posts.map((p) => p.body)).to.deep.equal([[labeled({ relayed_by: 'a' })], [labeled({ relayed_by: 'a' })]]);
+    });
+
+    it('keeps the old label set to resolve when that fails, and tries again on the next tick', async () => {
+      deps.agent.get(ORIGIN).intercept({ path: PATH, method: 'POST' }).reply(200, '');
+      const old = create(target({ extra_labels: { relayed_by: 'a' } }));
+      await old.publish(firing(), ctx());
+      await old.close?.();
+      create(target({ extra_labels: { relayed_by: 'b' } }));
+      deps.agent.get(ORIGIN).intercept({ path: PATH, method: 'POST' }).reply(503, 'down');
+      deps.agent.get(ORIGIN).intercept({ path: PATH, method: 'POST' }).reply(503, 'down'); // the re-post after it
+      await clock.tickAsync(MINUTE);
+      await settle();
+      const am = downstream(deps);
+      const posted = am.next();
+      await clock.tickAsync(MINUTE);
+      await posted;
+      expect(am.posts[0]?.body).to.deep.equal([labeled({ relayed_by: 'a' }, NOW_ISO), labeled({ relayed_by: 'b' })]);
+    });
+
+    it('fails a notification with a retryable error while the old label set cannot be resolved', async () => {
+      deps.agent.get(ORIGIN).intercept({ path: PATH, method: 'POST' }).reply(200, '');
+      const old = create(target({ extra_labels: { relayed_by: 'a' } }));
+      await old.publish(firing(), ctx());
+      await old.close?.();
+      deps.agent.get(ORIGIN).intercept({ path: PATH, method: 'POST' }).reply(503, 'down');
+      const outcome = await create(target({ extra_labels: { relayed_by: 'b' } })).publish(resolved(), ctx());
+      expect(outcome).to.include({ ok: false, retryable: true, status: 503 });
+      expect((deps.state.get('active') as Record<string, { alert: PostableAlert }>)['8da91e293e4015b0']?.alert.labels).to.include({ relayed_by: 'a' });
+    });
+
+    it('handles alerts stored before their own labels were kept: an added or changed extra label is resolved', async () => {
+      const am = downstream(deps);
+      deps.state.set('active', { '8da91e293e4015b0': { alert: labeled({ relayed_by: 'a' }), expiresAt: NOW + MINUTE * 60 } }, MINUTE * 60);
+      await create(target({ extra_labels: { relayed_by: 'b' } })).publish(resolved(), ctx());
+      expect(am.posts[0]?.body).to.deep.equal([labeled({ relayed_by: 'a' }, NOW_ISO), labeled({ relayed_by: 'b' })]);
+    });
+
+    it('a publisher replaced by a reload does not put its old labels back', async () => {
+      const am = downstream(deps);
+      const old = create(target({ extra_labels: { relayed_by: 'a' } }));
+      const current = create(target({ extra_labels: { relayed_by: 'b' } }));
+      await current.publish(firing(), ctx());
+      await old.close?.();
+      await old.publish(targetMessage(webhookMessage({ alerts: [] })), ctx()); // an in-flight dispatch of the old config
+      expect(am.posts.map((p) => p.body)).to.deep.equal([[labeled({ relayed_by: 'b' })]]); // nothing re-labelled back to `a`
+    });
+  });
+
   describe('its timer', () => {
     it('is one interval per publisher, gone after close', async () => {
       expect(clock.countTimers()).to.equal(0);

@@ -136,6 +136,51 @@ describe('discord publisher (channel webhook, embeds)', () => {
       expect(embed.fields.at(-1)!.name).to.equal('Links');
     });
 
+    /** Every documented embed limit (docs.discord.com, embed limits): per field, per embed, and 6000 in total. */
+    function expectWithinLimits(sent: DiscordMessage) {
+      expect(sent.embeds.length).to.be.within(1, DISCORD_LIMITS.embeds);
+      for (const embed of sent.embeds) {
+        expect(embed.title.length).to.be.within(1, DISCORD_LIMITS.title);
+        expect(embed.description.length).to.be.at.most(DISCORD_LIMITS.description);
+        expect(embed.fields.length).to.be.at.most(DISCORD_LIMITS.fields);
+        for (const f of embed.fields) {
+          expect(f.name.length).to.be.within(1, DISCORD_LIMITS.fieldName);
+          expect(f.value.length).to.be.within(1, DISCORD_LIMITS.fieldValue);
+        }
+      }
+      expect(embedChars(sent)).to.be.at.most(DISCORD_LIMITS.total);
+    }
+
+    const diskFull = (description: string, labels: Record<string, string> = {}) =>
+      alert({ alertname: 'DiskFull', severity: 'critical', ...labels }, { annotations: { summary: 'Disk full on db-1', description }, fingerprint: 'f0' });
+
+    it('cuts a single alert longer than the description limit, keeping its summary and the start of its description', async () => {
+      const msg = { ...fixture(), alerts: [diskFull(`Disk /var on db-1 is full. ${'x'.repeat(10_000)}`)] };
+      const { sent } = await publish(msg);
+      expectWithinLimits(sent);
+      const embed = sent.embeds[0]!;
+      expect(embed.description).to.have.length(DISCORD_LIMITS.description); // as much as the limit allows
+      expect(embed.description).to.match(/^🔥 Disk full on db-1\nDisk \/var on db-1 is full\. x+…$/);
+      expect(embed.description).not.to.contain('more');
+    });
+
+    it('cuts a single alert to what the 6000 total leaves when the fields are long', async () => {
+      const group = hugeGroup(1);
+      const msg = { ...group, alerts: [diskFull(`Disk /var on db-1 is full. ${'x'.repeat(10_000)}`, group.commonLabels)] };
+      const { sent } = await publish(msg);
+      expectWithinLimits(sent);
+      const embed = sent.embeds[0]!;
+      expect(embedChars(sent)).to.be.above(DISCORD_LIMITS.total - 50); // the total is used, not left empty
+      expect(embed.description).to.match(/^🔥 Disk full on db-1\nDisk \/var on db-1 is full\. x+…$/);
+    });
+
+    it('cuts the first alert when it alone is too long, and counts the others', async () => {
+      const alerts = [0, 1, 2].map((i) => ({ ...diskFull('x'.repeat(10_000), { instance: `db-${i}` }), fingerprint: `f${i}` }));
+      const { sent } = await publish({ ...fixture(), alerts });
+      expectWithinLimits(sent);
+      expect(sent.embeds[0]!.description).to.match(/^🔥 Disk full on db-1\nx+…\n\n…and 2 more$/);
+    });
+
     it('cuts a custom title and text to the title, description and total limits', async () => {
       const msg = { ...fixture(), commonAnnotations: { description: 'y'.repeat(10_000) } };
       const target = discord({ template: { title: 't'.repeat(1_000), text: '{{commonAnnotations.description}}' } });

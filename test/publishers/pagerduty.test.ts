@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
+import { parseConfig } from '../../src/config/load.js';
 import { redactTarget } from '../../src/config/redact.js';
 import { createPagerDutyPublisher, type PagerDutyTarget } from '../../src/publishers/pagerduty.js';
 import { DETAILS_REMOVED, MAX_EVENT_BYTES, toSeverity, type PagerDutySeverity } from '../../src/publishers/pagerduty-event.js';
@@ -247,13 +248,13 @@ describe('pagerduty publisher (Events API v2)', () => {
     });
 
     it('checks the templates and a fixed src at config load, naming the field', () => {
-      const load = (extra: string) => () => config(`targets: [{name: pd, type: pagerduty, routing_key: k, ${extra}}]`);
+      const load = (extra: string) => () => config(`targets: [{name: pd, type: pagerduty, routing_key: ${ROUTING_KEY}, ${extra}}]`);
       expect(load("summary: '{{#if}}'")).to.throw(/\/targets\/0\/summary: Parse error on line 1/);
       expect(load("images: [{src: 'https://a.example/{{#each}}.png'}]")).to.throw(/\/targets\/0\/images\/0\/src: Parse error on line 1/);
       expect(load("images: [{src: 'https://a.example/i.png', alt: '{{'}]")).to.throw(/\/targets\/0\/images\/0\/alt: Parse error on line 1/);
       expect(load("images: [{src: 'http://a.example/i.png'}]")).to.throw(/\/targets\/0\/images\/0\/src: must be an https:\/\/ URL/);
       expect(load('images: [{href: x}]')).to.throw(/\/targets\/0\/images\/0: must have required property 'src'/);
-      const target = config("targets: [{name: pd, type: pagerduty, routing_key: k, images: [{src: '{{commonAnnotations.graph}}'}]}]").targets[0] as PagerDutyTarget;
+      const target = config(`targets: [{name: pd, type: pagerduty, routing_key: ${ROUTING_KEY}, images: [{src: '{{commonAnnotations.graph}}'}]}]`).targets[0] as PagerDutyTarget;
       expect(target.images).to.deep.equal([{ src: '{{commonAnnotations.graph}}' }]);
     });
   });
@@ -394,9 +395,37 @@ describe('pagerduty publisher (Events API v2)', () => {
 
     it('rejects a pagerduty target without a routing key, or with an unknown dedup mode', () => {
       expect(() => config('targets: [{name: pd, type: pagerduty}]')).to.throw(/\/targets\/0: must have required property 'routing_key'/);
-      expect(() => config('targets: [{name: pd, type: pagerduty, routing_key: k, dedup: per_incident}]')).to.throw(
+      expect(() => config(`targets: [{name: pd, type: pagerduty, routing_key: ${ROUTING_KEY}, dedup: per_incident}]`)).to.throw(
         /\/targets\/0\/dedup: must be one of per_group, per_alert/,
       );
+    });
+
+    // PagerDuty's documented limit: "Length of 'routing_key' is incorrect (should be 32 characters)" (400).
+    for (const [what, key] of [
+      ['31 characters', ROUTING_KEY.slice(1)],
+      ['33 characters', `${ROUTING_KEY}0`],
+      ['a key pasted with a trailing newline', `${ROUTING_KEY}\n`],
+    ] as const) {
+      it(`rejects a routing key of ${what} at load, without printing it`, () => {
+        let message = '';
+        try {
+          config('targets: [{name: pd, type: pagerduty, routing_key: "${env:PD_KEY}"}]', { PD_KEY: key });
+        } catch (err) {
+          message = (err as Error).message;
+        }
+        expect(message).to.match(/\/targets\/0\/routing_key: must be 32 characters \(an Events API v2 integration key\), not (31|33)/);
+        expect(message).not.to.contain(key.trim());
+        expect(message).not.to.contain(key.slice(4, 20));
+      });
+    }
+
+    it('accepts a 32-character key read from a ${file:...} secret, whose trailing newline is not part of the key', () => {
+      const cfg = parseConfig('targets: [{name: pd, type: pagerduty, routing_key: "${file:secrets/pd}"}]', {
+        env: {},
+        baseDir: '/etc/alertmux',
+        readFile: (path) => (path === '/etc/alertmux/secrets/pd' ? `${ROUTING_KEY}\n` : ''),
+      });
+      expect((cfg.targets[0] as PagerDutyTarget).routing_key).to.equal(ROUTING_KEY);
     });
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createRootlyPublisher, ROOTLY_ID_TTL_MS, type RootlyTarget } from '../../src/publishers/rootly.js';
-import { ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
+import { config, ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
 import type { Outcome } from '../../src/publishers/publisher.js';
 
 const TOKEN = 'rootly-secret-token-0123456789abcdef';
@@ -81,6 +81,18 @@ describe('rootly publisher, mode alertmanager', () => {
     const t = target({ notification_target: { type: 'EscalationPolicy', id: 'ep 1' } });
     expect(await createRootlyPublisher(t, deps).publish(firing(), ctx())).to.deep.equal({ ok: true, status: 200 });
     expect(calls).to.have.length(1);
+  });
+
+  // Rootly's Alertmanager alert source documents /notify/<User|Group|EscalationPolicy|Service>/<id>, nothing else.
+  it('accepts at load only the notification target types the alert source documents', () => {
+    const load = (type: string, mode = 'alertmanager') => () =>
+      config(`targets: [{name: r, type: rootly, token: "\${env:T}", mode: ${mode}, notification_target: {type: ${type}, id: "1"}}]`, { T: TOKEN });
+    for (const type of ['User', 'Group', 'EscalationPolicy', 'Service']) expect(load(type)).not.to.throw();
+    expect(load('Functionality')).to.throw(
+      /\/targets\/0\/notification_target\/type: "Functionality" is not a notification target of Rootly's Alertmanager alert source \(User, Group, EscalationPolicy, Service\); use mode: api/,
+    );
+    expect(load('Functionality', 'api')).not.to.throw(); // the REST API's notification_target_type takes it
+    expect(load('Team')).to.throw(/\/targets\/0\/notification_target\/type: must be one of/);
   });
 
   it('posts to the url override', async () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { createTeamsPublisher, type TeamsTarget } from '../../src/publishers/teams.js';
-import { TEAMS_MAX_MESSAGE_BYTES, type TeamsMessage } from '../../src/publishers/teams-card.js';
+import { ADAPTIVE_CARD_VERSION, TEAMS_MAX_ACTIONS, TEAMS_MAX_MESSAGE_BYTES, teamsMessage, type TeamsMessage } from '../../src/publishers/teams-card.js';
+import { compileMessage } from '../../src/publishers/templates.js';
+import { versionProblems } from './adaptive-card-versions.js';
 import { redactTarget } from '../../src/config/redact.js';
 import { alert, config, ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
 import type { MockAgent } from 'undici';
@@ -72,7 +74,6 @@ describe('teams publisher (Workflows webhook, Adaptive Card)', () => {
         text: '[FIRING:2] TestAlert (critical)',
         weight: 'Bolder',
         size: 'Medium',
-        style: 'heading',
         wrap: true,
         color: 'Attention',
       });
@@ -128,6 +129,65 @@ describe('teams publisher (Workflows webhook, Adaptive Card)', () => {
       expect(shown).to.be.within(10, 399);
       expect(text).to.match(new RegExp(`\\n\\n…and ${400 - shown} more$`));
       expect(text).to.contain('🔥 p99 latency above 2s on api-0\n'); // whole alerts, the first ones kept
+    });
+
+    it('cuts a single alert larger than 28 KB inside the limit, keeping its summary and the start of its description', async () => {
+      const description = `Disk /var on db-1 is full. ${'x'.repeat(40_000)}`;
+      const msg = { ...hugeGroup(1), alerts: [alert({ alertname: 'DiskFull', severity: 'critical' }, { annotations: { summary: 'Disk full on db-1', description } })] };
+      const { sent } = await publish(msg);
+      const size = Buffer.byteLength(JSON.stringify(sent), 'utf8');
+      expect(size).to.be.at.most(TEAMS_MAX_MESSAGE_BYTES);
+      expect(size).to.be.above(TEAMS_MAX_MESSAGE_BYTES - 100); // as much of the alert as fits
+      const text = String(sent.attachments[0]!.content.body[1]!['text']);
+      expect(text).to.match(/^🔥 Disk full on db-1\nDisk \/var on db-1 is full\. x+…$/);
+      expect(text).not.to.contain('more');
+    });
+
+    it('cuts the first alert when it alone is too large, and counts the rest', async () => {
+      const msg = hugeGroup(3, 40_000);
+      const { sent } = await publish(msg);
+      expect(Buffer.byteLength(JSON.stringify(sent), 'utf8')).to.be.at.most(TEAMS_MAX_MESSAGE_BYTES);
+      expect(String(sent.attachments[0]!.content.body[1]!['text'])).to.match(/^🔥 p99 latency above 2s on api-0\nx+…\n\n…and 2 more$/);
+    });
+
+    it('cuts a single oversize alert of multi-byte text by bytes, never splitting a surrogate pair', async () => {
+      const msg = { ...hugeGroup(1), alerts: [alert({ alertname: 'X' }, { annotations: { summary: 'emoji storm', description: '🔥'.repeat(20_000) } })] };
+      const { sent } = await publish(msg);
+      expect(Buffer.byteLength(JSON.stringify(sent), 'utf8')).to.be.at.most(TEAMS_MAX_MESSAGE_BYTES);
+      const text = String(sent.attachments[0]!.content.body[1]!['text']);
+      expect(text).to.match(/^🔥 emoji storm\n(🔥)+…$/u);
+    });
+
+    it('declares Adaptive Card 1.2 and uses nothing newer (every element, property and value checked against the schema versions)', async () => {
+      const groups = [fixture(), fixture('am025-all-resolved.json'), hugeGroup(400), hugeGroup(1, 40_000)];
+      for (const group of groups) {
+        const { sent } = await publish(group);
+        const card = sent.attachments[0]!.content;
+        expect(card.version).to.equal(ADAPTIVE_CARD_VERSION).and.to.equal('1.2');
+        expect(versionProblems(card as unknown as Record<string, unknown>)).to.deep.equal([]);
+      }
+    });
+
+    it('the version check catches what 1.2 lacks (style: heading is 1.5)', () => {
+      const card = { type: 'AdaptiveCard', version: '1.2', body: [{ type: 'TextBlock', text: 'x', style: 'heading' }, { type: 'Table', columns: [], rows: [] }] };
+      expect(versionProblems(card)).to.deep.equal([
+        'card.body[0].style: needs 1.5',
+        'card.body[0].style: heading needs 1.5',
+        'card.body[1]: Table needs 1.5',
+        'card.body[1].columns: needs 1.5',
+        'card.body[1].rows: needs 1.5',
+      ]);
+      expect(versionProblems({ ...card, version: '1.5' })).to.deep.equal([]);
+    });
+
+    it(`shows at most ${TEAMS_MAX_ACTIONS} link buttons, the number Teams renders`, () => {
+      // Five alerts with their own runbook and source: ten distinct links.
+      const alerts = Array.from({ length: 5 }, (_, i) =>
+        alert({ alertname: 'X', i: String(i) }, { annotations: { runbook_url: `https://runbooks.example/${i}` }, generatorURL: `https://prom.example/${i}`, fingerprint: `f${i}` }),
+      );
+      const card = teamsMessage({ ...fixture(), alerts }, compileMessage(undefined, () => undefined)).attachments[0]!.content;
+      expect(card.actions).to.have.length(TEAMS_MAX_ACTIONS);
+      expect(card.actions?.[0]).to.include({ title: 'Runbook' });
     });
 
     it('cuts a custom text that ignores the alerts when it alone is too large', async () => {
