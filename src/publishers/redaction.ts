@@ -32,8 +32,8 @@ export const REDACTED = '<secret>';
 
 /** Derived parts shorter than this (a `/alerts` path, `?v=1`) carry no credential, and redacting them would garble text. */
 const MIN_PART = 8;
-/** Query values and passwords shorter than this are not redacted on their own (the whole URL still is). */
-const MIN_VALUE = 4;
+/** Query values shorter than this (`json`, `true`) are not redacted on their own (the whole URL and query still are). */
+const MIN_VALUE = 6;
 /** Path segments this long are tokens (Slack `XXXX`, Discord `{token}`) even when the rest of the path is not echoed. */
 const MIN_SEGMENT = 16;
 
@@ -95,12 +95,9 @@ function urlParts(url: string): string[] {
       short.push(raw, decoded(raw.replace(/\+/g, ' ')));
     }
   }
-  if (password) {
-    const pair = `${decoded(username)}:${decoded(password)}`;
-    short.push(password, decoded(password));
-    long.push(pair, Buffer.from(pair).toString('base64'));
-  }
-  return [...long.filter((p) => p.length >= MIN_PART), ...short.filter((p) => p.length >= MIN_VALUE)];
+  const secret = password ? [password, decoded(password), `${decoded(username)}:${decoded(password)}`] : [];
+  if (secret[2]) secret.push(Buffer.from(secret[2]).toString('base64'));
+  return [...long.filter((p) => p.length >= MIN_PART), ...short.filter((p) => p.length >= MIN_VALUE), ...secret];
 }
 
 function decoded(text: string): string {

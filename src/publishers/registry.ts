@@ -77,19 +77,27 @@ export function createPublisher(target: TargetConfig, deps: PublisherDeps): Publ
   };
 }
 
-/** The forms of every secret of a target: its declared secret fields, and `extra` values (resolved secret references). */
-export function targetSecretForms(target: TargetConfig, extra: Iterable<string> = []): string[] {
-  return formsOf(target, targetSecretFields[target.type] ?? [], extra);
+/** The forms of every secret of a target, from its kind's declared secret fields. */
+export function targetSecretForms(target: TargetConfig): string[] {
+  return formsOf(target, targetSecretFields[target.type] ?? []);
 }
 
 /** A redactor of one target's secrets. */
-export function targetRedactor(target: TargetConfig, extra: Iterable<string> = []): Redactor {
-  return redactorOf(target, targetSecretFields[target.type] ?? [], extra);
+export function targetRedactor(target: TargetConfig): Redactor {
+  return redactorOf(target, targetSecretFields[target.type] ?? []);
 }
 
-/** A redactor of every secret of a config: each target's, and every value a secret reference resolved to. */
-export function configRedactor(config: { targets: readonly TargetConfig[]; secrets: readonly string[] }): Redactor {
-  return createRedactor([...config.targets.flatMap((t) => targetSecretForms(t)), ...formsOf({}, [], config.secrets)]);
+/** Where a config keeps secrets besides its targets: every value a secret reference resolved to, and inbound auth. */
+interface ConfigSecrets {
+  targets: readonly TargetConfig[];
+  secrets: readonly string[];
+  auth?: { basic_auth?: { username: string; password: string } };
+}
+
+/** A redactor of every secret of a config: each target's, inbound basic auth, and every value a secret reference resolved to. */
+export function configRedactor(config: ConfigSecrets): Redactor {
+  const inbound = formsOf(config, [{ path: 'auth.basic_auth', shape: 'basic' }]);
+  return createRedactor([...config.targets.flatMap((t) => targetSecretForms(t)), ...inbound, ...formsOf({}, [], config.secrets)]);
 }
 
 /** A copy of a target's config safe to print: secret fields become `<secret>`, other strings are redacted of them. */
