@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
-import { redactTarget } from '../config/redact.js';
 import { probeTarget } from '../health/probe.js';
+import { redactTarget } from '../publishers/registry.js';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import type { Runtime, TargetRuntime } from '../dispatch/runtime.js';
 

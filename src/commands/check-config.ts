@@ -1,6 +1,6 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
-import { redactTarget } from '../config/redact.js';
+import { redactTarget } from '../publishers/registry.js';
 import type { SecretSource } from '../config/secrets.js';
 
 /** `alertmux check-config FILE...`: 0 when every file is valid, 1 otherwise. */

@@ -6,7 +6,7 @@ import { Agent, type Dispatcher } from 'undici';
 import winston from 'winston';
 import { createEnricher } from '../alerts/enrich.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { createPublisher, type TargetConfig } from '../publishers/registry.js';
+import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
 import { SendTestState } from './send-test-state.js';
 import { formatMs, formatTable } from './table.js';
 import { testMessage } from './test-alert.js';
@@ -64,8 +64,7 @@ export interface SendTestDeps {
 export async function sendTestAlerts(config: Config, targets: readonly TargetConfig[], resolve: boolean, deps: SendTestDeps): Promise<SendTestResult[]> {
   const original = testMessage(resolve ? 'resolved' : 'firing', deps.now(), deps.startsAt);
   const message = createEnricher(config.enrich)(original);
-  const secrets = [...config.secrets].sort((a, b) => b.length - a.length);
-  const redact = (text: string) => secrets.reduce((t, s) => t.split(s).join('<secret>'), text);
+  const redact = configRedactor(config);
   let done = 0;
   return Promise.all(
     targets.map(async (target): Promise<SendTestResult> => {

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { checkReferences, parseTarget } from '../config/load.js';
+import { createRedactor } from '../publishers/redaction.js';
 import type { KubeSecret } from './client.js';
 import type { Config } from '../config/types.js';
 import type { TargetConfig } from '../publishers/registry.js';
@@ -63,7 +64,7 @@ export function parseSecret(secret: KubeSecret, fallbackNamespace: string): Disc
   for (const [k, v] of Object.entries(data)) if (k !== CONFIG_KEY && v.trim()) secrets.add(v.replace(/\r?\n$/, ''));
   const values = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   if (problems.length || !target) {
-    const redact = (t: string) => values.reduce((acc, s) => acc.split(s).join('<secret>'), t);
+    const redact = createRedactor(values);
     return { ...entry, secrets: values, error: redact(problems.map((p) => p.replace(`${namespace}/${name}: `, '').replace(/^\/\//, '/')).join('; ')) };
   }
   return { ...entry, target: deepFreeze(target), secrets: values };

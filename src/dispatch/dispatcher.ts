@@ -282,7 +282,8 @@ export class Dispatcher {
       if (previous) await previous;
       return await this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry', committed);
     } catch (err) {
-      this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error: String(err) });
+      const error = this.deps.runtime().redact(String(err));
+      this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error });
       return record;
     } finally {
       this.busy.delete(record.id);

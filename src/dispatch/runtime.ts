@@ -1,7 +1,7 @@
 import { createEnricher, type Enricher } from '../alerts/enrich.js';
 import { CircuitBreaker } from '../health/breaker.js';
 import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
-import { createPublisher, type TargetConfig } from '../publishers/registry.js';
+import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
 import { parseMatcher, type Matcher } from './matchers.js';
 import type { Config } from '../config/types.js';
 import { targetMeters, type Metrics, type TargetMeters } from '../observability/metrics.js';
@@ -27,7 +27,7 @@ export interface Runtime {
   readonly config: Config;
   readonly enrich: Enricher;
   readonly targets: ReadonlyMap<string, TargetRuntime>;
-  /** Redacts every secret of this config from a text. */
+  /** Redacts every secret of this config (and their derived forms) from a text. */
   readonly redact: (text: string) => string;
 }
 
@@ -60,12 +60,11 @@ export function buildRuntime(config: Config, hooks: RuntimeHooks, previous?: Run
     for (const t of created) void t.publisher.close?.();
     throw err;
   }
-  const secrets = [...config.secrets].sort((a, b) => b.length - a.length);
   return {
     config,
     enrich: createEnricher(config.enrich),
     targets,
-    redact: (text) => secrets.reduce((t, s) => (t.includes(s) ? t.split(s).join('<secret>') : t), text),
+    redact: configRedactor(config),
   };
 }
 

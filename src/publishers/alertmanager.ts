@@ -1,7 +1,8 @@
 import { ActiveAlerts, toPostableAlert, type PostableAlert } from './alertmanager-alerts.js';
 import { deliver, type RetryPolicy } from './http.js';
-import { authHeaders, duration, httpAuthProperties, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
+import { authHeaders, duration, httpAuthProperties, httpAuthSecrets, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { SecretField } from './redaction.js';
 
 /** Most alerts per request, as Prometheus' notifier batches them (`maxBatchSize`). */
 export const MAX_BATCH = 256;
@@ -47,6 +48,9 @@ export const alertmanagerSchema = targetSchema(
   },
   ['url'],
 );
+
+/** Secret fields of the `alertmanager` type: its outbound auth. */
+export const alertmanagerSecrets: readonly SecretField[] = httpAuthSecrets;
 
 /** API v2: 200 ok, 400/422 permanent, 5xx and network errors retryable (re-posting is idempotent). */
 const POLICY: RetryPolicy = { details: (_status, body) => alertmanagerError(body) };

@@ -1,5 +1,4 @@
 import type { WebhookMessage } from '../alerts/types.js';
-import type { Outcome } from './publisher.js';
 import type { RenderedMessage } from './templates.js';
 
 /**
@@ -57,27 +56,4 @@ export function cutText(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, Math.max(0, max - 1));
   return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
-}
-
-/**
- * The outcome with every secret replaced by `<secret>`. For targets whose URL
- * is the credential (Teams workflows, Discord webhooks): a vendor error body
- * could echo it, and it must never reach an error message or a log.
- */
-export function withoutSecrets(outcome: Outcome, secrets: readonly string[]): Outcome {
-  if (outcome.ok) return outcome;
-  const ordered = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  const message = ordered.reduce((text, s) => text.split(s).join('<secret>'), outcome.message);
-  return { ...outcome, message };
-}
-
-/** The parts of a secret URL that must not leak: the URL itself, its path and every query value. */
-export function urlSecrets(url: string): string[] {
-  try {
-    const parsed = new URL(url);
-    const parts = [url, parsed.pathname, ...parsed.searchParams.values(), ...parsed.pathname.split('/').filter((p) => p.length >= 16)];
-    return parts.filter((p) => p.length > 1);
-  } catch {
-    return [url];
-  }
 }

@@ -1,9 +1,9 @@
-import { urlSecrets, withoutSecrets } from './chat.js';
 import { discordEmbed, type DiscordEmbed } from './discord-embed.js';
 import { classifyResponse, deliverWith, type HttpResponse } from './http.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { SecretField } from './redaction.js';
 
 /** A Discord channel webhook. */
 export interface DiscordTarget extends BaseTarget {
@@ -44,12 +44,14 @@ export interface DiscordMessage {
   embeds: DiscordEmbed[];
 }
 
+/** Secret fields of the `discord` type: the webhook URL (its token is the credential). */
+export const discordSecrets: readonly SecretField[] = [{ path: 'webhook_url', shape: 'url' }];
+
 /** Create the publisher of a `discord` target. */
 export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDeps): Publisher {
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Discord template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
-  const secrets = urlSecrets(target.webhook_url);
   return {
     type: 'discord',
     name: target.name,
@@ -60,7 +62,7 @@ export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDep
         allowed_mentions: { parse: [] },
         embeds: [discordEmbed(msg.message, render)],
       };
-      return withoutSecrets(await deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyDiscord), secrets);
+      return deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyDiscord);
     },
   };
 }

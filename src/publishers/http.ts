@@ -19,7 +19,7 @@ export interface HttpRequest {
   body?: unknown;
 }
 
-/** A response read to the end (bodies are small; longer ones are cut). */
+/** A response read to the end (bodies are small; longer ones are cut), redacted of the target's secrets. */
 export interface HttpResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
@@ -33,12 +33,16 @@ const MAX_DETAILS = 300;
  * Send a request through the injected undici dispatcher. Throws only transport errors
  * (and the signal's reason when it aborts the request).
  *
+ * The answer's body is redacted of the target's secrets (`deps.redact`) here, where it enters alertmux:
+ * a proxy or debug endpoint that echoes the request back cannot put a secret into anything made from it
+ * (error excerpts, cut to a few hundred characters later, logs, the ledger).
+ *
  * Straight on `dispatcher.dispatch` with a handler that collects the answer, rather than
  * undici's `request()`: no response stream per request, and one abort listener instead of
  * two. Measured on loopback, 29 µs of CPU per request with the attempt's signal against
  * 45 µs through `request()` (docs/benchmarks.md, step 14).
  */
-export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent' | 'redact'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
   const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
   const headers: Record<string, string> = { 'user-agent': deps.userAgent };
   let typed = false;
@@ -52,7 +56,7 @@ export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent'>, req: HttpR
       reject(signal.reason);
       return;
     }
-    const collector = new Collector(signal, resolve, reject);
+    const collector = new Collector(signal, resolve, reject, deps.redact);
     signal.addEventListener('abort', collector, ONCE);
     try {
       const { origin, path } = destination(req.url);
@@ -81,6 +85,7 @@ class Collector implements Dispatcher.DispatchHandler {
     private readonly signal: AbortSignal,
     private readonly resolve: (res: HttpResponse) => void,
     private readonly reject: (err: unknown) => void,
+    private readonly redact?: (text: string) => string,
   ) {}
 
   /** The signal aborted: abort the request (undici then reports it through onResponseError). */
@@ -105,8 +110,8 @@ class Collector implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.signal.removeEventListener('abort', this);
-    const text = this.decoder ? this.text + this.decoder.end() : this.text;
-    this.resolve({ status: this.status, headers: this.headers, body: text.slice(0, MAX_BODY) });
+    const text = (this.decoder ? this.text + this.decoder.end() : this.text).slice(0, MAX_BODY);
+    this.resolve({ status: this.status, headers: this.headers, body: this.redact && text ? this.redact(text) : text });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -140,7 +145,7 @@ export function destination(url: string): { origin: string; path: string } {
 
 /** Send and classify: the whole path of a JSON-over-HTTP vendor. Never throws. */
 export function deliver(
-  deps: Pick<PublisherDeps, 'http' | 'userAgent'>,
+  deps: Pick<PublisherDeps, 'http' | 'userAgent' | 'redact'>,
   req: HttpRequest,
   signal: AbortSignal,
   policy: RetryPolicy = {},
@@ -150,7 +155,7 @@ export function deliver(
 
 /** Send, then classify with a vendor's own rules (built on classifyResponse); transport errors via classifyError. Never throws. */
 export async function deliverWith(
-  deps: Pick<PublisherDeps, 'http' | 'userAgent'>,
+  deps: Pick<PublisherDeps, 'http' | 'userAgent' | 'redact'>,
   req: HttpRequest,
   signal: AbortSignal,
   classify: (res: HttpResponse) => Outcome,

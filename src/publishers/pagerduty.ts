@@ -3,6 +3,7 @@ import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutyIma
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { compileTemplate, tolerant, type TemplateView } from './templates.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { SecretField } from './redaction.js';
 
 /** Events API v2 endpoint. https://developer.pagerduty.com/docs/events-api-v2/overview/ */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
@@ -106,6 +107,9 @@ export const pagerdutySchema = targetSchema(
   ['routing_key'],
 );
 
+/** Secret fields of the `pagerduty` type: the routing key. */
+export const pagerdutySecrets: readonly SecretField[] = [{ path: 'routing_key', shape: 'value' }];
+
 /** Create the publisher of a `pagerduty` target. */
 export function createPagerDutyPublisher(target: PagerDutyTarget, deps: PublisherDeps): Publisher {
   const opts: EventOptions = {
@@ -132,7 +136,7 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
       for (const event of toEvents(message, opts)) {
         const { body, truncated } = encodeEvent({ routing_key: target.routing_key, ...event });
         if (truncated) deps.logger.warn('PagerDuty event over 512kB: custom_details removed', { groupKey: message.groupKey, dedupKey: event.dedup_key });
-        outcome = redactKey(await deliver(deps, { url: target.url, body }, ctx.signal, policy), target.routing_key);
+        outcome = await deliver(deps, { url: target.url, body }, ctx.signal, policy);
         if (!outcome.ok) return outcome;
       }
       return outcome;
@@ -188,9 +192,4 @@ export function errorDetails(_status: number, body: string): string | undefined 
     // not JSON: PagerDuty's 429 body is undocumented text
   }
   return body.trim() || undefined;
-}
-
-/** PagerDuty does not echo the routing key, but an outcome message must never carry it, whatever the body says. */
-function redactKey(outcome: Outcome, key: string): Outcome {
-  return outcome.ok || !outcome.message.includes(key) ? outcome : { ...outcome, message: outcome.message.split(key).join('<secret>') };
 }

@@ -64,4 +64,6 @@ export interface PublisherDeps {
   logger: Logger;
   state: TargetState;
   now: () => number;
+  /** Redacts the target's secrets (and their derived forms) from a text; `createPublisher` sets it from the kind's secret fields. */
+  redact?: (text: string) => string;
 }

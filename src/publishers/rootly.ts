@@ -3,6 +3,7 @@ import { rootlyAlertId, rootlyCreateBody, rootlyErrorDetails, rootlyResolveBody,
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { Alert, WebhookMessage } from '../alerts/types.js';
+import type { SecretField } from './redaction.js';
 
 /** Rootly's Alertmanager alert source: one URL for all, the bearer secret picks the source. https://docs.rootly.com/integrations/alertmanager */
 export const ROOTLY_ALERTMANAGER_URL = 'https://webhooks.rootly.com/webhooks/incoming/alertmanager_webhooks';
@@ -67,6 +68,9 @@ export const rootlySchema = targetSchema(
 
 /** TARGET-APIS §0.3: 429 (honouring `Retry-After` or `RateLimit-Reset`) and 5xx are retryable; other 4xx are permanent. */
 const POLICY: RetryPolicy = { retryOn: [429], details: rootlyErrorDetails };
+
+/** Secret fields of the `rootly` type: the bearer token. */
+export const rootlySecrets: readonly SecretField[] = [{ path: 'token', shape: 'bearer' }];
 
 /** Create the publisher of a `rootly` target. */
 export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps): Publisher {

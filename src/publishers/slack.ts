@@ -4,6 +4,7 @@ import { buildSlackMessage, type SlackMessage } from './slack-blocks.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
 import type { FailureReason, Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { SecretField } from './redaction.js';
 
 /** Web API base URL. https://docs.slack.dev/apis/web-api */
 export const SLACK_API_URL = 'https://slack.com/api';
@@ -86,12 +87,17 @@ interface SlackRef {
 }
 type ApiResult = { outcome: Outcome; error?: string; data?: { channel?: unknown; ts?: unknown } };
 
+/** Secret fields of the `slack` type: the incoming-webhook URL and the bot token. */
+export const slackSecrets: readonly SecretField[] = [
+  { path: 'webhook_url', shape: 'url' },
+  { path: 'token', shape: 'bearer' },
+];
+
 /** Create the publisher of a `slack` target. Throws on a template syntax error (at config load). */
 export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): Publisher {
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Slack template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
-  const secrets = [target.webhook_url, target.token].filter((s): s is string => !!s);
   const build = (msg: Parameters<typeof render>[0]): SlackMessage => {
     const rendered = render(msg);
     return buildSlackMessage(msg, rendered, rendered.customText === true);
@@ -172,8 +178,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     type: 'slack',
     name: target.name,
     async publish({ message }, ctx) {
-      const outcome = target.webhook_url ? await viaWebhook(message, ctx.signal) : await viaApi(message, ctx.signal);
-      return redact(outcome, secrets);
+      return target.webhook_url ? viaWebhook(message, ctx.signal) : viaApi(message, ctx.signal);
     },
   };
 }
@@ -203,11 +208,4 @@ function parseJson(body: string): Record<string, unknown> | undefined {
 
 function errorOf(json: Record<string, unknown> | undefined): string | undefined {
   return typeof json?.['error'] === 'string' ? json['error'] : undefined;
-}
-
-/** The webhook URL and the token are secrets: no outcome message may carry them, whatever a body echoes. */
-function redact(outcome: Outcome, secrets: string[]): Outcome {
-  if (outcome.ok) return outcome;
-  const message = secrets.reduce((m, s) => m.split(s).join('<secret>'), outcome.message);
-  return message === outcome.message ? outcome : { ...outcome, message };
 }

@@ -1,3 +1,5 @@
+import type { SecretField } from './redaction.js';
+
 /** Fields every target has, whatever its type. Durations are milliseconds once loaded. */
 export interface BaseTarget {
   name: string;
@@ -91,6 +93,12 @@ export const httpAuthProperties = {
     properties: { username: { type: 'string' }, password: secretString },
   },
 } as const;
+
+/** Secret fields of HttpAuth. */
+export const httpAuthSecrets: readonly SecretField[] = [
+  { path: 'bearer_token', shape: 'bearer' },
+  { path: 'basic_auth', shape: 'basic' },
+];
 
 /** The Authorization header of `auth`, if any. */
 export function authHeaders(auth: HttpAuth): Record<string, string> {

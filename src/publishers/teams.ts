@@ -1,9 +1,9 @@
-import { urlSecrets, withoutSecrets } from './chat.js';
 import { classifyResponse, deliverWith, reasonFromStatus, truncate, type HttpResponse } from './http.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { teamsMessage } from './teams-card.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { SecretField } from './redaction.js';
 
 /** A Microsoft Teams channel, through a Workflows (Power Automate) "post to a channel when a webhook request is received" URL. */
 export interface TeamsTarget extends BaseTarget {
@@ -38,18 +38,20 @@ const RETRY_ON = [429] as const;
  */
 const LEGACY_ERROR = /HTTP error (\d{3})/i;
 
+/** Secret fields of the `teams` type: the workflow URL (its `sig` is the credential). */
+export const teamsSecrets: readonly SecretField[] = [{ path: 'webhook_url', shape: 'url' }];
+
 /** Create the publisher of a `teams` target. */
 export function createTeamsPublisher(target: TeamsTarget, deps: PublisherDeps): Publisher {
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Teams template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
-  const secrets = urlSecrets(target.webhook_url);
   return {
     type: 'teams',
     name: target.name,
     async publish(msg, ctx) {
       const body = teamsMessage(msg.message, render);
-      return withoutSecrets(await deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyTeams), secrets);
+      return deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyTeams);
     },
   };
 }

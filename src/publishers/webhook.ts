@@ -1,8 +1,9 @@
 import { deliver } from './http.js';
 import { signatureHeaders, signingKey } from './signing.js';
-import { authHeaders, httpAuthProperties, secretString, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
+import { authHeaders, httpAuthProperties, httpAuthSecrets, secretString, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
 import { messageJson } from '../alerts/json.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
+import type { SecretField } from './redaction.js';
 import type { WebhookMessage } from '../alerts/types.js';
 
 /** A generic HTTP endpoint that takes JSON. */
@@ -45,6 +46,14 @@ export const webhookSchema = targetSchema(
   },
   ['url'],
 );
+
+/** Secret fields of the `webhook` type: its URL may carry a token, header values are secrets. */
+export const webhookSecrets: readonly SecretField[] = [
+  { path: 'url', shape: 'url' },
+  { path: 'headers.*', shape: 'value' },
+  ...httpAuthSecrets,
+  { path: 'signing_secret', shape: 'signing' },
+];
 
 /** Create the publisher of a `webhook` target. */
 export function createWebhookPublisher(target: WebhookTarget, deps: PublisherDeps): Publisher {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { createDiscordPublisher, type DiscordMessage, type DiscordTarget } from '../../src/publishers/discord.js';
+import { type DiscordMessage, type DiscordTarget } from '../../src/publishers/discord.js';
 import { DISCORD_COLORS, DISCORD_LIMITS } from '../../src/publishers/discord-embed.js';
-import { redactTarget } from '../../src/config/redact.js';
+import { createPublisher, redactTarget } from '../../src/publishers/registry.js';
 import { alert, config, ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
 import type { Outcome } from '../../src/publishers/publisher.js';
 import type { WebhookMessage } from '../../src/alerts/types.js';
@@ -30,7 +30,7 @@ async function publish(
       Object.assign(seen, { body: String(opts.body), path: opts.path });
       return { statusCode: reply.status ?? 204, data: reply.body ?? '', responseOptions: { headers: reply.headers ?? {} } };
     });
-  const outcome = await createDiscordPublisher(target, deps).publish(targetMessage(msg), ctx());
+  const outcome = await createPublisher(target, deps).publish(targetMessage(msg), ctx());
   deps.agent.assertNoPendingInterceptors();
   return { outcome, sent: JSON.parse(seen.body ?? 'null') as DiscordMessage, path: seen.path ?? '' };
 }
@@ -251,7 +251,7 @@ describe('discord publisher (channel webhook, embeds)', () => {
     it('retries a network error', async () => {
       const deps = mockDeps();
       deps.agent.get(ORIGIN).intercept({ path: PATH, method: 'POST' }).replyWithError(new Error('socket hang up'));
-      const outcome = await createDiscordPublisher(discord(), deps).publish(targetMessage(), ctx());
+      const outcome = await createPublisher(discord(), deps).publish(targetMessage(), ctx());
       expect(outcome).to.deep.include({ ok: false, retryable: true, reason: 'network' });
     });
   });
@@ -272,7 +272,7 @@ describe('discord publisher (channel webhook, embeds)', () => {
         (await publish(fixture(), { status: 404, body: JSON.stringify({ message: echo, code: 10015 }) })).outcome,
         (await publish(fixture(), { status: 502, body: echo })).outcome,
       ];
-      outcomes.push(await createDiscordPublisher(discord(), mockDeps()).publish(targetMessage(), ctx())); // nothing intercepted
+      outcomes.push(await createPublisher(discord(), mockDeps()).publish(targetMessage(), ctx())); // nothing intercepted
       for (const outcome of outcomes) {
         expect(outcome.ok).to.equal(false);
         const text = JSON.stringify(outcome);

@@ -3,8 +3,8 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
 import { parseConfig } from '../../src/config/load.js';
-import { redactTarget } from '../../src/config/redact.js';
-import { createPagerDutyPublisher, type PagerDutyTarget } from '../../src/publishers/pagerduty.js';
+import { createPublisher, redactTarget } from '../../src/publishers/registry.js';
+import { type PagerDutyTarget } from '../../src/publishers/pagerduty.js';
 import { DETAILS_REMOVED, MAX_EVENT_BYTES, toSeverity, type PagerDutySeverity } from '../../src/publishers/pagerduty-event.js';
 import { alert, config, ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
 import type { WebhookMessage } from '../../src/alerts/types.js';
@@ -63,7 +63,7 @@ async function publish(msg: WebhookMessage = fixture(), replies: Reply[] = [{}],
       return { statusCode: r.status ?? 202, data: typeof body === 'string' ? body : JSON.stringify(body), responseOptions: { headers: r.headers ?? {} } };
     })
     .persist();
-  const outcome: Outcome = await createPagerDutyPublisher(target, deps).publish(targetMessage(msg), ctx());
+  const outcome: Outcome = await createPublisher(target, deps).publish(targetMessage(msg), ctx());
   return { outcome, sent, raw };
 }
 
@@ -349,7 +349,7 @@ describe('pagerduty publisher (Events API v2)', () => {
     it('retries a network error', async () => {
       const deps = mockDeps();
       deps.agent.get(ORIGIN).intercept({ path: '/v2/enqueue', method: 'POST' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-      const outcome = await createPagerDutyPublisher(pagerduty(), deps).publish(targetMessage(), ctx());
+      const outcome = await createPublisher(pagerduty(), deps).publish(targetMessage(), ctx());
       expect(outcome).to.deep.equal({ ok: false, retryable: true, reason: 'network', message: 'network error: ECONNRESET' });
     });
   });

@@ -2,8 +2,8 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
 import { groupKeyHash } from '../../src/alerts/fingerprint.js';
-import { redactTarget } from '../../src/config/redact.js';
-import { createSlackPublisher, MESSAGE_TTL_MS, type SlackTarget } from '../../src/publishers/slack.js';
+import { createPublisher, redactTarget } from '../../src/publishers/registry.js';
+import { MESSAGE_TTL_MS, type SlackTarget } from '../../src/publishers/slack.js';
 import {
   MAX_BLOCKS,
   MAX_HEADER_TEXT,
@@ -62,7 +62,7 @@ function double(deps: Deps, origin: string, answer: (call: Call) => Reply): Call
 /** Publish `msg` through an incoming webhook double answering `reply` (default: 200 `ok`, text/html). */
 async function viaHook(msg: WebhookMessage = fixture(), reply: Reply = {}, target = hook(), deps = mockDeps()) {
   const calls = double(deps, HOOK_ORIGIN, () => ({ body: 'ok', headers: { 'content-type': 'text/html' }, ...reply }));
-  const outcome = await createSlackPublisher(target, deps).publish(targetMessage(msg), ctx());
+  const outcome = await createPublisher(target, deps).publish(targetMessage(msg), ctx());
   return { outcome, calls };
 }
 
@@ -71,7 +71,7 @@ const posted = (channel = 'C123ABC456', ts = TS): Reply => ({ body: { ok: true, 
 /** Publish `msg` through a Web API double; `answer` sees each call (chat.postMessage, chat.update). */
 async function viaApi(msg: WebhookMessage, answer: (call: Call) => Reply = () => posted(), target = api(), deps = mockDeps()) {
   const calls = double(deps, API_ORIGIN, answer);
-  const outcome = await createSlackPublisher(target, deps).publish(targetMessage(msg), ctx());
+  const outcome = await createPublisher(target, deps).publish(targetMessage(msg), ctx());
   return { outcome, calls, deps };
 }
 
@@ -212,7 +212,7 @@ describe('slack publisher', () => {
     it('retries a network error without naming the URL', async () => {
       const deps = mockDeps();
       deps.agent.get(HOOK_ORIGIN).intercept({ path: HOOK_PATH, method: 'POST' }).replyWithError(Object.assign(new Error(`connect to ${WEBHOOK_URL} failed`), { code: 'ECONNREFUSED' }));
-      const outcome = await createSlackPublisher(hook(), deps).publish(targetMessage(), ctx());
+      const outcome = await createPublisher(hook(), deps).publish(targetMessage(), ctx());
       expect(outcome).to.deep.equal({ ok: false, retryable: true, reason: 'network', message: 'network error: ECONNREFUSED' });
     });
   });
@@ -233,7 +233,7 @@ describe('slack publisher', () => {
     it('updates the stored message on resolve (channel id and ts) and forgets it', async () => {
       const deps = mockDeps();
       const calls = double(deps, API_ORIGIN, () => posted('C0PS', '1700000000.000100'));
-      const publisher = createSlackPublisher(api(), deps);
+      const publisher = createPublisher(api(), deps);
       await publisher.publish(targetMessage(fixture('am025-grouped-firing.json')), ctx());
       const resolved = fixture('am025-all-resolved.json');
       const outcome = await publisher.publish(targetMessage(resolved), ctx());
@@ -286,7 +286,7 @@ describe('slack publisher', () => {
     it('uses api_url (GovSlack, proxies), with or without a trailing slash', async () => {
       const deps = mockDeps();
       const calls = double(deps, 'https://slack-gov.com', () => posted());
-      await createSlackPublisher(api({ api_url: 'https://slack-gov.com/api/' }), deps).publish(targetMessage(), ctx());
+      await createPublisher(api({ api_url: 'https://slack-gov.com/api/' }), deps).publish(targetMessage(), ctx());
       expect(calls.map((c) => c.path)).to.deep.equal(['/api/chat.postMessage']);
     });
   });
@@ -302,7 +302,7 @@ describe('slack publisher', () => {
     it('sends them with every chat.postMessage, the first post and thread replies, and never with chat.update', async () => {
       const deps = mockDeps();
       const calls = double(deps, API_ORIGIN, () => posted('C0PS'));
-      const publisher = createSlackPublisher(api({ ...author, thread_replies: true }), deps);
+      const publisher = createPublisher(api({ ...author, thread_replies: true }), deps);
       await publisher.publish(targetMessage(fixture('am025-grouped-firing.json')), ctx());
       await publisher.publish(targetMessage(fixture('am025-all-resolved.json')), ctx());
       expect(calls.map((c) => c.path)).to.deep.equal(['/api/chat.postMessage', '/api/chat.update', '/api/chat.postMessage']);

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { createTeamsPublisher, type TeamsTarget } from '../../src/publishers/teams.js';
+import { type TeamsTarget } from '../../src/publishers/teams.js';
 import { ADAPTIVE_CARD_VERSION, TEAMS_MAX_ACTIONS, TEAMS_MAX_MESSAGE_BYTES, teamsMessage, type TeamsMessage } from '../../src/publishers/teams-card.js';
 import { compileMessage } from '../../src/publishers/templates.js';
 import { versionProblems } from './adaptive-card-versions.js';
-import { redactTarget } from '../../src/config/redact.js';
+import { createPublisher, redactTarget } from '../../src/publishers/registry.js';
 import { alert, config, ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
 import type { MockAgent } from 'undici';
 import type { Outcome } from '../../src/publishers/publisher.js';
@@ -34,7 +34,7 @@ async function publish(
       Object.assign(seen, { body: String(opts.body), path: opts.path, headers: opts.headers as Record<string, string> });
       return { statusCode: reply.status ?? 202, data: reply.body ?? '', responseOptions: { headers: reply.headers ?? {} } };
     });
-  const outcome = await createTeamsPublisher(target, deps).publish(targetMessage(msg), ctx());
+  const outcome = await createPublisher(target, deps).publish(targetMessage(msg), ctx());
   deps.agent.assertNoPendingInterceptors();
   return { outcome, sent: JSON.parse(seen.body ?? 'null') as TeamsMessage, path: seen.path ?? '', headers: seen.headers ?? {}, agent: deps.agent };
 }
@@ -263,7 +263,7 @@ describe('teams publisher (Workflows webhook, Adaptive Card)', () => {
     it('retries a network error', async () => {
       const deps = mockDeps();
       deps.agent.get(ORIGIN).intercept({ path: (p) => p.startsWith(PATH), method: 'POST' }).replyWithError(new Error('socket hang up'));
-      const outcome = await createTeamsPublisher(teams(), deps).publish(targetMessage(), ctx());
+      const outcome = await createPublisher(teams(), deps).publish(targetMessage(), ctx());
       expect(outcome).to.deep.include({ ok: false, retryable: true, reason: 'network' });
     });
   });
@@ -284,7 +284,7 @@ describe('teams publisher (Workflows webhook, Adaptive Card)', () => {
         (await publish(fixture(), { status: 503, body: JSON.stringify({ error: { code: 'x', message: echo } }) })).outcome,
       ];
       const deps = mockDeps(); // nothing intercepted: the request fails before reaching anyone
-      outcomes.push(await createTeamsPublisher(teams(), deps).publish(targetMessage(), ctx()));
+      outcomes.push(await createPublisher(teams(), deps).publish(targetMessage(), ctx()));
       for (const outcome of outcomes) {
         expect(outcome.ok).to.equal(false);
         const text = JSON.stringify(outcome);
