@@ -122,6 +122,8 @@ async function receive(deps: ReceiverDeps, req: IncomingMessage, res: ServerResp
 
 /** The status codes of the contract for an unreadable body: 413 too large, 400 not JSON, 415 unsupported charset or encoding. */
 function bodyError(req: IncomingMessage, res: ServerResponse, err: BodyError, reject: Reject): void {
+  // The connection is gone (the client left, or the server cut a stalled body and logged it): nobody to answer.
+  if (err.type === 'request.failed' && req.socket.destroyed) return;
   if (err.type === 'entity.too.large') reject(req, res, 413, 'too_large', { error: `payload too large (limit ${err.limit ?? '?'} bytes)` });
   else if (err.type === 'entity.parse.failed') reject(req, res, 400, 'invalid_json', { error: 'body is not valid JSON', details: [err.message] });
   else reject(req, res, err.status, BODY_REASONS[err.type], { error: err.message });
