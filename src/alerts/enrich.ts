@@ -55,7 +55,7 @@ export function createEnricher(config: EnrichConfig): Enricher {
       const annotations = { ...alert.annotations };
       const view = { ...alert, labels, annotations: alert.annotations, externalURL: msg.externalURL, groupKey: msg.groupKey };
       for (const [name, render] of links) {
-        if (annotations[name] === undefined || annotations[name] === '') {
+        if (!Object.hasOwn(annotations, name) || annotations[name] === '') {
           const url = render(view).trim();
           if (url) annotations[name] = url;
         }
