@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { NextFunction, Request, Response } from 'express';
-import { MAX_JSON_DEPTH, scanJsonText, wellFormedJson } from './json-text.js';
+import { jsonDeeperThan, mayHaveLoneSurrogates, MAX_JSON_DEPTH, wellFormedJson } from './json-text.js';
 
 /** A body that could not be read; `type` follows body-parser's names, so Express error handlers treat both alike. */
 export class BodyError extends Error {
@@ -77,17 +77,14 @@ export function readJsonBody(
   const onEnd = () => {
     const text = decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received));
     if (text.length === 0) return settle(undefined, {});
-    const scan = scanJsonText(text);
-    if (scan.depth > MAX_JSON_DEPTH) {
-      return settle(new BodyError(400, 'entity.too.deep', `JSON nested ${scan.depth} levels deep (at most ${MAX_JSON_DEPTH})`));
-    }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (err) {
       return settle(new BodyError(400, 'entity.parse.failed', (err as Error).message));
     }
-    if (!scan.surrogateEscapes) return settle(undefined, body);
+    if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return settle(new BodyError(400, 'entity.too.deep', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
+    if (!mayHaveLoneSurrogates(text)) return settle(undefined, body);
     const fixed = wellFormedJson(body);
     settle(undefined, fixed.value, fixed.replaced ? { replacedSurrogates: fixed.replaced } : undefined);
   };

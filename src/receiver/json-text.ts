@@ -5,34 +5,27 @@
  */
 export const MAX_JSON_DEPTH = 100;
 
-/** What a scan of JSON text found before it is parsed. */
-export interface JsonTextScan {
-  /** Deepest nesting of arrays and objects. */
-  depth: number;
-  /** Some string has a `\uD800`-`\uDFFF` escape: after parsing it may hold a lone surrogate. */
-  surrogateEscapes: boolean;
+/** Whether a parsed JSON value nests arrays and objects deeper than `max` levels (it never recurses deeper itself). */
+export function jsonDeeperThan(value: unknown, max: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (max === 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (jsonDeeperThan(item, max - 1)) return true;
+    return false;
+  }
+  for (const key in value) if (jsonDeeperThan((value as Record<string, unknown>)[key], max - 1)) return true;
+  return false;
 }
 
-/** One pass over JSON text (valid or not; JSON.parse judges that): nesting depth and surrogate escapes. */
-export function scanJsonText(text: string): JsonTextScan {
-  let depth = 0;
-  let deepest = 0;
-  let surrogateEscapes = false;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x22) inString = false;
-      else if (c === 0x5c) {
-        // `\uD8..`-`\uDF..`: the escape of a surrogate half.
-        if (text.charCodeAt(i + 1) === 0x75 && (text.charCodeAt(i + 2) | 0x20) === 0x64 && /[89a-f]/i.test(text.charAt(i + 3))) surrogateEscapes = true;
-        i++;
-      }
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
-    else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return { depth: deepest, surrogateEscapes };
+// `\uD800`-`\uDFFF`: the escape of a surrogate half (an escaped backslash before "ud800" also matches: harmless).
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * Whether JSON text may hold a lone surrogate once parsed. Decoded bytes never do (invalid UTF-8 and UTF-16
+ * decode to U+FFFD); only a `\uD800`-style escape can. A native regex: about 1/20 of JSON.parse's time.
+ */
+export function mayHaveLoneSurrogates(text: string): boolean {
+  return SURROGATE_ESCAPE.test(text);
 }
 
 // In a `u` regex a valid pair is one code point, so only lone halves match.
@@ -41,7 +34,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
 /**
  * `value` with every lone surrogate in its strings and keys replaced by U+FFFD, as Go's encoding/json decodes
  * them (Alertmanager's own view of such a payload), and how many were replaced.
- * Recursive: call it on bodies within MAX_JSON_DEPTH.
+ * Recursive: call it on values within MAX_JSON_DEPTH.
  */
 export function wellFormedJson(value: unknown): { value: unknown; replaced: number } {
   let replaced = 0;

@@ -1,23 +1,35 @@
 import { expect } from 'chai';
-import { MAX_JSON_DEPTH, scanJsonText, wellFormedJson } from '../../src/receiver/json-text.js';
+import { jsonDeeperThan, mayHaveLoneSurrogates, MAX_JSON_DEPTH, wellFormedJson } from '../../src/receiver/json-text.js';
 
-describe('JSON text checks', () => {
-  describe('scanJsonText', () => {
-    it('measures the deepest nesting of arrays and objects, not brackets inside strings', () => {
-      expect(scanJsonText('1').depth).to.equal(0);
-      expect(scanJsonText('{"a":[1,{"b":[]}],"c":{}}').depth).to.equal(4);
-      expect(scanJsonText('{"a":"[[[[{{{{","b":"\\"[["}').depth).to.equal(1);
-      expect(scanJsonText(`${'['.repeat(6000)}${']'.repeat(6000)}`).depth).to.equal(6000);
+describe('JSON checks', () => {
+  describe('jsonDeeperThan', () => {
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
+    it('counts levels of arrays and objects, not brackets inside strings', () => {
+      expect(jsonDeeperThan(1, 0)).to.equal(false);
+      expect(jsonDeeperThan({}, 0)).to.equal(true);
+      expect(jsonDeeperThan({}, 1)).to.equal(false);
+      const four = JSON.parse('{"a":[1,{"b":[]}],"c":{},"s":"[[[[{{{{"}') as unknown;
+      expect(jsonDeeperThan(four, 3)).to.equal(true);
+      expect(jsonDeeperThan(four, 4)).to.equal(false);
     });
 
-    it('notices escapes of surrogate halves in either case, and nothing else', () => {
-      expect(scanJsonText('{"a":"\\ud800"}').surrogateEscapes).to.equal(true);
-      expect(scanJsonText('{"\\uDFFF":"x"}').surrogateEscapes).to.equal(true);
-      expect(scanJsonText('"\\ud83d\\udd25"').surrogateEscapes).to.equal(true);
-      expect(scanJsonText('{"a":"\\u00e9 \\ud7ff \\ue000"}').surrogateEscapes).to.equal(false);
-      // An escaped backslash followed by the letters "ud800" is text, not an escape.
-      expect(scanJsonText('{"a":"\\\\ud800"}').surrogateEscapes).to.equal(false);
-      expect(scanJsonText('{"a":"🔥"}').surrogateEscapes).to.equal(false);
+    it('answers for 6,000 levels without going deeper than the limit', () => {
+      expect(jsonDeeperThan(nested(6000), MAX_JSON_DEPTH)).to.equal(true);
+      expect(jsonDeeperThan(nested(MAX_JSON_DEPTH), MAX_JSON_DEPTH)).to.equal(false);
+      expect(jsonDeeperThan(nested(MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)).to.equal(true);
+    });
+  });
+
+  describe('mayHaveLoneSurrogates', () => {
+    it('notices escapes of surrogate halves in either case', () => {
+      expect(mayHaveLoneSurrogates('{"a":"\\ud800"}')).to.equal(true);
+      expect(mayHaveLoneSurrogates('{"\\uDFFF":"x"}')).to.equal(true);
+      expect(mayHaveLoneSurrogates('"\\ud83d\\udd25"')).to.equal(true);
+    });
+
+    it('lets through text that cannot hold one', () => {
+      expect(mayHaveLoneSurrogates('{"a":"\\u00e9 \\ud7ff \\ue000"}')).to.equal(false);
+      expect(mayHaveLoneSurrogates('{"a":"🔥 \ufffd"}')).to.equal(false);
     });
   });
 

@@ -82,7 +82,7 @@ targets:
     expect(rejected()[4]).to.include({ receiver: 'fanout', groupKey: '{}:{alertname="TestAlert"}' });
     expect(rejected()[4]?.['details']).to.deep.equal(['/version: must be "4" (Alertmanager webhook payload version 4)']);
     expect(rejected()[5]).to.include({ receiver: 'fanout', error: 'unknown target(s) in ?targets=: nope' });
-    expect(rejected()[6]?.['error']).to.equal('JSON nested 201 levels deep (at most 100)');
+    expect(rejected()[6]?.['error']).to.equal('JSON nested deeper than 100 levels');
     // The secret a client sent is never in the log.
     expect(JSON.stringify(lines)).not.to.include('s3cr3t');
   });
