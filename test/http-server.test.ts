@@ -108,6 +108,20 @@ describe('the HTTP server: timeouts and a connection cap (limits)', function () 
     expect(raw.received()).to.match(/^HTTP\/1\.1 408 Request Timeout\r\n/);
   });
 
+  it("answers a malformed request as Node does (400, 431 for headers over Node's limit), closes it and logs it", async () => {
+    await start('');
+    const garbage = await open(port);
+    garbage.socket.write('NOT HTTP AT ALL\r\n\r\n');
+    await garbage.closed;
+    expect(garbage.received()).to.match(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const huge = await open(port);
+    huge.socket.write(`GET /-/healthy HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    await huge.closed;
+    expect(huge.received()).to.match(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    await eventually(() => lines.filter((l) => l['message'] === 'malformed HTTP request; connection closed').length === 2, 'two log lines');
+    expect(lines.filter((l) => l['message'] === 'malformed HTTP request; connection closed').map((l) => l['status'])).to.deep.equal([400, 431]);
+  });
+
   it('closes an idle keep-alive connection after idle_timeout', async () => {
     await start('idle_timeout: 200ms');
     const raw = await open(port);
