@@ -172,7 +172,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
   }
 
-  const webhook = createWebhookHandler({ config: () => runtime.config, metrics, accepting: () => accepting, dispatch });
+  const webhook = createWebhookHandler({
+    config: () => runtime.config,
+    metrics,
+    accepting: () => accepting,
+    dispatch,
+    logger: deps.logger.child({ component: 'webhook' }),
+  });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { Agent } from 'undici';
 import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
+import { createHttpServer } from './http-server.js';
 import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { createLogger } from './observability/logger.js';
@@ -50,8 +50,8 @@ export async function runServer(options: RunOptions): Promise<void> {
   });
   const listen = options.listen ?? mux.runtime().config.listen;
   const { host, port } = splitHostPort(listen);
-  const server = createServer(mux.handler).listen({ port, host });
-  server.keepAliveTimeout = 65_000;
+  // Connection limits and timeouts take effect at start (a reload keeps the server).
+  const server = createHttpServer(mux.handler, mux.runtime().config.limits, logger.child({ component: 'http' })).listen({ port, host });
   await once(server, 'listening');
   const address = server.address() as AddressInfo;
   logger.info('alertmux listening', {

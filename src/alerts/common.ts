@@ -4,11 +4,8 @@ import type { Alert, WebhookMessage } from './types.js';
 export function commonPairs(records: readonly Record<string, string>[]): Record<string, string> {
   const [first, ...rest] = records;
   if (!first) return {};
-  const common: Record<string, string> = {};
-  for (const [name, value] of Object.entries(first)) {
-    if (rest.every((r) => r[name] === value)) common[name] = value;
-  }
-  return common;
+  // fromEntries and hasOwn: a label named `__proto__` or `constructor` is a label like any other, never a prototype.
+  return Object.fromEntries(Object.entries(first).filter(([name, value]) => rest.every((r) => Object.hasOwn(r, name) && r[name] === value)));
 }
 
 /**

@@ -19,7 +19,15 @@ export interface EnrichConfig {
 export type Enricher = (msg: WebhookMessage) => WebhookMessage;
 
 const templates = Handlebars.create();
-templates.registerHelper('urlquery', (value: unknown) => encodeURIComponent(String(value ?? '')));
+templates.registerHelper('urlquery', (value: unknown) => encodeURIComponentWellFormed(String(value ?? '')));
+
+// In a `u` regex a valid surrogate pair is one code point: only lone halves match.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/gu;
+
+/** encodeURIComponent that never throws: a lone surrogate (URIError there) is encoded as U+FFFD, as Go's decoder reads it. */
+export function encodeURIComponentWellFormed(text: string): string {
+  return encodeURIComponent(text.replace(LONE_SURROGATE, '\uFFFD'));
+}
 
 /** Compile the link templates once (per config), never per request. Throws on a bad template. */
 export function compileLinks(links: Record<string, string>): Array<[string, HandlebarsTemplateDelegate]> {
@@ -47,7 +55,7 @@ export function createEnricher(config: EnrichConfig): Enricher {
       const annotations = { ...alert.annotations };
       const view = { ...alert, labels, annotations: alert.annotations, externalURL: msg.externalURL, groupKey: msg.groupKey };
       for (const [name, render] of links) {
-        if (annotations[name] === undefined || annotations[name] === '') {
+        if (!Object.hasOwn(annotations, name) || annotations[name] === '') {
           const url = render(view).trim();
           if (url) annotations[name] = url;
         }
@@ -67,5 +75,5 @@ export function silenceURL(externalURL: string, labels: Record<string, string>):
     .sort()
     .map((name) => `${name}="${(labels[name] ?? '').replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
     .join(',');
-  return `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`;
+  return `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponentWellFormed(`{${matchers}}`)}`;
 }

@@ -47,6 +47,10 @@ export const configSchema = {
     }),
     limits: obj('Inbound limits.', {
       max_body_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Largest accepted webhook body; larger gets 413.' },
+      header_timeout: duration('Time a client has to send the request headers; a slower one gets 408 and its connection closed. At most `request_timeout`; applies at start.', '10s'),
+      request_timeout: duration('Time a client has to send a whole request (headers and body); a slower one gets 408 and its connection closed. Applies at start.', '30s'),
+      idle_timeout: duration('How long an idle keep-alive connection stays open. Applies at start.', '65s'),
+      max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'Open connections at most; more are closed at once (and logged). Applies at start.' },
     }),
     storage: obj('The durable delivery ledger (embedded SQLite).', {
       path: { type: 'string', minLength: 1, default: 'data/alertmux.db', description: 'SQLite file; `:memory:` keeps nothing across restarts.' },

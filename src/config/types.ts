@@ -9,7 +9,7 @@ export interface Config {
   listen: string;
   auth: { bearer_token?: string; basic_auth?: { username: string; password: string } };
   admin: { bearer_token?: string };
-  limits: { max_body_bytes: number };
+  limits: { max_body_bytes: number; header_timeout: number; request_timeout: number; idle_timeout: number; max_connections: number };
   storage: { path: string; retention: number };
   dispatch: { timeout: number; response_deadline: number; max_concurrency: number; health_strategy: HealthStrategy };
   retry: { initial_backoff: number; multiplier: number; max_backoff: number; max_attempts: number; max_age: number };

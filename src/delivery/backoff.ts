@@ -37,10 +37,16 @@ export function afterFailure(
   return { state: 'pending', nextAttemptAt };
 }
 
+const SEVERITY_RANK = new Map([
+  ['critical', 0],
+  ['error', 1],
+  ['warning', 2],
+]);
+
 /** Severity → priority: critical before error before warning before the rest. */
 export function priorityOf(severities: Iterable<string | undefined>): number {
-  const rank: Record<string, number> = { critical: 0, error: 1, warning: 2 };
   let best = 3;
-  for (const s of severities) best = Math.min(best, rank[(s ?? '').toLowerCase()] ?? 3);
+  // A Map, not an object: a severity of `constructor` or `__proto__` must not find Object.prototype's members.
+  for (const s of severities) best = Math.min(best, SEVERITY_RANK.get((s ?? '').toLowerCase()) ?? 3);
   return best;
 }

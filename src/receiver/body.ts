@@ -2,12 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex, Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import type { NextFunction, Request, Response } from 'express';
+import { jsonDeeperThan, mayHaveLoneSurrogates, MAX_JSON_DEPTH, wellFormedJson } from './json-text.js';
 
 /** A body that could not be read; `type` follows body-parser's names, so Express error handlers treat both alike. */
 export class BodyError extends Error {
   constructor(
     readonly status: number,
-    readonly type: 'entity.too.large' | 'entity.parse.failed' | 'charset.unsupported' | 'encoding.unsupported' | 'request.failed',
+    readonly type: 'entity.too.large' | 'entity.parse.failed' | 'entity.too.deep' | 'charset.unsupported' | 'encoding.unsupported' | 'request.failed',
     message: string,
     readonly limit?: number,
   ) {
@@ -37,12 +38,22 @@ export function isJsonRequest(req: IncomingMessage): boolean {
   return JSON_TYPE.test((semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase());
 }
 
+/** What reading a body changed: lone surrogates (`"\ud800"`) replaced by U+FFFD, as Go's decoder does. */
+export interface BodyNotes {
+  replacedSurrogates: number;
+}
+
 /**
  * Read and parse a JSON body of at most `limit` bytes (counted after decompression), as express.json did:
  * utf-* charsets, gzip/deflate/br, an empty body as `{}`, top-level primitives allowed. Never holds more than
  * `limit` bytes: a Content-Length over it is refused before reading, and past it the rest is discarded unread.
+ * Nesting deeper than MAX_JSON_DEPTH is refused (400); lone surrogates are replaced (and counted in `notes`).
  */
-export function readJsonBody(req: IncomingMessage, limit: number, done: (err: BodyError | undefined, body?: unknown) => void): void {
+export function readJsonBody(
+  req: IncomingMessage,
+  limit: number,
+  done: (err: BodyError | undefined, body?: unknown, notes?: BodyNotes) => void,
+): void {
   const charset = (CHARSET.exec(req.headers['content-type'] ?? '')?.slice(1).find(Boolean) ?? 'utf-8').toLowerCase();
   const decode = decoder(charset);
   if (!decode) return fail(req, req, done, new BodyError(415, 'charset.unsupported', `unsupported charset "${charset.toUpperCase()}"`));
@@ -72,16 +83,19 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: (err: Bo
     } catch (err) {
       return settle(new BodyError(400, 'entity.parse.failed', (err as Error).message));
     }
-    settle(undefined, body);
+    if (jsonDeeperThan(body, MAX_JSON_DEPTH)) return settle(new BodyError(400, 'entity.too.deep', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`));
+    if (!mayHaveLoneSurrogates(text)) return settle(undefined, body);
+    const fixed = wellFormedJson(body);
+    settle(undefined, fixed.value, fixed.replaced ? { replacedSurrogates: fixed.replaced } : undefined);
   };
   const onError = (err: Error) => settle(new BodyError(400, 'request.failed', err.message));
-  const settle = (err: BodyError | undefined, body?: unknown) => {
+  const settle = (err: BodyError | undefined, body?: unknown, notes?: BodyNotes) => {
     if (settled) return;
     settled = true;
     stream.off('data', onData).off('end', onEnd).off('error', onError);
     if (stream !== req) req.off('error', onError);
     if (err) fail(req, stream, done, err);
-    else done(undefined, body);
+    else done(undefined, body, notes);
   };
   stream.on('data', onData).on('end', onEnd).on('error', onError);
   if (stream !== req) req.on('error', onError);

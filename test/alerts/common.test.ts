@@ -9,6 +9,14 @@ describe('common labels and group status', () => {
     expect(commonPairs([])).to.deep.equal({});
   });
 
+  it('treats labels named like Object.prototype members as labels', () => {
+    const labels = (text: string) => JSON.parse(text) as Record<string, string>;
+    const common = commonPairs([labels('{"__proto__":"x","constructor":"y","a":"1"}'), labels('{"__proto__":"x","constructor":"y","a":"1"}')]);
+    expect(Object.keys(common)).to.deep.equal(['__proto__', 'constructor', 'a']);
+    expect(Object.getPrototypeOf(common)).to.equal(Object.prototype);
+    expect(commonPairs([labels('{"constructor":"y"}'), {}])).to.deep.equal({});
+  });
+
   it('is resolved only when every alert is resolved', () => {
     const msg = fixture();
     const firing = alert({ alertname: 'A' });

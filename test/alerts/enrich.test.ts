@@ -78,6 +78,18 @@ describe('enrichment', () => {
       expect(out.alerts[0]!.annotations['q']).to.equal('https://x/?a=a%26b%20%22c%22%2Fd&b=a&b "c"/d');
     });
 
+    it('never throws on a lone surrogate: urlquery encodes it as U+FFFD', () => {
+      const out = createEnricher({ ...none, links: { q: 'https://x/?a={{urlquery labels.alertname}}' } })(message([alert({ alertname: 'A\ud800' })]));
+      expect(out.alerts[0]!.annotations['q']).to.equal('https://x/?a=A%EF%BF%BD');
+      expect(silenceURL('http://am', { alertname: '\udc00' })).to.equal(`http://am/#/silences/new?filter=${encodeURIComponent('{alertname="\ufffd"}')}`);
+    });
+
+    it('fills an annotation named like an Object.prototype member (a link named constructor)', () => {
+      const out = createEnricher({ ...none, links: { constructor: 'https://x/{{labels.alertname}}' } })(message([alert({ alertname: 'A' })]));
+      expect(Object.hasOwn(out.alerts[0]!.annotations, 'constructor')).to.equal(true);
+      expect(out.alerts[0]!.annotations['constructor']).to.equal('https://x/A');
+    });
+
     it('never overrides an annotation the alert already has, but fills an empty one', () => {
       const out = enrich(
         message([alert({ alertname: 'DiskFull' }, { annotations: { runbook_url: 'https://wiki/own', am_url: '' } })]),

@@ -95,6 +95,10 @@ describe('retry backoff', () => {
       expect(priorityOf(new Set(['Warning', 'Error']))).to.equal(1);
     });
 
+    it('ranks severities named like Object.prototype members as the rest', () => {
+      for (const s of ['constructor', 'Constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(priorityOf([s]), s).to.equal(3);
+    });
+
     it('orders deliveries by urgency when sorted', () => {
       const groups = [['info'], ['warning', 'info'], ['critical'], ['error']];
       expect(groups.map(priorityOf).sort()).to.deep.equal([0, 1, 2, 3]);

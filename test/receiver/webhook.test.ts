@@ -167,12 +167,12 @@ describe('POST /webhook on bare node:http', () => {
     expect((await app.post('/webhook/', 'x', { 'content-type': 'text/plain' })).status).to.equal(415);
   });
 
-  it('counts every answer by status code and times it', async () => {
+  it('counts every answer by status code (every code of the contract from 0) and times it', async () => {
     expect((await app.post('/webhook', 'x', { 'content-type': 'text/plain' })).status).to.equal(415);
     expect((await app.post('/webhook', fixture())).status).to.equal(200);
     const requests = await app.mux.metrics.webhookRequests.get();
     const byCode = Object.fromEntries(requests.values.map((v) => [v.labels.code, v.value]));
-    expect(byCode).to.deep.equal({ 415: 1, 200: 1 });
+    expect(byCode).to.deep.equal({ 200: 1, 202: 0, 400: 0, 401: 0, 413: 0, 415: 1, 500: 0, 503: 0 });
     const duration = await app.mux.metrics.webhookDuration.get();
     expect(duration.values.find((v) => v.metricName === 'alertmux_webhook_request_duration_seconds_count')?.value).to.equal(2);
   });
