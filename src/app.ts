@@ -10,6 +10,7 @@ import { openSqliteStore } from './delivery/sqlite.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
+import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -111,9 +112,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   watchTargets(initial);
   let accepting = true;
   const current = () => runtime;
+  let seriesOf: Config['targets'] = [];
   const setTargetGauges = (config: Config) => {
     metrics.targets.reset();
     for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
+    syncTargetSeries(metrics, config.targets, seriesOf);
+    seriesOf = config.targets;
   };
   setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
