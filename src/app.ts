@@ -69,8 +69,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Discovered targets join every loaded config; a discovery change swaps like a reload of the last good file config.
   let fileConfig = initial;
   const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
-  await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
+  // The ledger first: a start that cannot open it fails before anything runs in the background.
   const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
+  try {
+    await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 
   const targetState = (target: string): TargetState => ({
     get: <T>(key: string) => {
