@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import { createDeliveriesRouter } from './api/deliveries.js';
 import { createDiscoveryRouter } from './api/discovery.js';
+import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
@@ -220,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
+  app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const e = err as { status?: number; type?: string; message?: string };

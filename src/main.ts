@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { Agent } from 'undici';
 import { buildApp, type App } from './app.js';
 import { loadConfigFile } from './config/load.js';
@@ -10,6 +10,7 @@ import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { openSqliteStore } from './delivery/sqlite.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { collectProcessMetrics } from './observability/process-metrics.js';
 import type { Handler } from './receiver/webhook.js';
 
 /** How the service is started (from the command line). */
@@ -34,7 +35,7 @@ export async function runServer(options: RunOptions): Promise<void> {
   const first = load();
   const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   // One keep-alive pool per origin, shared by every target: measured far cheaper per request than axios or fetch.
   const http = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
 
