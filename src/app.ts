@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import { createDeliveriesRouter } from './api/deliveries.js';
 import { createDiscoveryRouter } from './api/discovery.js';
+import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
@@ -10,6 +11,7 @@ import { openSqliteStore } from './delivery/sqlite.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
+import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -68,8 +70,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Discovered targets join every loaded config; a discovery change swaps like a reload of the last good file config.
   let fileConfig = initial;
   const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
-  await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
+  // The ledger first: a start that cannot open it fails before anything runs in the background.
   const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
+  try {
+    await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 
   const targetState = (target: string): TargetState => ({
     get: <T>(key: string) => {
@@ -111,9 +119,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   watchTargets(initial);
   let accepting = true;
   const current = () => runtime;
+  let seriesOf: Config['targets'] = [];
   const setTargetGauges = (config: Config) => {
     metrics.targets.reset();
     for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
+    syncTargetSeries(metrics, config.targets, seriesOf);
+    seriesOf = config.targets;
   };
   setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
@@ -216,6 +227,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
   app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
+  app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const e = err as { status?: number; type?: string; message?: string };

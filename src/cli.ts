@@ -21,7 +21,7 @@ Usage:
                                                    send a test alert through the targets, print a result per target
   alertmux targets [--url URL] [--token T] [--json]
                                                    list a running alertmux's targets with health and breaker state
-  alertmux <command> --help                        help of one command
+  alertmux help [<command>]                        this help, or the help of one command (also: <command> --help)
 
 Options:
   -c, --config FILE      config file (default: the embedded ${DEFAULT_CONFIG})
@@ -42,6 +42,13 @@ resolved, so run it with the same environment and files as the service.`;
 /** Run the command line; resolves to the exit code (the server never resolves). */
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
   const [command] = argv;
+  if (command === 'help') {
+    // `alertmux help [COMMAND]`, as `git help` and `amtool help` have it.
+    const topic = argv[1];
+    if (topic === undefined) return out(USAGE), 0;
+    if (['check-config', 'send-test', 'targets'].includes(topic)) return main([topic, '--help'], out, err);
+    return err(`no command "${topic}"\n\n${USAGE}`), 2;
+  }
   if (command === 'check-config') {
     const { values, positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
     if (values.help) return out(CHECK_USAGE), 0;

@@ -1,14 +1,18 @@
 import { once } from 'node:events';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { Agent } from 'undici';
-import { buildApp } from './app.js';
+import { buildApp, type App } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { createHttpServer } from './http-server.js';
 import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
-import { createLogger } from './observability/logger.js';
+import { openSqliteStore } from './delivery/sqlite.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { collectProcessMetrics } from './observability/process-metrics.js';
+import type { Handler } from './receiver/webhook.js';
 
 /** How the service is started (from the command line). */
 export interface RunOptions {
@@ -32,27 +36,41 @@ export async function runServer(options: RunOptions): Promise<void> {
   const first = load();
   const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectProcessMetrics(registry);
   // One keep-alive pool per origin, shared by every target: measured far cheaper per request than axios or fetch.
   const http = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
 
-  let loaded = false;
-  const mux = await buildApp({
-    loadConfig: () => (loaded ? load() : ((loaded = true), first)),
-    logger,
-    registry,
-    http,
-    userAgent: `alertmux/${options.version}`,
-    // Bench-only (npm run bench): attempt targets one after another, the reference parallel dispatch is measured against.
-    sequential: env['ALERTMUX_BENCH_SEQUENTIAL'] === '1',
-    // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
-    discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
-  });
-  const listen = options.listen ?? mux.runtime().config.listen;
-  const { host, port } = splitHostPort(listen);
+  // The port first: a second instance (or a taken port) must exit before it opens the ledger or sends anything.
+  // Until the app is built, /-/healthy is OK and everything else 503 (Alertmanager retries).
+  const listen = options.listen ?? first.listen;
+  let handler: Handler = starting;
   // Connection limits and timeouts take effect at start (a reload keeps the server).
-  const server = createHttpServer(mux.handler, mux.runtime().config.limits, logger.child({ component: 'http' })).listen({ port, host });
-  await once(server, 'listening');
+  const server = createHttpServer((req, res) => handler(req, res), first.limits, logger.child({ component: 'http' }));
+  await listenOrFail(server, listen, logger);
+
+  let loaded = false;
+  let mux: App;
+  try {
+    mux = await buildApp({
+      loadConfig: () => (loaded ? load() : ((loaded = true), first)),
+      logger,
+      registry,
+      http,
+      userAgent: `alertmux/${options.version}`,
+      openStore: openLedger,
+      // Bench-only (npm run bench): attempt targets one after another, the reference parallel dispatch is measured against.
+      sequential: env['ALERTMUX_BENCH_SEQUENTIAL'] === '1',
+      // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
+      discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
+    });
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    logger.error('alertmux cannot start', { error });
+    server.close();
+    await http.close();
+    throw err;
+  }
+  handler = mux.handler;
   const address = server.address() as AddressInfo;
   logger.info('alertmux listening', {
     version: options.version,
@@ -83,6 +101,48 @@ export async function runServer(options: RunOptions): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** The answer while the app is being built. */
+const starting: Handler = (req, res) => {
+  const healthy = req.url === '/-/healthy' && (req.method === 'GET' || req.method === 'HEAD');
+  res.writeHead(healthy ? 200 : 503, { 'content-type': 'text/plain', ...(healthy ? {} : { 'retry-after': '1' }) }).end(healthy ? 'OK' : 'starting');
+};
+
+/** Bind `listen`, or throw a message that says which address and why (logged too: the process then exits 1). */
+async function listenOrFail(server: Server, listen: string, logger: Logger): Promise<void> {
+  const { host, port } = splitHostPort(listen);
+  let problem: string | undefined;
+  if (!/:\d{1,5}$/.test(listen) || port > 65535) problem = 'not HOST:PORT with a port from 0 to 65535';
+  else {
+    try {
+      server.listen({ port, host });
+      await once(server, 'listening');
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      problem = `${LISTEN_ERRORS[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`;
+    }
+  }
+  logger.error('alertmux cannot listen', { listen, error: problem });
+  throw new Error(`cannot listen on ${listen}: ${problem}`);
+}
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another alertmux, or another program on that port)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no network interface has that address',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+};
+
+/** The SQLite ledger at `path`; a path that cannot be opened fails the start with the path and the reason. */
+function openLedger(path: string) {
+  try {
+    return openSqliteStore(path);
+  } catch (err) {
+    throw new Error(`cannot open the ledger at storage.path ${path}: ${(err as Error).message}`);
+  }
 }
 
 /** `127.0.0.1:9095`, `:9095`, `[::1]:9095` → host and port. */

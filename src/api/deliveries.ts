@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import { summarize, targetResult } from '../dispatch/result.js';
 import { jsonBody } from '../receiver/body.js';
+import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
 import type { DeliveryRecord, DeliveryState, Store } from '../delivery/types.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -20,31 +21,27 @@ export interface DeliveriesDeps {
 /** The retry queue and dead letters: list, inspect, replay, delete. */
 export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
   const router = express.Router();
-  router.get('/api/v1/deliveries', async (req, res) => {
-    const state = req.query['state'] as string | undefined;
-    if (state !== undefined && !STATES.includes(state as DeliveryState)) {
-      res.status(400).json({ error: `state must be one of ${STATES.join(', ')}` });
-      return;
-    }
-    const limit = Math.min(1000, Math.max(1, Number(req.query['limit'] ?? 100) || 100));
+  const listQuery = queryParams({ state: oneOf(STATES), target: text, notification: text, limit: integer(1, 1000) });
+  router.get('/api/v1/deliveries', listQuery, async (req, res) => {
+    const query = req.query as Record<string, string | undefined>;
     await deps.flush();
     const rows = deps.store.list({
-      state: state as DeliveryState | undefined,
-      target: (req.query['target'] as string | undefined) || undefined,
-      notificationId: (req.query['notification'] as string | undefined) || undefined,
-      limit,
+      state: query['state'] as DeliveryState | undefined,
+      target: query['target'],
+      notificationId: query['notification'],
+      limit: Number(query['limit'] ?? 100),
     });
     res.json({ deliveries: rows.map(view) });
   });
 
-  router.get('/api/v1/deliveries/:id', async (req, res) => {
+  router.get('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
     await deps.flush();
     const d = deps.store.getDelivery(req.params['id'] ?? '');
     if (!d) res.status(404).json({ error: 'no such delivery' });
     else res.json(view(d));
   });
 
-  router.get('/api/v1/notifications/:id', async (req, res) => {
+  router.get('/api/v1/notifications/:id', queryParams(), async (req, res) => {
     await deps.flush();
     const n = deps.store.getNotification(req.params['id'] ?? '');
     if (!n) {
@@ -55,7 +52,7 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.json({ ...summarize(n, deliveries.map((d) => targetResult(d)), 0), receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });
   });
 
-  router.post('/api/v1/deliveries/:id/replay', async (req, res) => {
+  router.post('/api/v1/deliveries/:id/replay', queryParams(), async (req, res) => {
     await deps.flush();
     const ids = deps.store.replay({ ids: [req.params['id'] ?? ''] }, deps.now());
     if (!ids.length) {
@@ -67,17 +64,22 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
   });
 
   // Parsed here only: a router-wide parser would also read (and cap at 64 KiB) every later route's body.
-  router.post('/api/v1/deliveries/replay', jsonBody(64 * 1024), async (req, res) => {
-    const body = (req.body ?? {}) as { target?: unknown; state?: unknown; ids?: unknown };
+  router.post('/api/v1/deliveries/replay', queryParams(), jsonBody(64 * 1024), async (req, res) => {
+    const read = bodyObject(req, ['target', 'state', 'ids']);
+    if (!read.ok) {
+      res.status(read.status).json({ error: read.error });
+      return;
+    }
+    const body = read.body as { target?: unknown; state?: unknown; ids?: unknown };
     if (body.state !== undefined && body.state !== 'dead' && body.state !== 'pending') {
       res.status(400).json({ error: 'state must be dead or pending' });
       return;
     }
-    if (body.ids !== undefined && !(Array.isArray(body.ids) && body.ids.every((i) => typeof i === 'string'))) {
-      res.status(400).json({ error: 'ids must be an array of delivery ids' });
+    if (body.ids !== undefined && !(Array.isArray(body.ids) && body.ids.length > 0 && body.ids.length <= 1000 && body.ids.every((i) => typeof i === 'string' && !text(i)))) {
+      res.status(400).json({ error: 'ids must be an array of 1 to 1000 delivery ids' });
       return;
     }
-    if (body.target !== undefined && typeof body.target !== 'string') {
+    if (body.target !== undefined && (typeof body.target !== 'string' || text(body.target))) {
       res.status(400).json({ error: 'target must be a target name' });
       return;
     }
@@ -94,7 +96,7 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     res.status(202).json({ replayed: ids.length, ids });
   });
 
-  router.delete('/api/v1/deliveries/:id', async (req, res) => {
+  router.delete('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
     await deps.flush();
     if (deps.store.delete(req.params['id'] ?? '')) res.status(204).end();
     else res.status(404).json({ error: 'no such delivery' });

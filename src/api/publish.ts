@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import { jsonBody } from '../receiver/body.js';
+import { bodyObject, queryParams } from './input.js';
 import { validateWebhook } from '../receiver/schema.js';
 import { StorageError, type DispatchOptions } from '../dispatch/dispatcher.js';
 import { httpStatus, type DispatchResult } from '../dispatch/result.js';
@@ -34,7 +35,14 @@ export function createPublishRouter(deps: PublishDeps): Router {
         res.status(503).json({ error: 'shutting down; retry later' });
         return;
       }
-      const body = (req.body ?? {}) as { message?: unknown; targets?: unknown; strategy?: unknown };
+      // The named route takes targets; /healthy has its strategy built in.
+      const fields = pick === 'named' ? ['message', 'targets', 'strategy'] : pick === 'all' ? ['message', 'strategy'] : ['message'];
+      const read = bodyObject(req, fields);
+      if (!read.ok) {
+        res.status(read.status).json({ error: read.error });
+        return;
+      }
+      const body = read.body as { message?: unknown; targets?: unknown; strategy?: unknown };
       const checked = validateWebhook(body.message);
       if (!checked.ok) {
         res.status(400).json({ error: 'body.message must be an Alertmanager webhook payload', details: checked.errors });
@@ -70,10 +78,10 @@ export function createPublishRouter(deps: PublishDeps): Router {
       }
     };
 
-  router.post('/api/v1/publish/parallel', parse, publish('named'));
-  router.post('/api/v1/publish/parallel/all', parse, publish('all'));
-  router.post('/api/v1/publish/parallel/healthy', parse, publish('healthy'));
-  router.get('/api/v1/publish/parallel/status', (_req, res) => {
+  router.post('/api/v1/publish/parallel', queryParams(), parse, publish('named'));
+  router.post('/api/v1/publish/parallel/all', queryParams(), parse, publish('all'));
+  router.post('/api/v1/publish/parallel/healthy', queryParams(), parse, publish('healthy'));
+  router.get('/api/v1/publish/parallel/status', queryParams(), (_req, res) => {
     res.json(deps.stats.snapshot());
   });
   return router;

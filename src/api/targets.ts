@@ -1,6 +1,7 @@
 import express, { type Router } from 'express';
 import { probeTarget } from '../health/probe.js';
 import { redactTarget } from '../publishers/registry.js';
+import { queryParams } from './input.js';
 import type { Dispatcher as HttpDispatcher } from 'undici';
 import type { Runtime, TargetRuntime } from '../dispatch/runtime.js';
 
@@ -32,15 +33,15 @@ export function targetView(t: TargetRuntime) {
 /** GET /api/v1/targets, GET /api/v1/targets/:name, POST /api/v1/targets/:name/check. */
 export function createTargetsRouter(deps: TargetsDeps): Router {
   const router = express.Router();
-  router.get('/api/v1/targets', (_req, res) => {
+  router.get('/api/v1/targets', queryParams(), (_req, res) => {
     res.json({ targets: [...deps.runtime().targets.values()].map(targetView) });
   });
-  router.get('/api/v1/targets/:name', (req, res) => {
+  router.get('/api/v1/targets/:name', queryParams(), (req, res) => {
     const t = deps.runtime().targets.get(req.params['name'] ?? '');
     if (!t) res.status(404).json({ error: 'no such target' });
     else res.json(targetView(t));
   });
-  router.post('/api/v1/targets/:name/check', async (req, res) => {
+  router.post('/api/v1/targets/:name/check', queryParams(), async (req, res) => {
     const t = deps.runtime().targets.get(req.params['name'] ?? '');
     if (!t) {
       res.status(404).json({ error: 'no such target' });

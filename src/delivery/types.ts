@@ -2,7 +2,8 @@
 export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'skipped' | 'superseded';
 
 /** Why a target was skipped without an attempt. */
-export type SkipReason = 'disabled' | 'filtered' | 'unhealthy' | 'degraded' | 'circuit_open' | 'duplicate' | 'superseded';
+export const SKIP_REASONS = ['disabled', 'filtered', 'unhealthy', 'degraded', 'circuit_open', 'duplicate', 'superseded'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** A received notification as stored: the payload as Alertmanager sent it and as enriched. */
 export interface NotificationRecord {

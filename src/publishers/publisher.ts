@@ -3,15 +3,8 @@ import type { TargetMessage } from '../alerts/types.js';
 import type { Logger } from '../observability/logger.js';
 
 /** Why a delivery failed. Used as the `reason` label on failure metrics (Alertmanager's names where they overlap). */
-export type FailureReason =
-  | 'clientError'
-  | 'serverError'
-  | 'authError'
-  | 'rateLimited'
-  | 'timeout'
-  | 'canceled'
-  | 'network'
-  | 'other';
+export const FAILURE_REASONS = ['clientError', 'serverError', 'authError', 'rateLimited', 'timeout', 'canceled', 'network', 'other'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /** Result of one delivery attempt to one target: Alertmanager's `(retry bool, err error)` as a value. */
 export type Outcome =

@@ -70,10 +70,10 @@ describe('JSON bodies on the Express routes', () => {
     expect(tooLarge.body).to.deep.equal({ error: 'payload too large' });
   });
 
-  it('leaves a body that is not JSON unread on the publish API (400 for the missing message)', async () => {
+  it('leaves a body that is not JSON unread on the publish API (415 with the reason)', async () => {
     const res = await app.post('/api/v1/publish/parallel/all', 'x', { 'content-type': 'text/plain' });
-    expect(res.status).to.equal(400);
-    expect(res.body.error).to.equal('body.message must be an Alertmanager webhook payload');
+    expect(res.status).to.equal(415);
+    expect(res.body.error).to.equal('the body must be JSON (Content-Type: application/json)');
   });
 
   it('answers 404 to a JSON body posted to an unknown route, without parsing it', async () => {
