@@ -59,6 +59,18 @@ describe('the ledger writer thread', () => {
     expect(store.dedupState('r', 'g', 'a')).to.include({ duplicates: 1 });
   });
 
+  it('forgets what it vouched for when the accept that claimed it fails to commit (the ledger decides again)', async () => {
+    await store.write({ accepts: [item('n1')], updates: [] });
+    const { notification, deliveries } = item('n1', 'g');
+    const entries = dedupFor(deliveries, T0 - 1).entries;
+    expect(store.claimDedup(entries, T0, T0 - 1)).to.equal(true);
+    // The same notification id again: this accept fails, so the lanes it claimed hold nothing.
+    const result = await store.write({ accepts: [{ notification, deliveries, dedup: { entries, since: T0 - 1, claimed: true } }], updates: [] });
+    expect(result.accepted[0]).to.have.property('error');
+    expect(store.dedupState('r', 'g', 'a')).to.equal(undefined);
+    expect(store.claimDedup(entries, T0 + 1, T0 - 1)).to.equal(true);
+  });
+
   it('fails one bad accept alone and reports its error', async () => {
     await store.write({ accepts: [item('n1')], updates: [] });
     const result = await store.write({ accepts: [item('n2'), item('n1')], updates: [] });
