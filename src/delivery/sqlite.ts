@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
+import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
 import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
 import { WriterThread } from './writer-thread.js';
 import type {
@@ -311,7 +311,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     const rows = (statesSince.all(since, DEDUP_INDEX_CAP) as StateRow[]).reverse();
     // At the cap, what is older than the oldest loaded state is not known.
     const loaded = new DedupIndex(rows.length === DEDUP_INDEX_CAP ? (rows[0]?.accepted_at ?? since) + 1 : since);
-    for (const r of rows) loaded.set(JSON.stringify([r.receiver, r.group_key, r.target]), stateOf(r));
+    for (const r of rows) loaded.set(dedupLane({ receiver: r.receiver, groupKey: r.group_key, target: r.target }), stateOf(r));
     return loaded;
   };
   const committed = (result: WriteResult): WriteResult => {
