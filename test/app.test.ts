@@ -238,8 +238,9 @@ describe('the app (in-process, real loopback targets)', () => {
       app = await startApp(yaml(`  - {name: ok, type: webhook, url: "${ok.url}"}\n  - {name: failing, type: webhook, url: "${failing.url}"}`), { openStore });
       // An earlier notification of the same group, delivered: its rows are older in both lanes.
       held.hold = false;
+      // (One alert of the two: the next one adds an alert, so it is not a duplicate.)
       const earlier = fixture(FIRING);
-      earlier.alerts[0]!.startsAt = '2020-01-01T00:00:00Z';
+      earlier.alerts = earlier.alerts.slice(0, 1);
       expect((await app.post('/webhook', earlier)).status).to.equal(200);
       held.hold = true;
       let answered = false;

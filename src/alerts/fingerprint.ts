@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { WebhookMessage } from './types.js';
+import type { Alert, WebhookMessage } from './types.js';
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
@@ -8,8 +8,10 @@ const SEPARATOR = 0xff;
 
 /**
  * Fingerprint of a label set, computed as Prometheus' `model.LabelSet.Fingerprint`
- * (FNV-1a 64 over sorted name/value pairs, 0xff separated), so a fingerprint we
- * fill in equals the one Alertmanager would have sent.
+ * (FNV-1a 64 over name/value pairs sorted by name, 0xff separated), so a fingerprint
+ * we fill in equals the one Alertmanager would have sent. Names sort by their UTF-8
+ * bytes, as Go compares strings: JavaScript's default sort compares UTF-16 code
+ * units, which orders a name beyond the BMP before one in U+E000..U+FFFF.
  */
 export function labelsFingerprint(labels: Record<string, string>): string {
   let hash = FNV_OFFSET;
@@ -17,8 +19,10 @@ export function labelsFingerprint(labels: Record<string, string>): string {
     for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK;
   };
   const sep = Uint8Array.of(SEPARATOR);
-  for (const name of Object.keys(labels).sort()) {
-    add(Buffer.from(name, 'utf8'));
+  const names = Object.keys(labels).map((name) => ({ name, bytes: Buffer.from(name, 'utf8') }));
+  names.sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+  for (const { name, bytes } of names) {
+    add(bytes);
     add(sep);
     add(Buffer.from(labels[name] ?? '', 'utf8'));
     add(sep);
@@ -26,14 +30,18 @@ export function labelsFingerprint(labels: Record<string, string>): string {
   return hash.toString(16).padStart(16, '0');
 }
 
+/** An alert's fingerprint: the one Alertmanager sent, or computed from its labels when missing. */
+export function alertFingerprint(alert: Pick<Alert, 'fingerprint' | 'labels'>): string {
+  return alert.fingerprint || labelsFingerprint(alert.labels);
+}
+
 /**
- * The idempotency key of a notification: the same receiver, group, status and
- * alert states give the same key, so Alertmanager retries and HA peers collapse.
+ * The content key of a notification: receiver, group, status and each alert's fingerprint and status.
+ * Timestamps play no part (HA peers and Prometheus replicas disagree on them by milliseconds), so
+ * identical notifications share it. Dedup does not use it: that is nflog's rule (delivery/dedup.ts).
  */
 export function notificationKey(msg: WebhookMessage): string {
-  const alerts = msg.alerts
-    .map((a) => `${a.fingerprint || labelsFingerprint(a.labels)}|${a.status}|${a.startsAt}|${a.endsAt}`)
-    .sort();
+  const alerts = msg.alerts.map((a) => `${alertFingerprint(a)}|${a.status}`).sort();
   return hash('sha256', JSON.stringify([msg.receiver, msg.groupKey, msg.status, alerts]), 'hex');
 }
 

@@ -77,7 +77,10 @@ export const configSchema = {
       max_age: duration('Age after which a pending delivery is dead-lettered.', '24h'),
     }),
     dedup: obj('Idempotency of resends (Alertmanager retries, HA peers).', {
-      window: duration('A resend of the same notification within this window skips targets that already have it.', '10m'),
+      window: duration(
+        "Within this window of a group's last accepted notification, a notification with nothing new for a target (Alertmanager's nflog rule, on alert fingerprints) skips it as duplicate.",
+        '10m',
+      ),
     }),
     health: obj('Passive health from delivery outcomes.', {
       unhealthy_after: { type: 'integer', minimum: 1, default: 3, description: 'Consecutive failures that make a target unhealthy.' },

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { RECENT_KEYS_CAP, RecentKeys } from './recent-keys.js';
+import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
+import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   AcceptBatchItem,
+  AcceptDedup,
   AcceptResult,
   IdFilter,
   DeliveryFilter,
@@ -50,6 +52,16 @@ export const MIGRATIONS: readonly string[] = [
   `CREATE INDEX notifications_key ON notifications(key);
    CREATE INDEX deliveries_created ON deliveries(created_at);
    DROP INDEX deliveries_key;`,
+  // Dedup as Alertmanager's nflog: per receiver, group and target, the last accepted firing and resolved
+  // fingerprints (JSON arrays, sorted), and how many duplicates were skipped since (a duplicate stores nothing
+  // else). The notification key is no longer looked up, and the window's keys are no longer loaded by time.
+  `CREATE TABLE dedup_state (
+     receiver TEXT NOT NULL, group_key TEXT NOT NULL, target TEXT NOT NULL,
+     firing TEXT NOT NULL, resolved TEXT NOT NULL, accepted_at INTEGER NOT NULL,
+     duplicates INTEGER NOT NULL DEFAULT 0, last_duplicate_at INTEGER,
+     PRIMARY KEY (receiver, group_key, target)) WITHOUT ROWID;
+   DROP INDEX notifications_key;
+   DROP INDEX deliveries_created;`,
 ];
 
 interface Row {
@@ -133,7 +145,7 @@ export function openDatabase(path: string, options: { autocheckpoint?: boolean }
 /** The ledger's hot writes (accepts and outcome updates), prepared on one connection. */
 export interface LedgerWrites {
   /** Insert a notification and its deliveries (inside a transaction): their sequence numbers, and the duplicates. */
-  acceptRows(n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupSince?: number): AcceptResult;
+  acceptRows(n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedup?: AcceptDedup): AcceptResult;
   /** Group commit: one transaction; an accept that fails is retried alone so it cannot fail the others. */
   commit(batch: WriteBatch): WriteResult;
 }
@@ -156,12 +168,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
   const supersede = db.prepare(
     `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = ? WHERE id = ?`,
   );
-  // A delivery's notification_key is its notification's key. created_at is the delivery's: a replay renews it.
-  // CROSS JOIN keeps the notifications (by key) as the outer loop: left to choose, SQLite walked the state index.
-  const withKey = db.prepare(
-    `SELECT DISTINCT d.target FROM notifications n CROSS JOIN deliveries d ON d.notification_id = n.id
-     WHERE n.key = ? AND d.created_at >= ? AND d.state IN ('pending', 'delivered')`,
-  );
+  const dedup = dedupStatements(db);
   const updateStmt = db.prepare(
     `UPDATE deliveries SET state = @state, skip_reason = @skipReason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
        last_status = @lastStatus, last_reason = @lastReason, last_error = @lastError, retryable = @retryable,
@@ -169,15 +176,16 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
      WHERE id = @id AND state NOT IN ('superseded')`,
   );
 
-  const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupSince?: number): AcceptResult => {
-    // Targets that already have this notification: an Alertmanager retry, or its HA peer sending the same.
-    const already =
-      dedupSince === undefined ? undefined : new Set((withKey.all(n.key, dedupSince) as Array<{ target: string }>).map((r) => r.target));
+  const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup): AcceptResult => {
+    // Deliveries that are duplicates (an Alertmanager retry, its HA peer sending the same), by nflog's rule.
+    const duplicates = dedupOf ? dedup.decide(deliveries, dedupOf, n.createdAt) : [];
+    // Nothing to send to anyone: counted above, and the payload is not stored again.
+    if (duplicates.length && !deliveries.some((d, i) => d.state === 'pending' && !duplicates.includes(i))) {
+      return { seqs: deliveries.map(() => 0), duplicates, stored: false };
+    }
     insertNotification.run(n);
-    const duplicates: number[] = [];
     const seqs = deliveries.map((d, i) => {
-      const duplicate = d.state === 'pending' && already?.has(d.target) === true;
-      if (duplicate) duplicates.push(i);
+      const duplicate = duplicates.includes(i);
       const seq = Number(
         insertDelivery.run({
           ...d,
@@ -219,7 +227,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
     // Updates first: they happened before the accepts they are batched with, and a delivery that was
     // delivered must not look pending (and be superseded) to a newer notification of its group.
     updateRows(updates);
-    return accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight), a.dedupSince));
+    return accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight), a.dedup));
   });
   const commit = ({ accepts, updates }: WriteBatch): WriteResult => {
     if (!accepts.length && !updates.length) return { accepted: [] };
@@ -292,22 +300,27 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const stateGet = db.prepare(`SELECT value FROM target_state WHERE key = ? AND expires_at >= ?`);
   const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
   const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
-  const newestKeys = db.prepare(
-    `SELECT notification_key AS key, MAX(created_at) AS at FROM deliveries WHERE created_at >= ?
-     GROUP BY notification_key ORDER BY at DESC LIMIT ?`,
+  const dedup = dedupStatements(db);
+  const statesSince = db.prepare(
+    `SELECT receiver, group_key, target, firing, resolved, accepted_at FROM dedup_state WHERE accepted_at >= ? ORDER BY accepted_at DESC LIMIT ?`,
   );
-  // Loaded at the first claim, which brings the window to load.
-  let recent: RecentKeys | undefined;
-  const loadRecent = (since: number) => {
-    const rows = (newestKeys.all(since, RECENT_KEYS_CAP) as Array<{ key: string; at: number }>).reverse();
-    // At the cap, what is older than the oldest loaded key is not known.
-    const index = new RecentKeys(rows.length === RECENT_KEYS_CAP ? (rows[0]?.at ?? since) + 1 : since);
-    for (const { key, at } of rows) index.add(key, at);
-    return index;
+  const pruneDedup = db.prepare(`DELETE FROM dedup_state WHERE accepted_at < ?`);
+  // Loaded at the first claim, which brings the window to load; dropped when a commit fails (its claims did not happen).
+  let index: DedupIndex | undefined;
+  const loadIndex = (since: number) => {
+    const rows = (statesSince.all(since, DEDUP_INDEX_CAP) as StateRow[]).reverse();
+    // At the cap, what is older than the oldest loaded state is not known.
+    const loaded = new DedupIndex(rows.length === DEDUP_INDEX_CAP ? (rows[0]?.accepted_at ?? since) + 1 : since);
+    for (const r of rows) loaded.set(dedupLane({ receiver: r.receiver, groupKey: r.group_key, target: r.target }), stateOf(r));
+    return loaded;
+  };
+  const committed = (result: WriteResult): WriteResult => {
+    if (result.accepted.some((a) => 'error' in a)) index = undefined;
+    return result;
   };
 
-  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupSince?: number) =>
-    storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupSince)),
+  const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup) =>
+    storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupOf)),
   );
   const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
     const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
@@ -320,30 +333,36 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       clauses.push('target = ?');
       params.push(filter.target);
     }
-    const rows = db.prepare(`SELECT id, notification_key AS key FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{
-      id: string;
-      key: string;
-    }>;
-    const ids = rows.map((r) => r.id);
+    const ids = (db.prepare(`SELECT id FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{ id: string }>).map((r) => r.id);
     const reset = db.prepare(
       `UPDATE deliveries SET state = 'pending', skip_reason = NULL, attempts = 0, next_attempt_at = ?, created_at = ?, updated_at = ? WHERE id = ?`,
     );
     // A replay starts a fresh attempt budget and age; created_at is reset so max_age counts from the replay.
     for (const id of ids) reset.run(now, now, now, id);
-    // ...which also makes them count for the dedup of a resend from now on.
-    if (recent) for (const { key } of rows) recent.add(key, now);
     return ids;
   });
 
   return {
-    accept: (n, deliveries, inFlight, dedupSince) => accept(n, deliveries, inFlight, dedupSince),
-    claimKey: (key, at, since) => {
-      recent ??= loadRecent(since);
-      const isNew = recent.isNew(key, since);
-      recent.add(key, at);
-      return isNew;
+    accept: (n, deliveries, inFlight, dedupOf) => {
+      try {
+        return accept(n, deliveries, inFlight, dedupOf);
+      } catch (err) {
+        index = undefined;
+        throw err;
+      }
     },
-    write: (batch) => (thread ? thread.write(batch) : Promise.resolve(writes.commit(batch))),
+    claimDedup: (entries, at, since) => (index ??= loadIndex(since)).claim(entries, at, since),
+    dedupState: (receiver, groupKey, target) => {
+      const r = dedup.get(receiver, groupKey, target);
+      return r && { ...stateOf(r), duplicates: r.duplicates };
+    },
+    write: (batch) => {
+      if (!thread) return Promise.resolve(committed(writes.commit(batch)));
+      return thread.write(batch).then(committed, (err: unknown) => {
+        index = undefined;
+        throw err;
+      });
+    },
     update: (updates) => {
       const { updateError } = writes.commit({ accepts: [], updates });
       if (updateError) throw new Error(updateError);
@@ -399,6 +418,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       const removed = pruneDeliveries.run(before).changes;
       pruneNotifications.run(before);
       pruneState.run(now);
+      pruneDedup.run(before);
       return removed;
     },
     stats: (): QueueStats => ({
@@ -451,6 +471,53 @@ function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): Delive
 /** The records of an accept's deliveries as stored (duplicates skipped). */
 export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): DeliveryRecord[] {
   return deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
+}
+
+interface StateRow {
+  receiver: string;
+  group_key: string;
+  target: string;
+  firing: string;
+  resolved: string;
+  accepted_at: number;
+  duplicates: number;
+}
+
+const stateOf = (r: StateRow): DedupState => ({
+  firing: JSON.parse(r.firing) as string[],
+  resolved: JSON.parse(r.resolved) as string[],
+  at: r.accepted_at,
+});
+
+/** The dedup state's statements: one read and one write per lane, so a duplicate costs the same however many came before. */
+function dedupStatements(db: Database.Database) {
+  const read = db.prepare(`SELECT * FROM dedup_state WHERE receiver = ? AND group_key = ? AND target = ?`);
+  const record = db.prepare(
+    `INSERT INTO dedup_state (receiver, group_key, target, firing, resolved, accepted_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (receiver, group_key, target) DO UPDATE SET firing = excluded.firing, resolved = excluded.resolved, accepted_at = excluded.accepted_at`,
+  );
+  const count = db.prepare(
+    `UPDATE dedup_state SET duplicates = duplicates + 1, last_duplicate_at = ? WHERE receiver = ? AND group_key = ? AND target = ?`,
+  );
+  const get = (receiver: string, groupKey: string, target: string) => read.get(receiver, groupKey, target) as StateRow | undefined;
+  return {
+    get,
+    /** Record the states the accept leaves and count its duplicates; returns the duplicates' indexes. */
+    decide(deliveries: readonly NewDelivery[], { entries, since, claimed }: AcceptDedup, at: number): number[] {
+      const duplicates: number[] = [];
+      entries.forEach((entry: DedupEntry | undefined, i) => {
+        if (!entry) return;
+        const last = claimed ? undefined : get(entry.receiver, entry.groupKey, entry.target);
+        if (claimed || needsUpdate(last && stateOf(last), entry, since)) {
+          record.run(entry.receiver, entry.groupKey, entry.target, JSON.stringify(entry.firing), JSON.stringify(entry.resolved), at);
+        } else if (deliveries[i]?.state === 'pending') {
+          duplicates.push(i);
+          count.run(at, entry.receiver, entry.groupKey, entry.target);
+        }
+      });
+      return duplicates;
+    },
+  };
 }
 
 function migrate(db: Database.Database): void {

@@ -1,3 +1,5 @@
+import type { DedupEntry, DedupState } from './dedup.js';
+
 /** Where a delivery is in its life. `pending` covers both "due" and "waiting for a retry or a healthy target". */
 export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'skipped' | 'superseded';
 
@@ -56,18 +58,29 @@ export interface AcceptBatchItem {
   deliveries: NewDelivery[];
   /** Ids being attempted right now in the lanes of these deliveries: never superseded under their feet. */
   inFlight?: readonly string[];
-  /**
-   * Dedup: a pending delivery to a target that already has this notification key (pending or
-   * delivered, created since then) is stored skipped as a duplicate. Checked inside the accept's
-   * transaction, so two identical notifications (an Alertmanager HA pair) can never both pass.
-   */
-  dedupSince?: number;
+  /** Dedup (nflog's rule), decided inside the accept's transaction: two identical notifications cannot both pass. */
+  dedup?: AcceptDedup;
 }
 
-/** What an accept stored: each delivery's sequence number, and which ones (indexes) were duplicates. */
+/** The dedup part of an accept. */
+export interface AcceptDedup {
+  /** Per delivery (same order), its target's view of the notification; undefined for one that takes no part (disabled, nothing matched). */
+  entries: ReadonlyArray<DedupEntry | undefined>;
+  /** Start of `dedup.window`: states accepted before it are forgotten. */
+  since: number;
+  /** The claim vouched that none is a duplicate (their attempts may have started): only record the states. */
+  claimed: boolean;
+}
+
+/**
+ * What an accept stored: each delivery's sequence number, and which ones (indexes) were duplicates.
+ * When every delivery that would go is a duplicate, nothing is stored (`stored: false`, sequence
+ * numbers 0): the lanes' duplicate counters go up instead.
+ */
 export interface AcceptResult {
   seqs: number[];
   duplicates: number[];
+  stored?: boolean;
 }
 
 /** Accepts and outcome updates committed in one transaction (group commit). */
@@ -126,15 +139,17 @@ export interface QueueStats {
 export interface Store {
   /**
    * Commit a notification and its deliveries in one transaction; older pending deliveries of the same
-   * target and group (not `inFlight`) become superseded; duplicates since `dedupSince` are skipped.
+   * target and group (not `inFlight`) become superseded; duplicates (`dedup`) are skipped and counted.
    */
-  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupSince?: number): DeliveryRecord[];
+  accept(notification: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedup?: AcceptDedup): DeliveryRecord[];
   /**
-   * Note that an accept of notification `key` at `at` is coming. True when the ledger can hold no
-   * delivery with this key created since `since` (the dedup window): the accept cannot find a
-   * duplicate, so its first attempts may start while it commits. False means "maybe": wait for it.
+   * Note that an accept at `at` with these dedup entries is coming. True when none can be a duplicate
+   * of what the ledger holds since `since` (the dedup window), so its first attempts may start while
+   * it commits (then accept with `claimed`). False means "maybe": the commit decides; wait for it.
    */
-  claimKey(key: string, at: number, since: number): boolean;
+  claimDedup(entries: ReadonlyArray<DedupEntry | undefined>, at: number, since: number): boolean;
+  /** The dedup state of a lane, with how many duplicates it skipped (operator API, tests). */
+  dedupState(receiver: string, groupKey: string, target: string): (DedupState & { duplicates: number }) | undefined;
   /**
    * Group commit: the accepts and updates in one transaction, off the main thread for a file ledger.
    * An accept that fails is retried alone, so it cannot fail the others. Resolves once committed.

@@ -93,7 +93,7 @@ export class LedgerWriter {
     };
     this.committing = this.store
       .write({
-        accepts: accepts.map(({ notification, deliveries, inFlight, dedupSince }) => ({ notification, deliveries, inFlight, dedupSince })),
+        accepts: accepts.map(({ notification, deliveries, inFlight, dedup }) => ({ notification, deliveries, inFlight, dedup })),
         updates,
       })
       .then(

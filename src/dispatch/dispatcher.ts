@@ -7,6 +7,7 @@ import { uuidv7 } from '../delivery/ids.js';
 import { storedDeliveries } from '../delivery/sqlite.js';
 import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
+import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
 import { Deadlines } from './deadlines.js';
 import { Limiter } from './limiter.js';
 import { matchesAll } from './matchers.js';
@@ -113,6 +114,8 @@ export class Dispatcher {
 
     const names = options.targets ?? [...rt.targets.keys()];
     const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
+    const fingerprints = fingerprintsOf(original);
+    const dedupEntries = selections.map(({ target, matched }) => dedupEntry(original, fingerprints, target.config, matched));
     const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
       id: `d_${uuidv7()}`,
       notificationId: notification.id,
@@ -135,12 +138,13 @@ export class Dispatcher {
     const inFlight = pending.flatMap((d) => this.busy.inLane(BusyDeliveries.lane(d.target, d.groupKey)));
     for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
     const dedupSince = now - rt.config.dedup.window;
-    // A notification that cannot be a resend, in lanes with nothing ahead of it, is sent while its accept commits
+    // A notification that cannot be a duplicate, in lanes with nothing ahead of it, is sent while its accept commits
     // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit.
-    const isNew = this.deps.store.claimKey(key, now, dedupSince);
+    const isNew = this.deps.store.claimDedup(dedupEntries, now, dedupSince);
     const early = isNew && inFlight.length === 0;
-    // A key the store vouches is new needs no dedup lookup in the commit.
-    const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedupSince: isNew ? undefined : dedupSince }, early);
+    // What the store vouches for needs no dedup lookup in the commit, only the states recorded.
+    const dedup = { entries: dedupEntries, since: dedupSince, claimed: isNew };
+    const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedup }, early);
     let records: DeliveryRecord[];
     let committed: Promise<boolean> | undefined;
     if (early) {
@@ -232,13 +236,17 @@ export class Dispatcher {
     return this.writer.flush();
   }
 
-  private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; skip?: SkipReason } {
-    if (!target.config.enabled) return { target, alerts: [], skip: 'disabled' };
+  /** The alerts a target gets, and those its matchers select whatever their status (for dedup). */
+  private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; matched: number[]; skip?: SkipReason } {
+    if (!target.config.enabled) return { target, alerts: [], matched: [], skip: 'disabled' };
     const alerts: number[] = [];
+    const matched: number[] = [];
     enriched.alerts.forEach((alert, i) => {
-      if ((target.config.send_resolved || alert.status === 'firing') && matchesAll(target.matchers, alert.labels)) alerts.push(i);
+      if (!matchesAll(target.matchers, alert.labels)) return;
+      matched.push(i);
+      if (target.config.send_resolved || alert.status === 'firing') alerts.push(i);
     });
-    return alerts.length ? { target, alerts } : { target, alerts, skip: 'filtered' };
+    return alerts.length ? { target, alerts, matched } : { target, alerts, matched, skip: 'filtered' };
   }
 
   private storageError(err: unknown): StorageError {

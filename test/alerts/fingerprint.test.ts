@@ -24,6 +24,27 @@ describe('fingerprints', () => {
     expect(notificationKey({ ...msg, receiver: 'other' })).to.not.equal(notificationKey(msg));
   });
 
+  it('sorts label names by their UTF-8 bytes, as Go does, not by UTF-16 code units', () => {
+    // U+E000 is EE 80 80 in UTF-8, U+10000 is F0 90 80 80: Go puts U+E000 first; UTF-16 (D800 DC00 < E000) would not.
+    const fnv = (bytes: number[]) => {
+      let h = 0xcbf29ce484222325n;
+      for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return h.toString(16).padStart(16, '0');
+    };
+    const pair = (name: string, value: string) => [...Buffer.from(name), 0xff, ...Buffer.from(value), 0xff];
+    const expected = fnv([...pair('\u{E000}', 'x'), ...pair('\u{10000}', 'y')]);
+    expect(labelsFingerprint({ '\u{10000}': 'y', '\u{E000}': 'x' })).to.equal(expected);
+    expect(labelsFingerprint({ '\u{E000}': 'x', '\u{10000}': 'y' })).to.equal(expected);
+    expect(fnv([...pair('\u{10000}', 'y'), ...pair('\u{E000}', 'x')])).to.not.equal(expected);
+  });
+
+  it('gives notifications that differ only in timestamps (HA peers, Prometheus replicas) the same key', () => {
+    const msg = fixture();
+    const peer = fixture();
+    for (const a of peer.alerts) a.startsAt = new Date(Date.parse(a.startsAt) + 7).toISOString();
+    expect(notificationKey(peer)).to.equal(notificationKey(msg));
+  });
+
   it('does not depend on the order of alerts', () => {
     const msg = fixture();
     const reversed = { ...msg, alerts: [...msg.alerts].reverse() };

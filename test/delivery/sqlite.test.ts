@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS, PAGE_CACHE_KIB, openDatabase, openSqliteStore } from '../../src/delivery/sqlite.js';
-import { newDelivery } from '../helpers/ledger.js';
+import { dedupEntryOf, dedupFor, newDelivery, type DedupView } from '../helpers/ledger.js';
 import type { NewDelivery, NotificationRecord, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
@@ -73,18 +73,21 @@ describe('the SQLite ledger', () => {
     const columns = (index: string) => (db.pragma(`index_info(${index})`) as Array<{ name: string }>).map((c) => c.name);
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     expect(columns('deliveries_lane')).to.deep.equal(['group_key', 'target', 'seq']);
-    expect(columns('notifications_key')).to.deep.equal(['key']);
-    expect(columns('deliveries_created')).to.deep.equal(['created_at']);
+    expect(columns('notifications_key')).to.deep.equal([]);
+    expect(columns('deliveries_created')).to.deep.equal([]);
     expect(columns('deliveries_key')).to.deep.equal([]);
+    expect(columns('sqlite_autoindex_dedup_state_1')).to.deep.equal(['receiver', 'group_key', 'target']);
     db.close();
-    // Dedup still finds the targets that have a key from before the migration.
-    expect(store.claimKey('key-n1', T0 + 1, T0 - 1)).to.equal(false);
-    const [resent] = store.accept(
-      notification('n2', 'g', T0 + 1, 'key-n1'),
-      [delivery('d2', 'n2', { target: 'u', notificationKey: 'key-n1' })],
-      new Set(),
-      T0 - 1,
-    );
+    // The dedup state starts empty: the first notification of a lane after the upgrade goes, the next identical one does not.
+    const entries = [dedupEntryOf('u', 'g')];
+    expect(store.claimDedup(entries, T0 + 1, T0 - 1)).to.equal(true);
+    store.accept(notification('n2', 'g', T0 + 1), [delivery('d2', 'n2', { target: 'u' })], new Set(), { entries, since: T0 - 1, claimed: true });
+    expect(store.claimDedup(entries, T0 + 2, T0 - 1)).to.equal(false);
+    const [resent] = store.accept(notification('n2b', 'g', T0 + 2), [delivery('d2b', 'n2b', { target: 'u' })], new Set(), {
+      entries,
+      since: T0 - 1,
+      claimed: false,
+    });
     expect(resent).to.include({ state: 'skipped', skipReason: 'duplicate' });
     // A new notification of the group supersedes the one pending in its lane.
     store.accept(notification('n3'), [delivery('d3', 'n3')], new Set());
@@ -122,41 +125,73 @@ describe('the SQLite ledger', () => {
     expect(store.nextDueAt(new Set(['d3', 'd1', 'd2']))).to.equal(T0 + 1000);
   });
 
-  it('stores a pending delivery as a duplicate when its target already has the notification key, delivered or pending, inside the window', () => {
-    store.accept(notification('n1'), [delivery('d1', 'n1'), delivery('d2', 'n1', { target: 'u', state: 'skipped', skipReason: 'filtered' })], new Set());
-    const again = (id: string, since: number) =>
-      store.accept({ ...notification(id), key: 'key-n1' }, [delivery(`${id}-t`, id), delivery(`${id}-u`, id, { target: 'u' })], new Set(), since);
-    // t has it pending; u was only filtered, so it gets it now.
-    expect(again('n2', T0 - 1).map((d) => [d.target, d.state, d.skipReason ?? null, d.nextAttemptAt ?? null])).to.deep.equal([
-      ['t', 'skipped', 'duplicate', null],
-      ['u', 'pending', null, T0],
+  it('decides duplicates per target by the fingerprints of the last accepted notification of its lane, within the window', () => {
+    const accept = (id: string, targets: string[], since: number, view: DedupView = {}) => {
+      const ds = targets.map((target) => delivery(`${id}-${target}`, id, { target }));
+      return store.accept(notification(id), ds, new Set(), dedupFor(ds, since, view)).map((d) => [d.target, d.state, d.skipReason ?? null]);
+    };
+    expect(accept('n1', ['t'], T0 - 1)).to.deep.equal([['t', 'pending', null]]);
+    // The same alerts again (an HA peer, timestamps apart): t has it; u has never seen this group.
+    expect(accept('n2', ['t', 'u'], T0 - 1)).to.deep.equal([
+      ['t', 'skipped', 'duplicate'],
+      ['u', 'pending', null],
     ]);
-    expect(store.getDelivery('n2-t')).to.include({ state: 'skipped', skipReason: 'duplicate' });
-    // Outside the window nothing counts; and a dead-lettered delivery does not block a resend.
-    expect(again('n3', T0 + 1).map((d) => d.state)).to.deep.equal(['pending', 'pending']);
-    store.update(['d1', 'n2-u', 'n3-t', 'n3-u'].map((id) => ({ id, state: 'dead' as const, attempts: 1, updatedAt: T0 })));
-    expect(again('n4', T0 - 1).map((d) => d.state)).to.deep.equal(['pending', 'pending']);
-    // Without a window, no dedup.
-    expect(store.accept({ ...notification('n5'), key: 'key-n1' }, [delivery('n5-t', 'n5')], new Set()).map((d) => d.state)).to.deep.equal(['pending']);
+    expect(store.deliveriesOf('n2').map((d) => [d.target, d.state])).to.deep.equal([
+      ['t', 'skipped'],
+      ['u', 'pending'],
+    ]);
+    // A duplicate for every target stores nothing: the lanes count it.
+    expect(accept('n3', ['t', 'u'], T0 - 1)).to.deep.equal([
+      ['t', 'skipped', 'duplicate'],
+      ['u', 'skipped', 'duplicate'],
+    ]);
+    expect(store.getNotification('n3')).to.equal(undefined);
+    expect(store.dedupState('r', 'g', 't')).to.deep.include({ firing: ['fp-a'], resolved: [], at: T0, duplicates: 2 });
+    // A new alert in the group goes; then the smaller set is a duplicate of it.
+    expect(accept('n4', ['t'], T0 - 1, { firing: ['fp-a', 'fp-b'] })).to.deep.equal([['t', 'pending', null]]);
+    expect(accept('n5', ['t'], T0 - 1, { firing: ['fp-b'] })).to.deep.equal([['t', 'skipped', 'duplicate']]);
+    // Everything resolved goes once, send_resolved or not.
+    expect(accept('n6', ['t'], T0 - 1, { firing: [], resolved: ['fp-a', 'fp-b'] })).to.deep.equal([['t', 'pending', null]]);
+    expect(accept('n7', ['t'], T0 - 1, { firing: [], resolved: ['fp-a', 'fp-b'] })).to.deep.equal([['t', 'skipped', 'duplicate']]);
+    // Outside the window nothing counts; a repeat is never a duplicate.
+    expect(accept('n8', ['t'], T0 + 1, { firing: [], resolved: ['fp-a', 'fp-b'] })).to.deep.equal([['t', 'pending', null]]);
+    expect(accept('n9', ['t'], T0 - 1, { firing: [], resolved: ['fp-a', 'fp-b'], repeat: true })).to.deep.equal([['t', 'pending', null]]);
+    // Without dedup, nothing is a duplicate.
+    expect(store.accept(notification('n10'), [delivery('n10-t', 'n10')], new Set()).map((d) => d.state)).to.deep.equal(['pending']);
   });
 
-  it('vouches that a notification key is new only when no delivery with it can be in the window, across a reopen and a replay', async () => {
+  it('records the state of a filtered target (send_resolved off, all resolved), so that its next firing is not taken for a duplicate', () => {
+    const accept = (id: string, state: 'pending' | 'skipped', view: DedupView) => {
+      const ds = [delivery(`${id}-t`, id, state === 'skipped' ? { state, skipReason: 'filtered', nextAttemptAt: undefined } : {})];
+      return store.accept(notification(id), ds, new Set(), dedupFor(ds, T0 - 1, view)).map((d) => d.skipReason ?? d.state);
+    };
+    expect(accept('n1', 'pending', {})).to.deep.equal(['pending']);
+    expect(accept('n2', 'skipped', { firing: [], resolved: ['fp-a'] })).to.deep.equal(['filtered']);
+    expect(store.dedupState('r', 'g', 't')).to.deep.include({ firing: [], resolved: ['fp-a'] });
+    expect(accept('n3', 'pending', {})).to.deep.equal(['pending']);
+  });
+
+  it('vouches that a notification is no duplicate only when no state in the window can make it one, across a reopen', async () => {
     const window = 600_000;
-    const claim = (key: string, at: number) => store.claimKey(key, at, at - window);
-    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set());
-    store.accept(notification('old', 'g', T0 - 2 * window), [delivery('d-old', 'old', { createdAt: T0 - 2 * window })], new Set());
+    const lane = (target: string, view: DedupView = {}) => [dedupEntryOf(target, 'g', view)];
+    const claim = (target: string, at: number, view: DedupView = {}) => store.claimDedup(lane(target, view), at, at - window);
+    store.accept(notification('n1'), [delivery('d1', 'n1')], new Set(), { entries: lane('t'), since: T0 - window, claimed: true });
+    store.accept(notification('old', 'g', T0 - 2 * window), [delivery('d-old', 'old', { target: 'old', createdAt: T0 - 2 * window })], new Set(), {
+      entries: lane('old'),
+      since: T0 - 3 * window,
+      claimed: true,
+    });
     await store.close();
     store = openSqliteStore(join(dir, 'sub', 'ledger.db'));
-    // Loaded from the ledger at the first claim: n1's key is inside the window, old's is not.
-    expect(claim('key-new', T0 + 1)).to.equal(true);
-    expect(claim('key-n1', T0 + 1)).to.equal(false);
-    expect(claim('key-old', T0 + 1)).to.equal(true);
+    // Loaded from the ledger at the first claim: t's state is inside the window, old's is not.
+    expect(claim('new', T0 + 1)).to.equal(true);
+    expect(claim('t', T0 + 1)).to.equal(false);
+    expect(claim('t', T0 + 1, { firing: ['fp-a', 'fp-b'] })).to.equal(true);
+    expect(claim('old', T0 + 1)).to.equal(true);
     // Claimed means on its way into the ledger: a second claim (an HA peer's copy) must wait for the commit.
-    expect(claim('key-new', T0 + 2)).to.equal(false);
-    // A replay makes its deliveries count from now on.
-    store.update([{ id: 'd-old', state: 'dead', attempts: 1, updatedAt: T0 }]);
-    expect(store.replay({ ids: ['d-old'] }, T0 + 3)).to.deep.equal(['d-old']);
-    expect(claim('key-old', T0 + 4)).to.equal(false);
+    expect(claim('new', T0 + 2)).to.equal(false);
+    // A repeat is never a duplicate.
+    expect(claim('new', T0 + 3, { repeat: true })).to.equal(true);
   });
 
   it('replays dead letters with a fresh attempt budget, by id or by target', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { WriterThread } from '../../src/delivery/writer-thread.js';
-import { acceptItem } from '../helpers/ledger.js';
+import { acceptItem, dedupFor } from '../helpers/ledger.js';
 import type { AcceptBatchItem, AcceptResult, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-23T01:00:00Z');
@@ -45,14 +45,30 @@ describe('the ledger writer thread', () => {
     expect(store.getDelivery('n1-b')?.state).to.equal('superseded');
   });
 
-  it('stores the second of two identical notifications in one batch as a duplicate (the check is inside the transaction)', async () => {
+  it('decides the second of two identical notifications in one batch a duplicate (the check is inside the transaction), storing nothing of it', async () => {
     const same = (n: string): AcceptBatchItem => {
-      const { notification, deliveries } = item(n);
-      return { notification: { ...notification, key: 'same' }, deliveries: deliveries.map((d) => ({ ...d, notificationKey: 'same' })), dedupSince: T0 - 1 };
+      const { notification, deliveries } = item(n, 'g');
+      return { notification, deliveries, dedup: dedupFor(deliveries, T0 - 1) };
     };
     const result = await store.write({ accepts: [same('n1'), same('n2')], updates: [] });
-    expect(result.accepted.map((a) => ('duplicates' in a ? a.duplicates : a))).to.deep.equal([[], [0, 1]]);
-    expect(store.deliveriesOf('n2').map((d) => d.skipReason)).to.deep.equal(['duplicate', 'duplicate']);
+    expect(result.accepted.map((a) => ('duplicates' in a ? [a.duplicates, a.stored ?? true] : a))).to.deep.equal([
+      [[], true],
+      [[0, 1], false],
+    ]);
+    expect(store.getNotification('n2')).to.equal(undefined);
+    expect(store.dedupState('r', 'g', 'a')).to.include({ duplicates: 1 });
+  });
+
+  it('forgets what it vouched for when the accept that claimed it fails to commit (the ledger decides again)', async () => {
+    await store.write({ accepts: [item('n1')], updates: [] });
+    const { notification, deliveries } = item('n1', 'g');
+    const entries = dedupFor(deliveries, T0 - 1).entries;
+    expect(store.claimDedup(entries, T0, T0 - 1)).to.equal(true);
+    // The same notification id again: this accept fails, so the lanes it claimed hold nothing.
+    const result = await store.write({ accepts: [{ notification, deliveries, dedup: { entries, since: T0 - 1, claimed: true } }], updates: [] });
+    expect(result.accepted[0]).to.have.property('error');
+    expect(store.dedupState('r', 'g', 'a')).to.equal(undefined);
+    expect(store.claimDedup(entries, T0 + 1, T0 - 1)).to.equal(true);
   });
 
   it('fails one bad accept alone and reports its error', async () => {

@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { LedgerWriter } from '../../src/delivery/writer.js';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
-import { acceptItem } from '../helpers/ledger.js';
+import { acceptItem, dedupFor } from '../helpers/ledger.js';
 import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
 
-const item = (n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem => acceptItem(n, T0, { key, targets });
+const item = (n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem => acceptItem(n, T0, { key, targets, groupKey: key === `key-${n}` ? n : key });
 
 /** The SQLite store, counting its batches. */
 type CountingStore = Store & { writes: Array<[number, number]> };
@@ -130,14 +130,16 @@ describe('the ledger writer (group commit)', () => {
 
   it('passes each accept\'s dedup window and lanes in flight to the store, and resolves duplicates as skipped records', async () => {
     const writer = new LedgerWriter(store, () => undefined, () => 0);
-    await writer.accept(item('n1', 'same', ['a', 'b']));
+    const first = item('n1', 'same', ['a', 'b']);
+    await writer.accept({ ...first, dedup: dedupFor(first.deliveries, T0 - 1) });
     const seen: unknown[] = [];
     const write = store.write;
     store.write = (batch) => {
-      seen.push(batch.accepts.map((a) => [a.dedupSince, a.inFlight]));
+      seen.push(batch.accepts.map((a) => [a.dedup?.since, a.inFlight]));
       return write(batch);
     };
-    const records = await writer.accept({ ...item('n2', 'same', ['a', 'c']), dedupSince: T0 - 1, inFlight: ['n1-a'] });
+    const second = item('n2', 'same', ['a', 'c']);
+    const records = await writer.accept({ ...second, dedup: dedupFor(second.deliveries, T0 - 1), inFlight: ['n1-a'] });
     expect(seen).to.deep.equal([[[T0 - 1, ['n1-a']]]]);
     expect(records.map((d) => [d.target, d.state, d.skipReason ?? null])).to.deep.equal([
       ['a', 'skipped', 'duplicate'],
