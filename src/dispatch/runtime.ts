@@ -35,7 +35,7 @@ export interface Runtime {
 export interface RuntimeHooks {
   metrics: Metrics;
   now: () => number;
-  /** Called when a target becomes healthy again or its breaker closes: its waiting deliveries can go. */
+  /** Called when a target is no longer unhealthy or its breaker closes: its waiting deliveries can go. */
   onRecovered(target: string): void;
   /** Publisher deps of one target (its own correlation state). */
   publisherDeps(target: string): PublisherDeps;
@@ -77,7 +77,8 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
   const health = new HealthMonitor(config.health, now, (from, to) => {
     metrics.targetHealth.set({ target: name, state: from }, 0);
     metrics.targetHealth.set({ target: name, state: to }, 1);
-    if (to === 'healthy') hooks.onRecovered(name);
+    // Back from down: what waits for it can go. Not degraded → healthy: nothing waits on that but retries in backoff.
+    if (from === 'unhealthy') hooks.onRecovered(name);
   });
   const breaker = new CircuitBreaker(config.breaker, now, (from, to) => {
     metrics.breakerState.set({ target: name, state: from }, 0);
