@@ -33,14 +33,16 @@ targets:
     now: () => Date.now(),
     random: () => random,
   });
-  const reply = (status: number, headers: Record<string, string> = {}, times = 1) =>
-    pool
+  const reply = (status: number, headers: Record<string, string> = {}, times = 1, delayMs = 0) => {
+    const scope = pool
       .intercept({ path: '/hook', method: 'POST' })
       .reply(status, (opts) => {
         bodies.push(JSON.parse(String(opts.body)) as WebhookMessage);
         return status === 200 ? 'ok' : 'nope';
-      }, { headers })
-      .times(times);
+      }, { headers });
+    if (delayMs) scope.delay(delayMs);
+    scope.times(times);
+  };
   return {
     clock,
     mux,
@@ -199,6 +201,23 @@ describe('durable retries (fake timers)', () => {
     expect(target.breaker.state).to.equal('closed');
     expect(new Set(s.bodies.slice(2).map((b) => b.groupKey)).size).to.equal(12);
     expect(s.mux.store.list({ state: 'pending' })).to.have.length(0);
+  });
+
+  it('drains a recovered backlog with at most half of max_concurrency in flight, leaving the rest to the others', async () => {
+    s = await setup('dispatch: {max_concurrency: 4}\nhealth: {unhealthy_after: 100}\nbreaker: {consecutive_failures: 2, cooldown: 30s}', 0.5);
+    s.reply(503, {}, 2);
+    for (let i = 1; i <= 12; i++) await s.mux.dispatch(group(i, 'critical'));
+    s.reply(200, {}, 12, 500);
+    for (let i = 0; i < 30; i++) await s.clock.tickAsync(1000);
+    expect(s.mux.dispatcher.inFlight).to.equal(1); // the trial
+    let most = 0;
+    for (let i = 0; i < 100 && s.bodies.length < 14; i++) {
+      await s.clock.tickAsync(50);
+      most = Math.max(most, s.mux.dispatcher.inFlight);
+    }
+    await s.advance(1000);
+    expect(new Set(s.bodies.slice(2).map((b) => b.groupKey)).size).to.equal(12);
+    expect(most).to.equal(2);
   });
 
   it('puts critical deliveries before warnings when many are due at once', async () => {
