@@ -81,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const hooks: RuntimeHooks = {
     metrics,
+    logger: deps.logger,
     now,
     onRecovered: (target) => {
       // Skips still queued in the writer must land first, or they would overwrite the wake with their later due time.
