@@ -80,7 +80,9 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
   const health = new HealthMonitor(config.health, now, (from, to) => {
     metrics.targetHealth.set({ target: name, state: from }, 0);
     metrics.targetHealth.set({ target: name, state: to }, 1);
-    if (from !== 'unknown' || to !== 'healthy') hooks.logger[to === 'unhealthy' ? 'warn' : 'info']('target health changed', { target: name, from, to });
+    // Healthy ⇄ degraded can flip with every sample near a threshold: a debug line; down and back are warn and info.
+    const level = to === 'unhealthy' ? 'warn' : from === 'unhealthy' || to === 'unknown' ? 'info' : 'debug';
+    hooks.logger[level]('target health changed', { target: name, from, to });
     // Back from down: what waits for it can go. Not degraded → healthy: nothing waits on that but retries in backoff.
     if (from === 'unhealthy') hooks.onRecovered(name);
   });

@@ -62,9 +62,11 @@ targets:
 
     const said = lines.map(([level, msg, meta]) => `${level} ${msg} ${String(meta['from'] ?? '')}>${String(meta['to'] ?? '')}`);
     expect(said).to.include.members([
-      'info target health changed healthy>degraded',
-      'info target health changed degraded>healthy',
+      'debug target health changed unknown>healthy',
+      'debug target health changed healthy>degraded',
+      'debug target health changed degraded>healthy',
       'warn target health changed healthy>unhealthy',
+      'info target health changed unhealthy>degraded',
       'warn circuit breaker opened: the target looks down; its deliveries wait for a trial closed>',
       'info circuit breaker closed: the trial succeeded; waking its deliveries >',
     ]);
