@@ -89,9 +89,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const hooks: RuntimeHooks = {
     metrics,
+    logger: deps.logger,
     now,
     onRecovered: (target) => {
-      if (store.wake(target, now()) > 0) worker.wake();
+      // Skips still queued in the writer must land first, or they would overwrite the wake with their later due time.
+      void dispatcher
+        .flush()
+        .catch(() => undefined)
+        .then(() => {
+          if (store.wake(target, now()) > 0) worker.wake();
+        })
+        .catch((err: unknown) => deps.logger.error('waking the deliveries of a recovered target failed', { target, error: String(err) }));
     },
     publisherDeps: (target): PublisherDeps => ({
       http: deps.http,

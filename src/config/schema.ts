@@ -83,17 +83,34 @@ export const configSchema = {
       ),
     }),
     health: obj('Passive health from delivery outcomes.', {
-      unhealthy_after: { type: 'integer', minimum: 1, default: 3, description: 'Consecutive failures that make a target unhealthy.' },
+      unhealthy_after: {
+        type: 'integer',
+        minimum: 1,
+        default: 3,
+        description:
+          'Failures in a row that make a target with no success in `window` unhealthy. A target with successes in it needs a run longer than bad luck explains at its failure ratio (20 at 50%).',
+      },
       window: duration('Sliding window of outcomes for the degraded thresholds.', '5m'),
       min_samples: { type: 'integer', minimum: 1, default: 5, description: 'Outcomes in the window before degraded can be decided.' },
       degraded_failure_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'Failure ratio above which a target is degraded.' },
       degraded_p95: duration('p95 latency above which a target is degraded.', '5s'),
     }),
-    breaker: obj('Circuit breaker per target.', {
-      consecutive_failures: { type: 'integer', minimum: 1, default: 5, description: 'Consecutive failed deliveries that open the breaker.' },
-      failure_ratio: { type: 'number', minimum: 0, maximum: 1, default: 0.5, description: 'Failure ratio in the window that opens the breaker.' },
-      min_requests: { type: 'integer', minimum: 1, default: 10, description: 'Deliveries in the window before the ratio counts.' },
-      window: duration('Sliding window of the failure ratio.', '1m'),
+    breaker: obj('Circuit breaker per target: it opens for a target that is down, never for one that is only flaky (see docs/operations.md).', {
+      consecutive_failures: {
+        type: 'integer',
+        minimum: 1,
+        default: 10,
+        description:
+          'Failed deliveries in a row that open the breaker of a target with no success in `window`. A target with successes in it needs a run longer than bad luck explains at its failure ratio (20 at 50%).',
+      },
+      failure_ratio: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        description: 'Deprecated and ignored: a failure ratio no longer opens the breaker (a high one makes the target `degraded`, see `health`).',
+      },
+      min_requests: { type: 'integer', minimum: 1, description: 'Deprecated and ignored, with `failure_ratio`.' },
+      window: duration('Sliding window of outcomes that tells a flaky target (it still succeeds) from a down one.', '1m'),
       cooldown: duration('Time open before a half-open trial.', '30s'),
       max_cooldown: duration('Cap of the cooldown, which doubles on each repeated trip.', '5m'),
     }),

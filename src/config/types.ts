@@ -17,8 +17,10 @@ export interface Config {
   health: { unhealthy_after: number; window: number; min_samples: number; degraded_failure_ratio: number; degraded_p95: number };
   breaker: {
     consecutive_failures: number;
-    failure_ratio: number;
-    min_requests: number;
+    /** Deprecated and ignored: a failure ratio no longer opens the breaker. */
+    failure_ratio?: number;
+    /** Deprecated and ignored, with `failure_ratio`. */
+    min_requests?: number;
     window: number;
     cooldown: number;
     max_cooldown: number;

@@ -63,6 +63,8 @@ export class Dispatcher {
   /** Per lane, the last delivery queued in it (the next one waits for it). */
   private readonly lanes = new Map<string, { tail: Promise<unknown>; id: string }>();
   private readonly attemptsInFlight = new Map<string, number>();
+  /** Per target, the slots its retries may hold at once: a recovered target's backlog leaves room for the others. */
+  private readonly retrySlots = new Map<string, Limiter>();
   /** Deliveries running or waiting in a lane, by id. */
   private readonly background = new Map<string, Promise<unknown>>();
   private readonly stopping = new AbortController();
@@ -81,6 +83,7 @@ export class Dispatcher {
   /** Apply a new max_concurrency after a reload. */
   resize(maxConcurrency: number): void {
     this.limiter.resize(maxConcurrency);
+    for (const slots of this.retrySlots.values()) slots.resize(retryCap(maxConcurrency));
   }
 
   /** Attempts in flight right now (all targets). */
@@ -331,6 +334,10 @@ export class Dispatcher {
     this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 0) + 1);
     const started = performance.now();
     let outcome: Outcome;
+    // Retries first take one of their target's slots, so that a drained backlog never holds every global one.
+    const own = mode === 'retry' ? this.retrySlotsOf(name) : undefined;
+    const ownSlot = own?.acquire();
+    if (ownSlot) await ownSlot;
     // A slot under max_concurrency; free ones are taken without a promise.
     const slot = this.limiter.acquire();
     if (slot) await slot;
@@ -338,12 +345,19 @@ export class Dispatcher {
       outcome = await this.publish(target, message, record.id, attempts);
     } finally {
       this.limiter.release();
+      own?.release();
       this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 1) - 1);
     }
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
     return this.settle(record, target, outcome, attempts, durationMs);
+  }
+
+  private retrySlotsOf(target: string): Limiter {
+    let slots = this.retrySlots.get(target);
+    if (!slots) this.retrySlots.set(target, (slots = new Limiter(retryCap(this.deps.runtime().config.dispatch.max_concurrency))));
+    return slots;
   }
 
   /** Why a target is skipped now, if it is. A half-open breaker's trial is taken here. */
@@ -479,6 +493,11 @@ export class Dispatcher {
       ...(rt.config.log.level === 'debug' ? { totals: result.totals } : {}),
     });
   }
+}
+
+/** Retries of one target in flight at once: half of max_concurrency (at least one). */
+function retryCap(maxConcurrency: number): number {
+  return Math.max(1, Math.ceil(maxConcurrency / 2));
 }
 
 /** Resolve when `work` settles or at `deadlineAt` (performance.now() time), whichever is first: one timer per dispatch. */

@@ -4,6 +4,7 @@ import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
 import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
 import { parseMatcher, type Matcher } from './matchers.js';
 import type { Config } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
 import { targetMeters, type Metrics, type TargetMeters } from '../observability/metrics.js';
 import type { Publisher, PublisherDeps } from '../publishers/publisher.js';
 
@@ -34,8 +35,10 @@ export interface Runtime {
 /** Hooks a runtime's targets report through. */
 export interface RuntimeHooks {
   metrics: Metrics;
+  /** Health and breaker changes of a target are logged here. */
+  logger: Logger;
   now: () => number;
-  /** Called when a target becomes healthy again or its breaker closes: its waiting deliveries can go. */
+  /** Called when a target is no longer unhealthy or its breaker closes: its waiting deliveries can go. */
   onRecovered(target: string): void;
   /** Publisher deps of one target (its own correlation state). */
   publisherDeps(target: string): PublisherDeps;
@@ -76,12 +79,20 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
   const health = new HealthMonitor(config.health, now, (from, to) => {
     metrics.targetHealth.set({ target: name, state: from }, 0);
     metrics.targetHealth.set({ target: name, state: to }, 1);
-    if (to === 'healthy') hooks.onRecovered(name);
+    // Healthy ⇄ degraded can flip with every sample near a threshold: a debug line; down and back are warn and info.
+    const level = to === 'unhealthy' ? 'warn' : from === 'unhealthy' || to === 'unknown' ? 'info' : 'debug';
+    hooks.logger[level]('target health changed', { target: name, from, to });
+    // Back from down: what waits for it can go. Not degraded → healthy: nothing waits on that but retries in backoff.
+    if (from === 'unhealthy') hooks.onRecovered(name);
   });
   const breaker = new CircuitBreaker(config.breaker, now, (from, to) => {
     metrics.breakerState.set({ target: name, state: from }, 0);
     metrics.breakerState.set({ target: name, state: to }, 1);
     metrics.breakerTransitions.inc({ target: name, from, to });
+    if (to === 'open') {
+      const trialAt = new Date(breaker.opensTrialAt ?? now()).toISOString();
+      hooks.logger.warn('circuit breaker opened: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt });
+    } else if (to === 'closed') hooks.logger.info('circuit breaker closed: the trial succeeded; waking its deliveries', { target: name });
     if (to === 'closed') hooks.onRecovered(name);
   });
   return {

@@ -1,3 +1,4 @@
+import { isDown } from './down.js';
 import { SlidingWindow } from './window.js';
 import type { Config } from '../config/types.js';
 
@@ -5,11 +6,16 @@ import type { Config } from '../config/types.js';
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 /**
- * A circuit breaker per target. Closed → open on `consecutive_failures` failed
- * deliveries in a row, or when the failure ratio in `window` exceeds
- * `failure_ratio` over at least `min_requests`. Open for a cooldown that doubles
- * on each repeated trip (capped at `max_cooldown`), then half-open: exactly one
- * real delivery goes through as the trial; its success closes, its failure re-opens.
+ * A circuit breaker per target, for targets that are down, not for flaky ones.
+ * Closed → open when the failed deliveries in a row say the target is down
+ * (`isDown`): `consecutive_failures` with no success in `window`, or a run longer
+ * than bad luck explains for a target that still succeeds. A failure ratio never
+ * opens it, however high: a target that answers some requests is alive, and its
+ * deliveries get through with retries on their own backoff (a high ratio makes the
+ * target `degraded` in its health instead). Open for a cooldown that doubles on
+ * each repeated trip (capped at `max_cooldown`), then half-open: exactly one real
+ * delivery goes through as the trial; its success closes (and the waiting
+ * deliveries are woken at once), its failure re-opens.
  *
  * Hand-written rather than cockatiel's: the dispatcher must ask "may one go now?"
  * without running the call (to skip and queue), must know when it re-opens (to
@@ -68,10 +74,9 @@ export class CircuitBreaker {
     }
     if (this.current !== 'closed') return;
     this.consecutive = ok ? 0 : this.consecutive + 1;
-    if (ok) return;
-    const { count, failureRatio } = this.window.summary(now);
-    const byRatio = count >= this.cfg.min_requests && failureRatio > this.cfg.failure_ratio;
-    if (this.consecutive >= this.cfg.consecutive_failures || byRatio) this.open(now);
+    if (ok || this.consecutive < this.cfg.consecutive_failures) return;
+    const { count, failures } = this.window.summary(now);
+    if (isDown(this.consecutive, this.cfg.consecutive_failures, count, failures)) this.open(now);
   }
 
   /** Counters for the API. */
@@ -94,7 +99,9 @@ export class CircuitBreaker {
   private close(): void {
     this.trips = 0;
     this.consecutive = 0;
+    // The failures of the outage are forgotten; the trial's success stays, so a failure or two right after it read as bad luck.
     this.window = new SlidingWindow(this.cfg.window);
+    this.window.add(this.now(), true);
     this.transition('closed');
   }
 

@@ -1,3 +1,4 @@
+import { isDown } from './down.js';
 import { SlidingWindow, p95Above } from './window.js';
 import type { Config } from '../config/types.js';
 
@@ -20,9 +21,11 @@ export interface HealthSnapshot {
 
 /**
  * Passive health from real delivery outcomes (and optional probe results):
- * `unknown` until the first evidence; `unhealthy` after `unhealthy_after`
- * consecutive failures; `degraded` when the failure ratio or the p95 latency in
- * the sliding window passes its threshold; otherwise `healthy`.
+ * `unknown` until the first evidence; `unhealthy` when the failures in a row say
+ * the target is down (`isDown`: `unhealthy_after` with no success in the window,
+ * more when it still succeeds, so a flaky target is never unhealthy by bad luck);
+ * `degraded` when the failure ratio or the p95 latency in the sliding window
+ * passes its threshold; otherwise `healthy`.
  */
 export class HealthMonitor {
   private consecutive = 0;
@@ -107,8 +110,8 @@ export class HealthMonitor {
 
   private compute(now: number): Health {
     if (this.succeeded + this.failed === 0) return 'unknown';
-    if (this.consecutive >= this.cfg.unhealthy_after) return 'unhealthy';
-    const { count, failureRatio, slow } = this.window.summary(now);
+    const { count, failures, failureRatio, slow } = this.window.summary(now);
+    if (isDown(this.consecutive, this.cfg.unhealthy_after, count, failures)) return 'unhealthy';
     if (count >= this.cfg.min_samples && (failureRatio > this.cfg.degraded_failure_ratio || p95Above(count, slow))) {
       return 'degraded';
     }

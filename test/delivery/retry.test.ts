@@ -33,14 +33,16 @@ targets:
     now: () => Date.now(),
     random: () => random,
   });
-  const reply = (status: number, headers: Record<string, string> = {}, times = 1) =>
-    pool
+  const reply = (status: number, headers: Record<string, string> = {}, times = 1, delayMs = 0) => {
+    const scope = pool
       .intercept({ path: '/hook', method: 'POST' })
       .reply(status, (opts) => {
         bodies.push(JSON.parse(String(opts.body)) as WebhookMessage);
         return status === 200 ? 'ok' : 'nope';
-      }, { headers })
-      .times(times);
+      }, { headers });
+    if (delayMs) scope.delay(delayMs);
+    scope.times(times);
+  };
   return {
     clock,
     mux,
@@ -61,6 +63,14 @@ targets:
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** Notification number `i`: its own group, so none supersedes another. */
+function group(i: number, severity: string): WebhookMessage {
+  const msg = fixture('am025-firing-1-firing-noauth.json');
+  msg.groupKey = `{}:{alertname="G${i}"}`;
+  msg.alerts = msg.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: `G${i}`, severity }, fingerprint: '' }));
+  return msg;
+}
 
 describe('durable retries (fake timers)', () => {
   let s: Setup | undefined;
@@ -142,14 +152,76 @@ describe('durable retries (fake timers)', () => {
     expect(s.bodies).to.deep.equal([firing, resolved]);
   });
 
+  it('keeps a flaky target closed and degraded, and its failed deliveries on their own backoff (default breaker and health)', async () => {
+    s = await setup('', 0.5);
+    // Two of every three requests fail: a ratio that used to open the breaker, from a target that is alive.
+    for (let i = 0; i < 10; i++) {
+      s.reply(500, {}, 2);
+      s.reply(200);
+    }
+    const results = [];
+    for (let i = 0; i < 30; i++) results.push(await s.mux.dispatch(group(i, 'critical')));
+    expect(results.map((r) => r.targets[0]!.state)).to.deep.equal(Array.from({ length: 30 }, (_, i) => (i % 3 === 2 ? 'succeeded' : 'failed')));
+    const target = s.mux.runtime().targets.get('t')!;
+    expect(target.breaker.state).to.equal('closed');
+    expect(target.health.status).to.equal('degraded');
+    await s.mux.dispatcher.flush();
+    const pending = s.mux.store.list({ state: 'pending' });
+    expect(pending).to.have.length(20);
+    for (const d of pending) {
+      expect(d.skipReason).to.equal(undefined);
+      // Attempt 1 failed: jitter 0.5 × 1s.
+      expect(d.nextAttemptAt! - d.updatedAt!).to.equal(500);
+    }
+    s.reply(200, {}, 20);
+    await s.advance(499);
+    expect(s.bodies).to.have.length(30);
+    await s.advance(1);
+    expect(s.bodies).to.have.length(50);
+    expect(s.mux.store.list({ state: 'pending' })).to.have.length(0);
+  });
+
+  it('drains the whole backlog of a down target as soon as its half-open trial succeeds, not one per cooldown', async () => {
+    s = await setup('health: {unhealthy_after: 100}\nbreaker: {consecutive_failures: 2, cooldown: 30s}', 0.5);
+    s.reply(503, {}, 2);
+    await s.mux.dispatch(group(1, 'critical'));
+    await s.mux.dispatch(group(2, 'critical'));
+    const target = s.mux.runtime().targets.get('t')!;
+    expect(target.breaker.state).to.equal('open');
+    for (let i = 3; i <= 12; i++) {
+      const res = await s.mux.dispatch(group(i, 'critical'));
+      expect(res.targets[0]).to.include({ state: 'skipped', skipReason: 'circuit_open', queued: true });
+    }
+    s.reply(200, {}, 12);
+    await s.advance(29_999);
+    expect(s.bodies).to.have.length(2);
+    // The trial goes at the end of the cooldown; its success closes the breaker and wakes the other eleven.
+    await s.advance(1);
+    for (let i = 0; i < 10 && s.bodies.length < 14; i++) await s.advance(10);
+    expect(target.breaker.state).to.equal('closed');
+    expect(new Set(s.bodies.slice(2).map((b) => b.groupKey)).size).to.equal(12);
+    expect(s.mux.store.list({ state: 'pending' })).to.have.length(0);
+  });
+
+  it('drains a recovered backlog with at most half of max_concurrency in flight, leaving the rest to the others', async () => {
+    s = await setup('dispatch: {max_concurrency: 4}\nhealth: {unhealthy_after: 100}\nbreaker: {consecutive_failures: 2, cooldown: 30s}', 0.5);
+    s.reply(503, {}, 2);
+    for (let i = 1; i <= 12; i++) await s.mux.dispatch(group(i, 'critical'));
+    s.reply(200, {}, 12, 500);
+    for (let i = 0; i < 30; i++) await s.clock.tickAsync(1000);
+    expect(s.mux.dispatcher.inFlight).to.equal(1); // the trial
+    let most = 0;
+    for (let i = 0; i < 100 && s.bodies.length < 14; i++) {
+      await s.clock.tickAsync(50);
+      most = Math.max(most, s.mux.dispatcher.inFlight);
+    }
+    await s.advance(1000);
+    expect(new Set(s.bodies.slice(2).map((b) => b.groupKey)).size).to.equal(12);
+    expect(most).to.equal(2);
+  });
+
   it('puts critical deliveries before warnings when many are due at once', async () => {
     s = await setup('dispatch: {max_concurrency: 1}\nhealth: {unhealthy_after: 100}\nbreaker: {consecutive_failures: 100}', 1);
-    const group = (i: number, severity: string) => {
-      const msg = fixture('am025-firing-1-firing-noauth.json');
-      msg.groupKey = `{}:{alertname="G${i}"}`;
-      msg.alerts = msg.alerts.map((a) => ({ ...a, labels: { ...a.labels, alertname: `G${i}`, severity }, fingerprint: '' }));
-      return msg;
-    };
     s.reply(503, {}, 4);
     for (const [i, sev] of [[1, 'info'], [2, 'warning'], [3, 'critical'], [4, 'warning']] as const) await s.mux.dispatch(group(i, sev));
     s.bodies.length = 0;

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CircuitBreaker, type BreakerState } from '../../src/health/breaker.js';
+import { seededRandom } from '../helpers/random.js';
 import type { Config } from '../../src/config/types.js';
 
 const cfg: Config['breaker'] = {
@@ -69,24 +70,41 @@ describe('CircuitBreaker', () => {
     expect(breaker.snapshot().consecutiveFailures).to.equal(2);
   });
 
-  it('opens when the failure ratio in the window passes failure_ratio over at least min_requests', () => {
-    breaker = make({ ...cfg, consecutive_failures: 100 });
-    // F S F S F: 3 of 5 failed, but fewer than min_requests.
-    for (const ok of [false, true, false, true, false]) deliver(ok);
+  it('stays closed for a flaky target, however high its failure ratio: 50% at random, two of three, every other', () => {
+    // As by default: 10 failures in a row with no success yet are down (a flaky target's first ten fail one time in 1,024).
+    breaker = make({ ...cfg, consecutive_failures: 10 });
+    const random = seededRandom(19);
+    // 5,000 outcomes 10 ms apart: the window (1m) holds all of them; runs of 10 and more failures happen.
+    for (let i = 0; i < 5_000; i++, now += 10) deliver(random() >= 0.5);
     expect(breaker.state).to.equal('closed');
-    deliver(true); // 3 of 6: exactly the ratio, not over it
+    for (let i = 0; i < 3_000; i++, now += 10) deliver(i % 3 === 2);
+    for (let i = 0; i < 3_000; i++, now += 10) deliver(i % 2 === 0);
     expect(breaker.state).to.equal('closed');
-    deliver(false); // 4 of 7
+    expect(transitions).to.deep.equal([]);
+  });
+
+  it('opens a target that went down after succeeding once its run of failures is longer than bad luck explains', () => {
+    // After 100 successes, consecutive_failures are enough.
+    for (let i = 0; i < 100; i++) deliver(true);
+    fail(3);
+    expect(breaker.state).to.equal('open');
+
+    // At a 50% failure ratio, 20 in a row (0.5^20 is about one in a million).
+    breaker = make();
+    for (let i = 0; i < 40; i++) deliver(i % 2 === 1);
+    fail(19);
+    expect(breaker.state).to.equal('closed');
+    fail(1);
     expect(breaker.state).to.equal('open');
   });
 
-  it('forgets failures that left the window', () => {
-    breaker = make({ ...cfg, consecutive_failures: 100 });
-    for (let i = 0; i < 5; i++) deliver(false);
-    deliver(true);
-    now += 61_000;
-    for (const ok of [true, true, true, false, true, false]) deliver(ok);
+  it('opens once the last success has left the window, whatever the ratio before', () => {
+    for (let i = 0; i < 40; i++) deliver(i % 2 === 0);
+    fail(10);
     expect(breaker.state).to.equal('closed');
+    now += cfg.window + 1;
+    fail(1);
+    expect(breaker.state).to.equal('open');
   });
 
   it('reads half-open once the cooldown has passed, and lets exactly one trial through', () => {
@@ -111,8 +129,10 @@ describe('CircuitBreaker', () => {
     expect(deliver(true)).to.equal(true);
     expect(breaker.state).to.equal('closed');
     expect(transitions.at(-1)).to.deep.equal(['half_open', 'closed']);
-    fail(2);
+    // The trial's success is the window's only sample: a few failures right after it are bad luck, not an outage.
+    fail(3);
     expect(breaker.state).to.equal('closed');
+    now += cfg.window + 1;
     fail(1);
     expect(breaker.opensTrialAt! - now).to.equal(cfg.cooldown);
   });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { HEALTH_STATES, HealthMonitor, type Health } from '../../src/health/monitor.js';
 import type { Config } from '../../src/config/types.js';
+import { seededRandom } from '../helpers/random.js';
 
 const cfg: Config['health'] = {
   unhealthy_after: 3,
@@ -113,7 +114,28 @@ describe('HealthMonitor', () => {
 
   it('prefers unhealthy to degraded', () => {
     record([true, true, true, false, false, false]);
+    // Three failures after three successes can be bad luck: 9 in a row cannot (at a ratio of 1/5, 0.2^9 < 1e-6).
+    expect(monitor.status).to.equal('degraded');
+    record([false, false, false, false, false]);
+    expect(monitor.status).to.equal('degraded');
+    record([false]);
     expect(monitor.status).to.equal('unhealthy');
+  });
+
+  it('calls a flaky target degraded, never unhealthy by bad luck, and one that stopped succeeding unhealthy', () => {
+    const random = seededRandom(7);
+    const seen = new Set<Health>();
+    for (let i = 0; i < 5_000; i++, now += 10) {
+      record([random() >= 0.5]);
+      seen.add(monitor.status);
+    }
+    expect([...seen]).to.have.members(['healthy', 'degraded']);
+    expect(monitor.status).to.equal('degraded');
+    record(Array.from({ length: 20 }, () => false));
+    expect(monitor.status).to.equal('unhealthy');
+    record([true]);
+    expect(monitor.status).to.equal('degraded');
+    expect(changes.at(-1)).to.deep.equal(['unhealthy', 'degraded']);
   });
 
   it('counts probe results like deliveries and keeps the last probe', () => {
