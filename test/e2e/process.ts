@@ -27,7 +27,8 @@ export async function startService(configFile: string, port: number, env: Record
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const base = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 15_000;
+  // Generous: under coverage on a loaded 2-core machine a start can take many seconds.
+  const until = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`alertmux exited early (${child.exitCode}):\n${out}`);
     try {
