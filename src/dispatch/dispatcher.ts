@@ -9,7 +9,7 @@ import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
 import { Deadlines } from './deadlines.js';
 import { Limiter } from './limiter.js';
-import { matchesAll } from './matchers.js';
+import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
@@ -234,6 +234,7 @@ export class Dispatcher {
 
   private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; skip?: SkipReason } {
     if (!target.config.enabled) return { target, alerts: [], skip: 'disabled' };
+    if (!matchesAll(target.routeMatchers, routeLabels(enriched))) return { target, alerts: [], skip: 'filtered' };
     const alerts: number[] = [];
     enriched.alerts.forEach((alert, i) => {
       if ((target.config.send_resolved || alert.status === 'firing') && matchesAll(target.matchers, alert.labels)) alerts.push(i);
