@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { compileRe2, Re2SyntaxError, translateRe2 } from '../../src/dispatch/re2.js';
+import { parseMatchers } from '../../src/dispatch/matchers.js';
+import { seededRandom } from '../helpers/random.js';
 
 /** As Alertmanager compiles a matcher regex: anchored, `^(?:re)$`. */
 const anchored = (re: string) => compileRe2(`^(?:${re})$`);
@@ -145,5 +147,31 @@ describe('Go RE2 syntax, translated to a JS RegExp', () => {
   it('refuses a \\p class inside a partly case-insensitive regex rather than guess its folding', () => {
     expect(() => anchored('a(?i)\\p{Lu}')).to.throw(Re2SyntaxError, /only when \(\?i\) covers the whole regex/);
     expect(anchored('(?i)\\p{Lu}').test('a')).to.equal(true);
+  });
+
+  it('never lets V8 see a pattern it cannot compile: random patterns give a RegExp or a Re2SyntaxError', () => {
+    const random = seededRandom(20);
+    const pieces = ['a', 'K', 'ſ', '🙂', '.', '^', '$', '|', '(', ')', '(?:', '(?i)', '(?-i:', '(?s', '(?P<n>', '(?<', '(?=', '[', ']', '[^', '-', '{', '}', '{2}',
+      '{1,3}', ',', '*', '+', '?', '\\', '\\d', '\\W', '\\pL', '\\P{Greek}', '\\Q', '\\E', '\\x{41}', '\\1', '\\b', '[:alpha:]', '[:^digit:]', ':', '#', '/', ' '];
+    let compiled = 0;
+    for (let n = 0; n < 1000; n++) {
+      const pattern = Array.from({ length: 1 + Math.floor(random() * 8) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      try {
+        const re = anchored(pattern);
+        re.test('aK🙂');
+        compiled++;
+      } catch (err) {
+        expect(err, pattern).to.be.instanceOf(Re2SyntaxError);
+      }
+      // and the whole matcher parser around it never throws anything but its own errors
+      expect(() => {
+        try {
+          parseMatchers(`x=~"${pattern.replace(/["\\]/g, (c) => `\\${c}`)}"`);
+        } catch (err) {
+          if (!/^bad matcher /.test((err as Error).message)) throw err;
+        }
+      }, pattern).not.to.throw();
+    }
+    expect(compiled).to.be.greaterThan(100);
   });
 });
