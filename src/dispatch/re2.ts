@@ -4,10 +4,12 @@ import { complement, foldRanges, jsChar, jsClass, normalize, PERL_CLASSES, POSIX
  * Go RE2 syntax (`regexp/syntax`, Perl flags, as Alertmanager compiles matcher regexes) checked
  * and translated to a JS RegExp with the `u` flag.
  *
- * Why a translation and not the `re2` npm package (native RE2): its maintained releases require
- * Node >= 22.22 (Node 20 would pin an old native build); without GitHub (as here and in many
- * build sandboxes) its install falls back to compiling RE2 and Abseil from source with a C++
- * toolchain, which takes minutes; and the repository already carries one native module. What a
+ * Why a translation and not the `re2` npm package (native RE2): its releases since 1.24 declare
+ * Node >= 22 (Node 20 would pin an old native build); where GitHub is out of reach (air-gapped
+ * builders, this project's sandbox) its install compiles RE2 and Abseil from source with a C++
+ * toolchain, which takes many minutes and makes `npm ci` and image builds slow; and npm now asks
+ * to approve such install scripts. The translation is checked against Go's own regexp (amtool)
+ * in test/dispatch/re2-amtool.test.ts. What a
  * translation must give is RE2's language: what RE2 rejects is rejected here (lookaround,
  * backreferences, `\Z`, possessive or stacked repeats, counts over 1000, unknown escapes),
  * and RE2's meanings are spelled out for V8: `(?i)` `(?m)` `(?s)` `(?U)` flag groups (scoped
