@@ -23,6 +23,8 @@ export interface WebhookMessage {
   commonAnnotations: Record<string, string>;
   externalURL: string;
   alerts: Alert[];
+  /** The matched route's labels (Alertmanager >= 0.34; absent before). */
+  routeLabels?: Record<string, string> | null;
   [extra: string]: unknown;
 }
 

@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
-import { parseMatcher } from '../dispatch/matchers.js';
+import { parseMatchers } from '../dispatch/matchers.js';
 import { isHttpsImage, PAGERDUTY_ROUTING_KEY_LENGTH } from '../publishers/pagerduty.js';
 import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
@@ -222,13 +222,15 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
   config.targets.forEach((target, i) => {
     if (seen.has(target.name)) problems.push(`/targets/${i}/name: duplicate target name "${target.name}"`);
     seen.add(target.name);
-    target.match.forEach((m, j) => {
-      try {
-        parseMatcher(m);
-      } catch (err) {
-        problems.push(`/targets/${i}/match/${j}: ${(err as Error).message}`);
-      }
-    });
+    for (const key of ['match', 'match_route'] as const) {
+      (target[key] ?? []).forEach((m, j) => {
+        try {
+          parseMatchers(m);
+        } catch (err) {
+          problems.push(`/targets/${i}/${key}/${j}: target "${target.name}": ${(err as Error).message}`);
+        }
+      });
+    }
     for (const [path, source] of targetTemplates(target)) {
       try {
         compileTemplate(source);

@@ -10,7 +10,7 @@ import { BusyDeliveries } from './busy.js';
 import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
 import { Deadlines } from './deadlines.js';
 import { Limiter } from './limiter.js';
-import { matchesAll } from './matchers.js';
+import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
@@ -242,6 +242,7 @@ export class Dispatcher {
   /** The alerts a target gets, and those its matchers select whatever their status (for dedup). */
   private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; matched: number[]; skip?: SkipReason } {
     if (!target.config.enabled) return { target, alerts: [], matched: [], skip: 'disabled' };
+    if (!matchesAll(target.routeMatchers, routeLabels(enriched))) return { target, alerts: [], matched: [], skip: 'filtered' };
     const alerts: number[] = [];
     const matched: number[] = [];
     enriched.alerts.forEach((alert, i) => {

@@ -1,61 +1,69 @@
-/** One Alertmanager-style label matcher: `name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`. */
+import { parseMatcherEntry, type MatchOp, type MatcherSpec } from './matcher-parse.js';
+import { compileRe2 } from './re2.js';
+
+/** One Alertmanager label matcher: `name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`. */
 export interface Matcher {
   readonly name: string;
-  readonly op: '=' | '!=' | '=~' | '!~';
+  readonly op: MatchOp;
   readonly value: string;
-  matches(labels: Record<string, string>): boolean;
+  matches(labels: Readonly<Record<string, string>>): boolean;
 }
 
-const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
+/**
+ * Parse one config entry: one or more matchers in Alertmanager's syntax (`a="1"`, `a="1",b=~"2"`,
+ * `{a="1", "service.name"="x"}`). Throws an Error whose message quotes the entry and says what is wrong.
+ */
+export function parseMatchers(entry: string): Matcher[] {
+  let specs: MatcherSpec[];
+  try {
+    specs = parseMatcherEntry(entry).matchers;
+  } catch (err) {
+    throw new Error(`bad matcher ${JSON.stringify(entry)}: ${(err as Error).message}`);
+  }
+  return specs.map((spec) => {
+    try {
+      return createMatcher(spec);
+    } catch (err) {
+      throw new Error(`bad matcher ${JSON.stringify(entry)}: invalid regex for ${JSON.stringify(spec.name)}: ${(err as Error).message}`);
+    }
+  });
+}
 
-/** Parse one matcher. Throws an Error whose message says what is wrong. */
+/** Exactly one matcher (Alertmanager's `parse.Matcher`). */
 export function parseMatcher(text: string): Matcher {
-  const m = MATCHER.exec(text);
-  if (!m) throw new Error(`bad matcher ${JSON.stringify(text)}: expected name, one of = != =~ !~, and a value`);
-  const [, name = '', op = '=', raw = ''] = m;
-  const value = unquote(raw, text);
-  // An absent label matches as the empty string, as in Alertmanager.
-  const get = (labels: Record<string, string>): string => labels[name] ?? '';
+  const matchers = parseMatchers(text);
+  if (matchers.length !== 1 || !matchers[0]) {
+    throw new Error(`bad matcher ${JSON.stringify(text)}: ${matchers.length ? `expected 1 matcher, found ${matchers.length}` : 'no matchers'}`);
+  }
+  return matchers[0];
+}
+
+/** All matchers of a list of config entries. */
+export function compileMatchers(entries: readonly string[]): Matcher[] {
+  return entries.flatMap(parseMatchers);
+}
+
+/** A matcher of a parsed spec; a regex is RE2's, anchored as Alertmanager anchors it: `^(?:re)$`. */
+export function createMatcher({ name, op, value }: MatcherSpec): Matcher {
   let test: (v: string) => boolean;
   if (op === '=~' || op === '!~') {
-    let re: RegExp;
-    try {
-      // Alertmanager anchors matcher regexes at both ends.
-      re = new RegExp(`^(?:${value})$`);
-    } catch (err) {
-      throw new Error(`bad matcher ${JSON.stringify(text)}: invalid regex: ${(err as Error).message}`);
-    }
+    const re = compileRe2(`^(?:${value})$`);
     test = op === '=~' ? (v) => re.test(v) : (v) => !re.test(v);
   } else {
     test = op === '=' ? (v) => v === value : (v) => v !== value;
   }
-  return { name, op: op as Matcher['op'], value, matches: (labels) => test(get(labels)) };
+  // An absent label matches as the empty string, as in Alertmanager; only own keys are labels
+  // (a label named `constructor` is absent unless the alert has it).
+  return { name, op, value, matches: (labels) => test(Object.hasOwn(labels, name) ? (labels[name] ?? '') : '') };
 }
 
-/**
- * Unescape as Alertmanager's `labels.ParseMatcher`: `\"`, `\\` and `\n` are escapes;
- * any other backslash stays literal, so regexes such as `"db-\d+"` keep their meaning.
- */
-function unquote(raw: string, text: string): string {
-  const quoted = raw.startsWith('"');
-  const body = quoted ? raw.slice(1) : raw;
-  let out = '';
-  let closed = !quoted;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i] ?? '';
-    if (c === '\\' && i < body.length - 1) {
-      const next = body[++i] ?? '';
-      out += next === 'n' ? '\n' : next === '"' || next === '\\' ? next : `\\${next}`;
-    } else if (c === '"') {
-      if (!quoted || i < body.length - 1) throw new Error(`bad matcher ${JSON.stringify(text)}: unescaped double quote`);
-      closed = true;
-    } else out += c;
-  }
-  if (!closed) throw new Error(`bad matcher ${JSON.stringify(text)}: unterminated quote`);
-  return out;
+/** The notification's `routeLabels` (Alertmanager >= 0.34); none when absent or not a label set. */
+export function routeLabels(msg: { readonly routeLabels?: unknown }): Readonly<Record<string, string>> {
+  const labels = msg.routeLabels;
+  return typeof labels === 'object' && labels !== null && !Array.isArray(labels) ? (labels as Record<string, string>) : {};
 }
 
 /** All matchers must match (an empty list matches everything). */
-export function matchesAll(matchers: readonly Matcher[], labels: Record<string, string>): boolean {
+export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record<string, string>>): boolean {
   return matchers.every((m) => m.matches(labels));
 }

@@ -2,7 +2,7 @@ import { createEnricher, type Enricher } from '../alerts/enrich.js';
 import { CircuitBreaker } from '../health/breaker.js';
 import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
 import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
-import { parseMatcher, type Matcher } from './matchers.js';
+import { compileMatchers, type Matcher } from './matchers.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import { targetMeters, type Metrics, type TargetMeters } from '../observability/metrics.js';
@@ -13,6 +13,8 @@ export interface TargetRuntime {
   readonly config: TargetConfig;
   readonly publisher: Publisher;
   readonly matchers: readonly Matcher[];
+  /** Matchers on the notification's `routeLabels` (`match_route`). */
+  readonly routeMatchers: readonly Matcher[];
   readonly health: HealthMonitor;
   readonly breaker: CircuitBreaker;
   /** Per-attempt timeout in ms. */
@@ -98,7 +100,8 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
   return {
     config: target,
     publisher: createPublisher(target, hooks.publisherDeps(name)),
-    matchers: target.match.map(parseMatcher),
+    matchers: compileMatchers(target.match),
+    routeMatchers: compileMatchers(target.match_route ?? []),
     health,
     breaker,
     timeout: target.timeout ?? config.dispatch.timeout,

@@ -5,8 +5,10 @@ export interface BaseTarget {
   name: string;
   type: string;
   enabled: boolean;
-  /** Alertmanager-style matchers; an alert must match all of them. */
+  /** Alertmanager matchers on alert labels; an alert must match all of them. */
   match: string[];
+  /** Alertmanager matchers on the notification's `routeLabels` (Alertmanager >= 0.34); all must match. */
+  match_route?: string[];
   send_resolved: boolean;
   /** Per-attempt timeout; falls back to `dispatch.timeout`. */
   timeout?: number;
@@ -41,7 +43,20 @@ export const baseTargetProperties = {
     type: 'array',
     items: { type: 'string' },
     default: [],
-    description: 'Alertmanager-style matchers (`=`, `!=`, `=~`, `!~`, regexes anchored); an alert must match all of them.',
+    description:
+      'Alertmanager matchers on the labels of each alert, in Alertmanager\'s syntax: `name="value"` with `=`, `!=`, `=~`, `!~`; ' +
+      'several per entry separated by commas, optionally in `{...}`; label names may be quoted (`"service.name"="checkout"`); ' +
+      'regexes are Go RE2, anchored at both ends (`(?i)` flags work, lookaround and backreferences are config errors). ' +
+      'An alert must match all of them; the others of its group go to other targets. A missing label matches as `""`.',
+  },
+  match_route: {
+    type: 'array',
+    items: { type: 'string' },
+    default: [],
+    description:
+      'Matchers (same syntax) on the `routeLabels` of the notification, which Alertmanager 0.34 and later sends: the labels of the ' +
+      'route that matched. A notification must match all of them to reach this target, so one Alertmanager receiver can feed ' +
+      'targets per team. Without `routeLabels` (older Alertmanager) every route label is missing, i.e. `""`.',
   },
   send_resolved: { type: 'boolean', default: true, description: 'Deliver resolved alerts too.' },
   timeout: duration('Timeout of one attempt to this target (default: dispatch.timeout).'),

@@ -5,7 +5,7 @@ const labelSet = { type: 'object', additionalProperties: { type: 'string' } } as
 
 /**
  * Alertmanager's webhook payload, version "4" (`notify/webhook.Message`).
- * Unknown extra fields (`notification_reason`, `routeLabels`, ...) are accepted.
+ * Unknown extra fields (`notification_reason`, ...) are accepted; `routeLabels` (Alertmanager >= 0.34) must be a label set.
  */
 export const webhookSchema = {
   type: 'object',
@@ -19,6 +19,8 @@ export const webhookSchema = {
     groupLabels: labelSet,
     commonLabels: labelSet,
     commonAnnotations: labelSet,
+    // Alertmanager >= 0.34: the labels of the route that matched (targets select on them with `match_route`).
+    routeLabels: { ...labelSet, nullable: true },
     externalURL: { type: 'string' },
     alerts: {
       type: 'array',

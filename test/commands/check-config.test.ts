@@ -22,7 +22,7 @@ describe('alertmux check-config', () => {
     writeFileSync(
       file,
       `targets:
-  - {name: pd, type: pagerduty, routing_key: "\${env:PD_KEY}", match: ['severity="critical"'], timeout: 5s}
+  - {name: pd, type: pagerduty, routing_key: "\${env:PD_KEY}", match: ['severity="critical"'], match_route: ['team="sre"'], timeout: 5s}
   - {name: hook, type: webhook, url: "https://hooks.example.com/T0/secret-path", enabled: false}
 `,
     );
@@ -30,7 +30,9 @@ describe('alertmux check-config', () => {
     expect(code).to.equal(0);
     expect(out).to.contain('SUCCESS: 2 target(s), listening on 127.0.0.1:9095');
     expect(out).to.contain('- pd (pagerduty)');
-    expect(out).to.contain('match: severity="critical"; send_resolved: true');
+    expect(out).to.contain('match: severity="critical"; match_route: team="sre"; send_resolved: true');
+    expect(out).to.contain('match: (all alerts); send_resolved: true');
+    expect(out).not.to.contain('match_route: []');
     expect(out).to.contain('timeout: 5s');
     expect(out).to.contain('- hook (webhook) [disabled]');
     expect(out).not.to.contain('0123456789abcdef0123456789abcdef');

@@ -63,6 +63,7 @@ describe('config loading', () => {
         url: 'http://audit.internal/alerts',
         enabled: true,
         match: [],
+        match_route: [],
         send_resolved: true,
         format: 'alertmanager',
         headers: {},
@@ -107,8 +108,8 @@ targets:
       ['unknown-target-type.yml', /^\/targets\/0\/type: unknown target type "pagerduty2"$/],
       ['duplicate-target-names.yml', /^\/targets\/1\/name: duplicate target name "audit"$/],
       ['bad-target-name.yml', /^\/targets\/0\/name: must match pattern "\^\[a-z0-9\]\(\[-a-z0-9\]\*\[a-z0-9\]\)\?\$"$/],
-      ['bad-matcher.yml', /^\/targets\/0\/match\/0: bad matcher "severity critical": expected name, one of = != =~ !~, and a value$/],
-      ['bad-regex.yml', /^\/targets\/0\/match\/0: bad matcher "severity=~\\"\(critical\\"": invalid regex: .+$/],
+      ['bad-matcher.yml', /^\/targets\/0\/match\/0: target "oncall": bad matcher "severity critical": 9:17: unexpected critical: expected an operator such as '=', '!=', '=~' or '!~'$/],
+      ['bad-regex.yml', /^\/targets\/0\/match\/0: target "oncall": bad matcher "severity=~\\"\(critical\\"": invalid regex for "severity": error parsing regexp: missing closing \): .+$/],
       ['bad-link-template.yml', /^\/enrich\/links\/runbook_url: Parse error on line 1: Expecting 'ID', got 'INVALID'$/],
       ['missing-url.yml', /^\/targets\/0: must have required property 'url'$/],
       ['bad-format.yml', /^\/targets\/0\/format: must be one of alertmanager, alertmux$/],
@@ -154,11 +155,30 @@ targets:
     it('reports all matcher, link and name problems together', () => {
       const err = problems(fixtureText('config/many-reference-errors.yml'));
       expect(err.details).to.have.length(5);
-      expect(err.details[0]).to.match(/^\/targets\/0\/match\/0: bad matcher "severity critical"/);
-      expect(err.details[1]).to.match(/^\/targets\/0\/match\/1: bad matcher "team=~\\"\(ops\\"": invalid regex/);
+      expect(err.details[0]).to.match(/^\/targets\/0\/match\/0: target "audit": bad matcher "severity critical"/);
+      expect(err.details[1]).to.match(/^\/targets\/0\/match\/1: target "audit": bad matcher "team=~\\"\(ops\\"": invalid regex/);
       expect(err.details[2]).to.equal('/targets/1/name: duplicate target name "audit"');
       expect(err.details[3]).to.match(/^\/enrich\/links\/runbook_url: Parse error/);
       expect(err.details[4]).to.match(/^\/enrich\/links\/dashboard_url: Parse error .*got 'EOF'$/);
+    });
+
+    it('names the target of a regex RE2 rejects, in match and in match_route', () => {
+      const err = problems(
+        'targets:\n' +
+          '  - {name: payments, type: log, match: [\'foo=~"a(?!b)"\']}\n' +
+          '  - {name: checkout, type: log, match_route: [\'team="a"\', \'"service.name"=~"(a)\\\\1"\']}',
+      );
+      expect(err.details).to.deep.equal([
+        '/targets/0/match/0: target "payments": bad matcher "foo=~\\"a(?!b)\\"": invalid regex for "foo": error parsing regexp: invalid or unsupported Perl syntax: `(?!` (RE2 has no lookahead or lookbehind)',
+        `/targets/1/match_route/1: target "checkout": bad matcher ${JSON.stringify('"service.name"=~"(a)\\\\1"')}: invalid regex for "service.name": error parsing regexp: invalid escape sequence: \`\\1\` (RE2 has no backreferences)`,
+      ]);
+    });
+
+    it('accepts Alertmanager matchers that the old parser refused', () => {
+      const cfg = config(
+        'targets: [{name: a, type: log, match: [\'"service.name"="checkout"\', \'severity=~"(?i)crit.*"\', \'severity="critical",team="a"\'], match_route: [\'{team="payments"}\']}]',
+      );
+      expect(cfg.targets[0]).to.deep.include({ match_route: ['{team="payments"}'] });
     });
 
     it('reports every missing secret reference together', () => {

@@ -46,6 +46,17 @@ describe('webhook payload schema', () => {
     }
   });
 
+  it('takes routeLabels (Alertmanager >= 0.34) as a label set, null as none, and leaves it out when absent', () => {
+    const ok = (routeLabels: unknown) => validateWebhook({ ...fixture(), routeLabels }).ok;
+    expect(ok({ 'service.name': 'checkout', team: 'payments' })).to.equal(true);
+    expect(ok({})).to.equal(true);
+    expect(ok(null)).to.equal(true);
+    const absent = validateWebhook(fixture());
+    expect(absent.ok && 'routeLabels' in absent.message).to.equal(false);
+    expect(errorsOf({ ...fixture(), routeLabels: { team: 1 } })).to.deep.equal(['/routeLabels/team: must be string']);
+    expect(errorsOf({ ...fixture(), routeLabels: ['team'] })).to.deep.equal(['/routeLabels: must be object']);
+  });
+
   it('fills optional maps and strings that a minimal sender leaves out', () => {
     const result = validateWebhook({
       version: '4',
