@@ -55,8 +55,8 @@ describe('the HTTP server: timeouts and a connection cap (limits)', function () 
   let lines: Array<Record<string, unknown>>;
   const client = new Agent({ keepAliveTimeout: 10 });
 
-  async function start(limits: string) {
-    target = await loopbackTarget();
+  async function start(limits: string, reply: LoopbackTarget['reply'] = () => ({ status: 200 })) {
+    target = await loopbackTarget(reply);
     const text = `storage: {path: ":memory:"}\nlimits: {${limits}}\ntargets:\n  - {name: a, type: webhook, url: "${target.url}/a"}\n`;
     const captured = capturingLogger();
     lines = captured.lines;
@@ -98,6 +98,13 @@ describe('the HTTP server: timeouts and a connection cap (limits)', function () 
     // The webhook handler has nobody to answer and does not log a second line for it.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lines.filter((l) => l['message'] === 'webhook rejected')).to.deep.equal([]);
+  });
+
+  it('does not count the time alertmux takes to answer: a slow target is answered, not cut', async () => {
+    // The target answers after the request timeout has passed twice over; the webhook waits for it (response_deadline 8s).
+    await start('request_timeout: 300ms, header_timeout: 300ms', () => ({ status: 200, delayMs: 900 }));
+    expect(await post()).to.equal(200);
+    expect(lines.filter((l) => l['status'] === 408)).to.deep.equal([]);
   });
 
   it('cuts headers that never end with 408', async () => {

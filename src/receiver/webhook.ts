@@ -23,10 +23,8 @@ export interface ReceiverDeps {
   /** False while shutting down: then 503, so Alertmanager retries elsewhere or later. */
   accepting: () => boolean;
   dispatch(msg: WebhookMessage, options: DispatchOptions): Promise<DispatchResult>;
-  /** Rejections (4xx, rate-limited at warn) and internal errors (500, at error). */
+  /** Rejections (4xx at warn) and internal errors (500 at error), rate-limited per status and reason. */
   logger: Logger;
-  /** Injected in tests; by default a burst of 10 lines per status and reason, then one every 6 s. */
-  rejections?: RateLimitedLog;
 }
 
 /** The status codes of the contract, counted from 0 so alert rules see the first of each. */
@@ -60,7 +58,7 @@ export function createWebhookHandler(deps: ReceiverDeps): Handler {
     return series;
   };
   for (const code of WEBHOOK_CODES) deps.metrics.webhookRequests.inc({ code: String(code) }, 0);
-  const log = deps.rejections ?? new RateLimitedLog(deps.logger);
+  const log = new RateLimitedLog(deps.logger);
   /** Answer a 4xx with its reason, and log it (Alertmanager drops what we refuse: nobody else will say so). */
   const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: RejectReason, answer: Record<string, unknown>, body?: unknown) => {
     const details = Array.isArray(answer['details']) ? { details: (answer['details'] as unknown[]).slice(0, 3).map((d) => String(d).slice(0, 300)) } : {};

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { Agent, request } from 'undici';
 import { FIXTURES } from '../helpers/fixtures.js';
@@ -163,6 +164,7 @@ targets:
 
   it(`answers ${CASES} mutated payloads (seed ${SEED}) with 2xx or 4xx and a reason, and records no storage error`, async () => {
     const random = seededRandom(SEED);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const mutated = mutator(random);
     const payloads = seeds();
     expect(payloads.length).to.be.greaterThan(10);
@@ -171,7 +173,16 @@ targets:
       // Distinct groups: deliveries of one target and group key go one at a time, in order (their lane).
       const seed = { ...(payloads[i % payloads.length] as Record<string, unknown>) };
       seed['groupKey'] = `${String(seed['groupKey'])}#${i}`;
-      return { i, body: mutated(seed), query };
+      // Mostly plain JSON; some compressed, in another UTF charset, or with a wrong or odd content type.
+      const body = mutated(seed);
+      const how = random();
+      if (how < 0.04) return { i, query, body: gzipSync(body), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } };
+      if (how < 0.07) {
+        const utf16 = Buffer.from(body.toString('utf8'), 'utf16le');
+        return { i, query, body: utf16, headers: { 'content-type': 'application/json; charset=utf-16le' } };
+      }
+      if (how < 0.09) return { i, query, body, headers: { 'content-type': pick(['text/plain', 'application/json; charset=latin1', 'application/vnd.x+json', '']) } };
+      return { i, query, body, headers: { 'content-type': 'application/json' } };
     });
     const client = new Agent({ connections: 8 });
     const statuses = new Map<number, number>();
@@ -180,7 +191,7 @@ targets:
     const worker = async () => {
       while (next < cases.length) {
         const c = cases[next++]!;
-        const res = await request(`${app.base}/webhook${c.query}`, { method: 'POST', dispatcher: client, headers: { 'content-type': 'application/json' }, body: c.body });
+        const res = await request(`${app.base}/webhook${c.query}`, { method: 'POST', dispatcher: client, headers: c.headers, body: c.body });
         const text = await res.body.text();
 
         statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
