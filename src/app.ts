@@ -13,6 +13,7 @@ import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtim
 import { startProbes } from './health/probe.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { renderMetrics, ScrapeErrors } from './observability/scrape.js';
 import { requireAuth } from './receiver/auth.js';
 import { createWebhookHandler, webhookFirst, WEBHOOK_ROUTE, type Handler } from './receiver/webhook.js';
 import type { WebhookMessage } from './alerts/types.js';
@@ -68,8 +69,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Discovered targets join every loaded config; a discovery change swaps like a reload of the last good file config.
   let fileConfig = initial;
   const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
-  await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
+  // The ledger first: a start that fails on it leaves nothing running (discovery's watches would keep the process alive).
   const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
+  await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
 
   const targetState = (target: string): TargetState => ({
     get: <T>(key: string) => {
@@ -132,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   worker.start();
 
   const stats = new DispatchStats(5 * 60_000, now);
+  const scrapeErrors = new ScrapeErrors(deps.logger, now);
   const dispatch = async (msg: WebhookMessage, options: DispatchOptions = {}) => {
     const result = await dispatcher.dispatch(msg, options);
     stats.record(result);
@@ -172,7 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }
   }
 
-  const webhook = createWebhookHandler({ config: () => runtime.config, metrics, accepting: () => accepting, dispatch });
+  const webhook = createWebhookHandler({ config: () => runtime.config, metrics, accepting: () => accepting, dispatch, logger: deps.logger });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -181,14 +184,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/metrics', async (_req, res) => {
     // Outcomes still queued for the ledger (they wait up to 50 ms for an accept) are written first.
     await dispatcher.flush();
-    updateQueueGauges(store, metrics, now());
+    // A ledger that cannot be read leaves its gauges out of the scrape; everything else is still answered.
+    let skip: ReadonlySet<string> = new Set();
+    try {
+      updateQueueGauges(store, metrics, now());
+    } catch (err) {
+      skip = new Set([QUEUE_DEPTH, OLDEST_PENDING]);
+      scrapeErrors.log('ledger', err);
+    }
     res.setHeader('Content-Type', deps.registry.contentType);
-    res.end(await deps.registry.metrics());
+    res.end(await renderMetrics(deps.registry, skip, (name, err) => scrapeErrors.log(name, err)));
   });
   app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('OK'));
   app.get('/-/ready', (_req, res) => {
-    if (accepting) res.type('text/plain').send('OK');
-    else res.status(503).type('text/plain').send('shutting down');
+    const { health } = dispatcher.ledger;
+    if (!accepting) res.status(503).type('text/plain').send('shutting down');
+    // Kubernetes stops routing webhooks here while the ledger cannot take responsibility for them.
+    else if (!health.ok) res.status(503).type('text/plain').send(`not ready: ${health.reason ?? 'the ledger cannot commit'}`);
+    else res.type('text/plain').send('OK');
   });
 
   const admin = requireAuth(() => runtime.config.admin);
@@ -245,6 +258,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
   };
 }
+
+const QUEUE_DEPTH = 'alertmux_delivery_queue_depth';
+const OLDEST_PENDING = 'alertmux_delivery_oldest_pending_age_seconds';
 
 /** Queue depth by state and priority and the oldest pending age, read from the ledger at scrape time. */
 function updateQueueGauges(store: Store, metrics: Metrics, now: number): void {

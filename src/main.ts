@@ -8,7 +8,8 @@ import { buildApp } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
-import { createLogger } from './observability/logger.js';
+import { LedgerOpenError } from './delivery/open-error.js';
+import { createLogger, type Logger } from './observability/logger.js';
 
 /** How the service is started (from the command line). */
 export interface RunOptions {
@@ -37,7 +38,7 @@ export async function runServer(options: RunOptions): Promise<void> {
   const http = new Agent({ keepAliveTimeout: 30_000, connections: 128 });
 
   let loaded = false;
-  const mux = await buildApp({
+  const mux = await startApp(logger, {
     loadConfig: () => (loaded ? load() : ((loaded = true), first)),
     logger,
     registry,
@@ -83,6 +84,23 @@ export async function runServer(options: RunOptions): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+/** A start failure already logged as one JSON line: the command line exits 1 without printing it again. */
+export class StartFailure extends Error {
+  override name = 'StartFailure';
+  readonly logged = true;
+}
+
+/** buildApp, with a ledger that cannot be opened logged as one line that says what to do. */
+async function startApp(logger: Logger, deps: Parameters<typeof buildApp>[0]): ReturnType<typeof buildApp> {
+  try {
+    return await buildApp(deps);
+  } catch (err) {
+    if (!(err instanceof LedgerOpenError)) throw err;
+    logger.error('cannot open the ledger; not starting', { path: err.path, code: err.code, error: err.message, action: err.action });
+    throw new StartFailure(err.message);
+  }
 }
 
 /** `127.0.0.1:9095`, `:9095`, `[::1]:9095` → host and port. */

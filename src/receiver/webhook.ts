@@ -6,6 +6,7 @@ import { StorageError, type DispatchOptions } from '../dispatch/dispatcher.js';
 import { httpStatus, type DispatchResult } from '../dispatch/result.js';
 import type { WebhookMessage } from '../alerts/types.js';
 import type { Config } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 /** A plain node:http request handler. */
@@ -21,6 +22,8 @@ export interface ReceiverDeps {
   /** False while shutting down: then 503, so Alertmanager retries elsewhere or later. */
   accepting: () => boolean;
   dispatch(msg: WebhookMessage, options: DispatchOptions): Promise<DispatchResult>;
+  /** Where a 503 says why (the dispatcher's errors are logged where they happen; this line ties them to the answer). */
+  logger?: Logger;
 }
 
 /**
@@ -67,7 +70,16 @@ async function receive(deps: ReceiverDeps, req: IncomingMessage, res: ServerResp
     const result = await deps.dispatch(checked.message, targets ? { targets: targets.names } : {});
     sendJson(res, httpStatus(result), result);
   } catch (err) {
-    sendJson(res, 503, { error: err instanceof StorageError ? 'cannot record the notification; retry later' : 'internal error; retry later' });
+    const storage = err instanceof StorageError;
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    deps.logger?.[storage ? 'warn' : 'error']('webhook answered 503: Alertmanager will retry', {
+      receiver: checked.message.receiver,
+      groupKey: checked.message.groupKey,
+      why: storage ? 'the ledger could not record the notification' : 'internal error',
+      code: typeof cause?.code === 'string' ? cause.code : undefined,
+      error: String(err),
+    });
+    sendJson(res, 503, { error: storage ? 'cannot record the notification; retry later' : 'internal error; retry later' });
   }
 }
 
