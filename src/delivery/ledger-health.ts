@@ -25,7 +25,8 @@ export interface LedgerHealthDeps {
   /** Called (after a backoff) while the ledger is failing: write what waits, or probe; report back through failed()/succeeded(). */
   retry: () => void;
   now: () => number;
-  setTimer?: (fn: () => void, ms: number) => { unref?(): unknown };
+  /** Timers (tests pass their own); the default ones never keep the process alive. */
+  setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
 }
 
@@ -96,13 +97,10 @@ export class LedgerHealth {
     if (this.timer !== undefined || this.stopped) return;
     const delay = this.backoff;
     this.backoff = Math.min(RETRY_MAX_MS, this.backoff * 2);
-    const set = this.deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
-    const timer = set(() => {
+    const set = this.deps.setTimer ?? ((fn, ms) => setTimeout(fn, ms).unref());
+    this.timer = set(() => {
       this.timer = undefined;
       if (!this.stopped && this.failing) this.deps.retry();
     }, delay);
-    // Never what keeps the process alive.
-    timer.unref?.();
-    this.timer = timer;
   }
 }
