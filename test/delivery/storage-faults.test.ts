@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Gauge } from 'prom-client';
 import { storageFailure } from '../../src/delivery/ledger-health.js';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { eventually, loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
@@ -11,7 +12,7 @@ const FULL = 'SqliteError: database or disk is full';
 
 /** A real (in-memory) SQLite ledger whose outcome writes, probes and single updates fail while `full` is set; accepts still commit. */
 function faultyStore() {
-  const faults = { full: false, store: undefined as Store | undefined };
+  const faults = { full: false, acceptsFail: false, corrupt: false, store: undefined as Store | undefined };
   const openStore = (path: string): Store => {
     const store = openSqliteStore(path);
     const fail = () => {
@@ -21,12 +22,17 @@ function faultyStore() {
     return {
       ...store,
       write: async (batch) => {
+        if (faults.acceptsFail) return { accepted: batch.accepts.map(() => ({ error: FULL, code: 'SQLITE_FULL' })), updateError: FULL, updateCode: 'SQLITE_FULL' };
         if (!faults.full || !batch.updates.length) return store.write(batch);
         const { accepted } = await store.write({ accepts: batch.accepts, updates: [] });
         return { accepted, updateError: FULL, updateCode: 'SQLITE_FULL' };
       },
       update: (updates) => (fail(), store.update(updates)),
       stateSet: (key, value, expiresAt) => (fail(), store.stateSet(key, value, expiresAt)),
+      stats: () => {
+        if (faults.corrupt) throw storageFailure('SqliteError: database disk image is malformed', 'SQLITE_CORRUPT');
+        return store.stats();
+      },
     };
   };
   return { faults, openStore };
@@ -108,5 +114,51 @@ targets:
     faults.full = false;
     await eventually(() => store.getDelivery(row!.id)?.state === 'dead', 'the dead letter written', 5000);
     expect(store.getDelivery(row!.id)).to.include({ attempts: 4, lastReason: 'serverError' });
+  });
+
+  it('answers 503 with a log line when the accept cannot be written, and not ready until a write commits', async () => {
+    const { logger, lines } = recordingLogger();
+    const { faults } = await start(() => ({ status: 200 }), { logger });
+    faults.acceptsFail = true;
+    faults.full = true;
+    const res = await app!.post('/webhook', fixture(FIRING));
+    expect(res.status).to.equal(503);
+    const line = lines.find((l) => l.message === 'webhook answered 503: Alertmanager will retry');
+    expect(line?.level).to.equal('warn');
+    expect(line?.meta).to.include({ code: 'SQLITE_FULL', why: 'the ledger could not record the notification' });
+    expect((await app!.get('/-/ready')).status).to.equal(503);
+    faults.acceptsFail = false;
+    faults.full = false;
+    // No traffic needed: the probe write after the backoff finds the ledger writable.
+    await eventually(async () => (await app!.get('/-/ready')).status === 200, '/-/ready answering 200 again', 5000);
+  });
+
+  it('answers a scrape whose ledger gauges cannot be read, leaving those gauges out', async () => {
+    const { logger, lines } = recordingLogger();
+    const { faults } = await start(() => ({ status: 200 }), { logger });
+    faults.corrupt = true;
+    const res = await app!.get('/metrics');
+    expect(res.status).to.equal(200);
+    expect(res.text).to.contain('alertmux_storage_errors_total 0');
+    expect(res.text).not.to.match(/alertmux_delivery_queue_depth|alertmux_delivery_oldest_pending_age_seconds/);
+    expect(lines.find((l) => l.level === 'error')?.meta).to.include({ what: 'ledger', code: 'SQLITE_CORRUPT' });
+    faults.corrupt = false;
+    expect((await app!.get('/metrics')).text).to.match(/alertmux_delivery_queue_depth\{state="pending",priority="0"\} 0/);
+  });
+
+  it('leaves a metric whose collection fails out of the scrape, not the whole scrape', async () => {
+    await start(() => ({ status: 200 }));
+    new Gauge({
+      name: 'test_broken_gauge',
+      help: 'A gauge whose collect throws.',
+      registers: [app!.registry],
+      collect() {
+        throw new Error('cannot read it');
+      },
+    });
+    const res = await app!.get('/metrics');
+    expect(res.status).to.equal(200);
+    expect(res.text).not.to.contain('test_broken_gauge');
+    expect(res.text).to.contain('alertmux_storage_errors_total 0');
   });
 });
