@@ -185,6 +185,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Outcomes still queued for the ledger (they wait up to 50 ms for an accept) are written first.
     await dispatcher.flush();
     // A ledger that cannot be read leaves its gauges out of the scrape; everything else is still answered.
+    metrics.ledgerWritable.set(dispatcher.ledger.health.ok ? 1 : 0);
+    metrics.unwrittenOutcomes.set(dispatcher.ledger.unwritten.size);
     let skip: ReadonlySet<string> = new Set();
     try {
       updateQueueGauges(store, metrics, now());
