@@ -34,6 +34,8 @@ export class RetryWorker {
   private running = false;
   private stopped = true;
   private active = 0;
+  /** Passes failed in a row (the ledger could not be read). */
+  private failedPasses = 0;
   private readonly messages = new Map<string, { original: WebhookMessage; enriched: WebhookMessage }>();
   /** Deliveries whose ledger row is not theirs to take: in flight, or with an outcome the ledger could not write yet. */
   private readonly exclude: IdFilter;
@@ -82,9 +84,13 @@ export class RetryWorker {
       const next = earliest(this.deps.store.nextDueAt(this.exclude), this.deps.dispatcher.ledger.unwritten.nextDueAt(this.deps.dispatcher.busy));
       if (next !== undefined && this.active < rt.config.dispatch.max_concurrency * 2) this.schedule(next - this.deps.now());
       else this.schedule(MAX_SLEEP);
+      this.failedPasses = 0;
     } catch (err) {
-      this.deps.logger.error('retry worker pass failed', { error: String(err) });
-      this.schedule(1000);
+      // A ledger that cannot be read: try again after 1 s, doubling up to MAX_SLEEP, so a broken file is no hot loop.
+      const retryInMs = Math.min(MAX_SLEEP, 1000 * 2 ** this.failedPasses++);
+      const code = (err as { code?: unknown } | undefined)?.code;
+      this.deps.logger.error('retry worker pass failed', { error: String(err), code: typeof code === 'string' ? code : undefined, retryInMs });
+      this.schedule(retryInMs);
     } finally {
       this.running = false;
     }
