@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import sinon from 'sinon';
+import { storageFailure } from '../../src/delivery/ledger-health.js';
 import { UnwrittenOutcomes } from '../../src/delivery/settled.js';
 import { PRUNE_BATCH, PRUNE_MAX_BATCHES, RetryWorker } from '../../src/delivery/worker.js';
 import { recordingLogger } from '../helpers/logs.js';
@@ -11,10 +13,10 @@ const NOW = Date.parse('2026-12-01T00:00:00Z');
 const RETENTION = 7 * 86_400_000;
 
 /** A retry worker over a fake ledger whose prune() removes what `removed` says, batch after batch. */
-function setup(removed: number[], fail?: Error) {
+function setup(removed: number[], fail?: Error, due: () => unknown[] = () => []) {
   const calls: Array<[number, number, number | undefined]> = [];
   const store = {
-    due: () => [],
+    due,
     nextDueAt: () => undefined,
     prune: (before: number, now: number, limit?: number) => {
       calls.push([before, now, limit]);
@@ -62,5 +64,33 @@ describe('retention pruning (small batches, every few minutes)', () => {
       worker.stop();
     }
     expect(lines.find((l) => l.level === 'error')).to.deep.include({ message: 'pruning the ledger failed' });
+  });
+});
+
+describe('the retry worker on a ledger it cannot read', () => {
+  it('backs off, 1 s doubling up to 30 s, logging each failed pass with its SQLite code', async () => {
+    const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let passes = 0;
+    const { worker, lines } = setup([], undefined, () => {
+      passes++;
+      throw storageFailure('database disk image is malformed', 'SQLITE_CORRUPT');
+    });
+    try {
+      worker.start();
+      const at: number[] = [];
+      for (let ms = 0; ms <= 100_000; ms += 250) {
+        await clock.tickAsync(250);
+        while (at.length < passes) at.push(ms);
+      }
+      // Passes at 0, then 1, 2, 4, 8, 16, 30, 30 s apart.
+      const gaps = at.slice(1).map((t, i) => Math.round((t - (at[i] ?? 0)) / 1000));
+      expect(gaps).to.deep.equal([1, 2, 4, 8, 16, 30, 30]);
+      const failed = lines.filter((l) => l.message === 'retry worker pass failed');
+      expect(failed).to.have.length(passes);
+      expect(failed[0]?.meta).to.include({ code: 'SQLITE_CORRUPT', retryInMs: 1000 });
+    } finally {
+      worker.stop();
+      clock.restore();
+    }
   });
 });
