@@ -15,6 +15,7 @@ import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { renderMetrics, ScrapeErrors } from './observability/scrape.js';
 import { requireAuth } from './receiver/auth.js';
 import { createWebhookHandler, webhookFirst, WEBHOOK_ROUTE, type Handler } from './receiver/webhook.js';
 import type { WebhookMessage } from './alerts/types.js';
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   worker.start();
 
   const stats = new DispatchStats(5 * 60_000, now);
+  const scrapeErrors = new ScrapeErrors(deps.logger, now);
   const dispatch = async (msg: WebhookMessage, options: DispatchOptions = {}) => {
     const result = await dispatcher.dispatch(msg, options);
     stats.record(result);
@@ -206,14 +208,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.get('/metrics', async (_req, res) => {
     // Outcomes still queued for the ledger (they wait up to 50 ms for an accept) are written first.
     await dispatcher.flush();
-    updateQueueGauges(store, metrics, now());
+    // A ledger that cannot be read leaves its gauges out of the scrape; everything else is still answered.
+    metrics.ledgerWritable.set(dispatcher.ledger.health.ok ? 1 : 0);
+    metrics.unwrittenOutcomes.set(dispatcher.ledger.unwritten.size);
+    let skip: ReadonlySet<string> = new Set();
+    try {
+      updateQueueGauges(store, metrics, now());
+    } catch (err) {
+      skip = new Set([QUEUE_DEPTH, OLDEST_PENDING]);
+      scrapeErrors.log('ledger', err);
+    }
     res.setHeader('Content-Type', deps.registry.contentType);
-    res.end(await deps.registry.metrics());
+    res.end(await renderMetrics(deps.registry, skip, (name, err) => scrapeErrors.log(name, err)));
   });
   app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('OK'));
   app.get('/-/ready', (_req, res) => {
-    if (accepting) res.type('text/plain').send('OK');
-    else res.status(503).type('text/plain').send('shutting down');
+    const { health } = dispatcher.ledger;
+    if (!accepting) res.status(503).type('text/plain').send('shutting down');
+    // Kubernetes stops routing webhooks here while the ledger cannot take responsibility for them.
+    else if (!health.ok) res.status(503).type('text/plain').send(`not ready: ${health.reason ?? 'the ledger cannot commit'}`);
+    else res.type('text/plain').send('OK');
   });
 
   const admin = requireAuth(() => runtime.config.admin);
@@ -271,6 +285,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
   };
 }
+
+const QUEUE_DEPTH = 'alertmux_delivery_queue_depth';
+const OLDEST_PENDING = 'alertmux_delivery_oldest_pending_age_seconds';
 
 /** Queue depth by state and priority and the oldest pending age, read from the ledger at scrape time. */
 function updateQueueGauges(store: Store, metrics: Metrics, now: number): void {

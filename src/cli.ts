@@ -85,7 +85,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       if (code >= 0) process.exitCode = code;
     },
     (e: unknown) => {
-      console.error(e instanceof Error ? e.message : String(e));
+      // A start failure the service logged already (one JSON line) is not printed again.
+      if (!(e instanceof Error && 'logged' in e && e.logged === true)) console.error(e instanceof Error ? e.message : String(e));
       process.exitCode = 1;
     },
   );

@@ -9,7 +9,7 @@ import { loadConfigFile } from './config/load.js';
 import { createHttpServer } from './http-server.js';
 import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
-import { openSqliteStore } from './delivery/sqlite.js';
+import { LedgerOpenError } from './delivery/open-error.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { collectProcessMetrics } from './observability/process-metrics.js';
 import type { Handler } from './receiver/webhook.js';
@@ -57,17 +57,20 @@ export async function runServer(options: RunOptions): Promise<void> {
       registry,
       http,
       userAgent: `alertmux/${options.version}`,
-      openStore: openLedger,
       // Bench-only (npm run bench): attempt targets one after another, the reference parallel dispatch is measured against.
       sequential: env['ALERTMUX_BENCH_SEQUENTIAL'] === '1',
       // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
       discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
     });
   } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
-    logger.error('alertmux cannot start', { error });
     server.close();
     await http.close();
+    if (err instanceof LedgerOpenError) {
+      // One line that says what to do; the command line exits 1 without printing it again.
+      logger.error('cannot open the ledger; not starting', { path: err.path, code: err.code, error: err.message, action: err.action });
+      throw new StartFailure(err.message);
+    }
+    logger.error('alertmux cannot start', { error: err instanceof Error ? err.message : String(err) });
     throw err;
   }
   handler = mux.handler;
@@ -136,13 +139,10 @@ const LISTEN_ERRORS: Record<string, string> = {
   EAI_AGAIN: 'the host name does not resolve',
 };
 
-/** The SQLite ledger at `path`; a path that cannot be opened fails the start with the path and the reason. */
-function openLedger(path: string) {
-  try {
-    return openSqliteStore(path);
-  } catch (err) {
-    throw new Error(`cannot open the ledger at storage.path ${path}: ${(err as Error).message}`);
-  }
+/** A start failure already logged as one JSON line: the command line exits 1 without printing it again. */
+export class StartFailure extends Error {
+  override name = 'StartFailure';
+  readonly logged = true;
 }
 
 /** `127.0.0.1:9095`, `:9095`, `[::1]:9095` → host and port. */

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
 import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
+import { sqliteCode, storageFailure } from './ledger-health.js';
+import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   AcceptBatchItem,
@@ -54,14 +56,13 @@ export const MIGRATIONS: readonly string[] = [
    DROP INDEX deliveries_key;`,
   // Dedup as Alertmanager's nflog: per receiver, group and target, the last accepted firing and resolved
   // fingerprints (JSON arrays, sorted), and how many duplicates were skipped since (a duplicate stores nothing
-  // else). The notification key is no longer looked up, and the window's keys are no longer loaded by time.
+  // else). The notification key is no longer looked up (deliveries_created stays: pruning walks it in batches).
   `CREATE TABLE dedup_state (
      receiver TEXT NOT NULL, group_key TEXT NOT NULL, target TEXT NOT NULL,
      firing TEXT NOT NULL, resolved TEXT NOT NULL, accepted_at INTEGER NOT NULL,
      duplicates INTEGER NOT NULL DEFAULT 0, last_duplicate_at INTEGER,
      PRIMARY KEY (receiver, group_key, target)) WITHOUT ROWID;
-   DROP INDEX notifications_key;
-   DROP INDEX deliveries_created;`,
+   DROP INDEX notifications_key;`,
 ];
 
 interface Row {
@@ -239,7 +240,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
         try {
           return writeAll([a], [])[0] ?? { seqs: [], duplicates: [] };
         } catch (err) {
-          return { error: String(err) };
+          return { error: String(err), code: sqliteCode(err) };
         }
       });
       if (!updates.length) return { accepted };
@@ -247,7 +248,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
         writeAll([], updates);
         return { accepted };
       } catch (err) {
-        return { accepted, updateError: String(err) };
+        return { accepted, updateError: String(err), updateCode: sqliteCode(err) };
       }
     }
   };
@@ -260,12 +261,19 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
  * are committed by a writer thread (`writerThread: false` keeps them here).
  */
 export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const threaded = path !== ':memory:' && options.writerThread !== false;
-  // With a writer thread, checkpoints are its job: one here would stop the event loop for the copy and the sync.
-  const db = openDatabase(path, { autocheckpoint: !threaded });
-  migrate(db);
-  const writes = prepareWrites(db);
+  let db: Database.Database | undefined;
+  let writes: LedgerWrites;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    // With a writer thread, checkpoints are its job: one here would stop the event loop for the copy and the sync.
+    db = openDatabase(path, { autocheckpoint: !threaded });
+    migrate(db);
+    writes = prepareWrites(db);
+  } catch (err) {
+    db?.close();
+    throw ledgerOpenError(path, err);
+  }
   const thread = threaded ? new WriterThread(path) : undefined;
 
   const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
@@ -286,11 +294,16 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const notification = db.prepare(`SELECT * FROM notifications WHERE id = ?`);
   const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);
   const deleteStmt = db.prepare(`DELETE FROM deliveries WHERE id = ?`);
-  const pruneDeliveries = db.prepare(`DELETE FROM deliveries WHERE state IN ('delivered', 'skipped', 'superseded') AND updated_at < ?`);
-  const pruneNotifications = db.prepare(
-    `DELETE FROM notifications WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = notifications.id)`,
+  // In batches along the time indexes: a finished delivery updated before `before` was created before it too.
+  const pruneDeliveries = db.prepare(
+    `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries INDEXED BY deliveries_created
+       WHERE created_at < @before AND state IN ('delivered', 'skipped', 'superseded') AND updated_at < @before LIMIT @limit)`,
   );
-  const pruneState = db.prepare(`DELETE FROM target_state WHERE expires_at < ?`);
+  const pruneNotifications = db.prepare(
+    `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications n INDEXED BY notifications_created WHERE n.created_at < ?
+       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id) LIMIT ?)`,
+  );
+  const pruneState = db.prepare(`DELETE FROM target_state WHERE key IN (SELECT key FROM target_state WHERE expires_at < ? LIMIT ?)`);
   // Only the queue (pending) and the dead letters: along the state index, so a scrape stays cheap however many
   // finished deliveries retention keeps (counting every state scanned the table: 123 ms at 300,000 rows, 1.3 ms now).
   const statsStmt = db.prepare(
@@ -304,7 +317,11 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const statesSince = db.prepare(
     `SELECT receiver, group_key, target, firing, resolved, accepted_at FROM dedup_state WHERE accepted_at >= ? ORDER BY accepted_at DESC LIMIT ?`,
   );
-  const pruneDedup = db.prepare(`DELETE FROM dedup_state WHERE accepted_at < ?`);
+  // In batches, as the other prunes: a round never holds the ledger for long.
+  const pruneDedup = db.prepare(
+    `DELETE FROM dedup_state WHERE (receiver, group_key, target) IN
+       (SELECT receiver, group_key, target FROM dedup_state WHERE accepted_at < ? LIMIT ?)`,
+  );
   // Loaded at the first claim, which brings the window to load; dropped when a commit fails (its claims did not happen).
   let index: DedupIndex | undefined;
   const loadIndex = (since: number) => {
@@ -364,8 +381,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       });
     },
     update: (updates) => {
-      const { updateError } = writes.commit({ accepts: [], updates });
-      if (updateError) throw new Error(updateError);
+      const { updateError, updateCode } = writes.commit({ accepts: [], updates });
+      if (updateError) throw storageFailure(updateError, updateCode);
     },
     due: (now, limit, exclude) => {
       const due: DeliveryRecord[] = [];
@@ -414,13 +431,14 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     },
     replay: (filter, now) => replay(filter, now),
     delete: (id) => deleteStmt.run(id).changes > 0,
-    prune: (before, now) => {
-      const removed = pruneDeliveries.run(before).changes;
-      pruneNotifications.run(before);
-      pruneState.run(now);
-      pruneDedup.run(before);
-      return removed;
-    },
+    prune: (before, now, limit = -1) =>
+      db.transaction(
+        () =>
+          pruneDeliveries.run({ before, limit }).changes +
+          pruneNotifications.run(before, limit).changes +
+          pruneState.run(now, limit).changes +
+          pruneDedup.run(before, limit).changes,
+      )(),
     stats: (): QueueStats => ({
       byStateAndPriority: statsStmt.all() as QueueStats['byStateAndPriority'],
       oldestPendingAt: opt((oldest.get() as { at: number | null }).at),
@@ -523,7 +541,7 @@ function dedupStatements(db: Database.Database) {
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
-    throw new Error(`database schema version ${version} is newer than this alertmux (${MIGRATIONS.length}); upgrade alertmux`);
+    throw storageFailure(`database schema version ${version} is newer than this alertmux (${MIGRATIONS.length}); upgrade alertmux`, SCHEMA_NEWER);
   }
   for (let v = version; v < MIGRATIONS.length; v++) {
     db.transaction(() => {

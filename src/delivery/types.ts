@@ -91,9 +91,11 @@ export interface WriteBatch {
 
 /** What a batch did: what each accept stored, or why that accept failed. */
 export interface WriteResult {
-  accepted: Array<AcceptResult | { error: string }>;
+  accepted: Array<AcceptResult | { error: string; code?: string }>;
   /** Set when the updates could not be written (the accepts may still have committed). */
   updateError?: string;
+  /** The SQLite error code of updateError (`SQLITE_FULL`, ...). */
+  updateCode?: string;
 }
 
 /** Ids to leave out of a query (deliveries in flight). */
@@ -172,8 +174,11 @@ export interface Store {
   /** Make dead (or pending) deliveries pending and due now, with a fresh attempt budget. Returns the ids replayed. */
   replay(filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number): string[];
   delete(id: string): boolean;
-  /** Remove finished records older than `before`, and expired correlation state. */
-  prune(before: number, now: number): number;
+  /**
+   * Remove finished records older than `before`, and expired correlation state: at most `limit` rows of each
+   * kind (all without one). Returns the number of rows removed.
+   */
+  prune(before: number, now: number, limit?: number): number;
   stats(): QueueStats;
   /** Correlation state: a small key-value table with expiry. */
   stateGet(key: string, now: number): string | undefined;

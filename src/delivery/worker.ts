@@ -3,7 +3,8 @@ import type { Runtime } from '../dispatch/runtime.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { WebhookMessage } from '../alerts/types.js';
-import type { DeliveryRecord, Store } from './types.js';
+import { eitherFilter, withOutcome } from './settled.js';
+import type { DeliveryRecord, IdFilter, Store } from './types.js';
 
 /** Everything the retry worker needs. */
 export interface WorkerDeps {
@@ -16,7 +17,11 @@ export interface WorkerDeps {
 }
 
 const MAX_SLEEP = 30_000;
-const PRUNE_EVERY = 3600_000;
+/** Retention pruning: a few small batches every few minutes, each a short transaction, never one long delete. */
+export const PRUNE_EVERY = 5 * 60_000;
+export const PRUNE_BATCH = 500;
+/** Most batches in one round; what is left goes in the next round. */
+export const PRUNE_MAX_BATCHES = 40;
 
 /**
  * Attempts pending deliveries when they are due, most urgent first (priority by
@@ -29,13 +34,20 @@ export class RetryWorker {
   private running = false;
   private stopped = true;
   private active = 0;
+  /** Passes failed in a row (the ledger could not be read). */
+  private failedPasses = 0;
   private readonly messages = new Map<string, { original: WebhookMessage; enriched: WebhookMessage }>();
+  /** Deliveries whose ledger row is not theirs to take: in flight, or with an outcome the ledger could not write yet. */
+  private readonly exclude: IdFilter;
 
-  constructor(private readonly deps: WorkerDeps) {}
+  constructor(private readonly deps: WorkerDeps) {
+    this.exclude = eitherFilter(deps.dispatcher.busy, deps.dispatcher.ledger.unwritten);
+  }
 
   start(): void {
     this.stopped = false;
-    this.prune();
+    // The first round soon after start, off the start's path.
+    this.schedulePrune(1000);
     this.wake();
   }
 
@@ -65,17 +77,37 @@ export class RetryWorker {
       const rt = this.deps.runtime();
       const room = rt.config.dispatch.max_concurrency * 2 - this.active;
       if (room > 0) {
-        for (const record of this.deps.store.due(this.deps.now(), room, this.deps.dispatcher.busy)) this.start1(record, rt);
+        for (const record of [...this.unwrittenDue(room), ...this.deps.store.due(this.deps.now(), room, this.exclude)].slice(0, room)) {
+          this.start1(record, rt);
+        }
       }
-      const next = this.deps.store.nextDueAt(this.deps.dispatcher.busy);
+      const next = earliest(this.deps.store.nextDueAt(this.exclude), this.deps.dispatcher.ledger.unwritten.nextDueAt(this.deps.dispatcher.busy));
       if (next !== undefined && this.active < rt.config.dispatch.max_concurrency * 2) this.schedule(next - this.deps.now());
       else this.schedule(MAX_SLEEP);
+      this.failedPasses = 0;
     } catch (err) {
-      this.deps.logger.error('retry worker pass failed', { error: String(err) });
-      this.schedule(1000);
+      // A ledger that cannot be read: try again after 1 s, doubling up to MAX_SLEEP, so a broken file is no hot loop.
+      const retryInMs = Math.min(MAX_SLEEP, 1000 * 2 ** this.failedPasses++);
+      const code = (err as { code?: unknown } | undefined)?.code;
+      this.deps.logger.error('retry worker pass failed', { error: String(err), code: typeof code === 'string' ? code : undefined, retryInMs });
+      this.schedule(retryInMs);
     } finally {
       this.running = false;
     }
+  }
+
+  /**
+   * Retries owed by outcomes the ledger could not write: their rows are stale, so they are
+   * retried from the outcome kept in memory, with its attempts counted.
+   */
+  private unwrittenDue(limit: number): DeliveryRecord[] {
+    const { dispatcher, store } = this.deps;
+    const records: DeliveryRecord[] = [];
+    for (const u of dispatcher.ledger.unwritten.due(this.deps.now(), dispatcher.busy).slice(0, limit)) {
+      const row = store.getDelivery(u.id);
+      if (row) records.push(withOutcome(row, u));
+    }
+    return records;
   }
 
   private start1(record: DeliveryRecord, rt: Runtime): void {
@@ -83,9 +115,16 @@ export class RetryWorker {
     const message = target && this.message(record);
     if (!target || !message) {
       const why = target ? 'its notification is gone from the ledger' : `target "${record.target}" is no longer configured`;
-      this.deps.store.update([
-        { id: record.id, state: 'dead', attempts: record.attempts, lastReason: 'other', lastError: why, retryable: false, nextAttemptAt: null, updatedAt: this.deps.now() },
-      ]);
+      const update = { id: record.id, state: 'dead' as const, attempts: record.attempts, lastReason: 'other', lastError: why, retryable: false, nextAttemptAt: null, updatedAt: this.deps.now() };
+      const { ledger } = this.deps.dispatcher;
+      ledger.unwritten.replace(update);
+      try {
+        this.deps.store.update([update]);
+        ledger.written([update]);
+      } catch (err) {
+        // Kept as settled like an attempt's outcome: not picked again while the ledger cannot write it.
+        ledger.failed(err instanceof Error ? err : new Error(String(err)), [update]);
+      }
       this.deps.metrics.deadLetters.inc({ target: record.target, reason: 'other' });
       this.deps.logger.warn('delivery dead-lettered', { target: record.target, deliveryId: record.id, why });
       return;
@@ -121,17 +160,38 @@ export class RetryWorker {
     this.timer.unref();
   }
 
-  /** Drop finished records past retention and expired correlation state, hourly. */
-  private prune(): void {
+  /**
+   * Drop finished records past retention and expired correlation state: every PRUNE_EVERY, in batches of
+   * PRUNE_BATCH rows, each its own short transaction with the event loop free between them, so a large
+   * backlog (after a retention change, or a long stop) never holds the ledger for one long delete.
+   */
+  async prune(): Promise<number> {
+    this.pruneTimer = undefined;
+    let removed = 0;
     try {
-      const rt = this.deps.runtime();
-      const removed = this.deps.store.prune(this.deps.now() - rt.config.storage.retention, this.deps.now());
-      if (removed) this.deps.logger.info('pruned finished deliveries', { removed });
+      for (let batch = 0; batch < PRUNE_MAX_BATCHES && !this.stopped; batch++) {
+        const now = this.deps.now();
+        const n = this.deps.store.prune(now - this.deps.runtime().config.storage.retention, now, PRUNE_BATCH);
+        removed += n;
+        if (n === 0) break;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (removed) this.deps.logger.info('pruned finished records', { removed });
     } catch (err) {
       this.deps.logger.error('pruning the ledger failed', { error: String(err) });
     }
+    this.schedulePrune(PRUNE_EVERY);
+    return removed;
+  }
+
+  private schedulePrune(delayMs: number): void {
     if (this.stopped) return;
-    this.pruneTimer = setTimeout(() => this.prune(), PRUNE_EVERY);
+    clearTimeout(this.pruneTimer);
+    this.pruneTimer = setTimeout(() => void this.prune(), delayMs);
     this.pruneTimer.unref();
   }
+}
+
+function earliest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }

@@ -1,6 +1,17 @@
 import { performance } from 'node:perf_hooks';
+import { storageFailure } from './ledger-health.js';
 import { storedDeliveries } from './sqlite.js';
 import type { AcceptBatchItem, DeliveryRecord, DeliveryUpdate, Store } from './types.js';
+
+/** What the writer reports about each batch, besides resolving or rejecting its accepts. */
+export interface WriteListener {
+  /** These updates could not be written (a failed batch of accepts alone reports none). */
+  failed(err: Error, updates: readonly DeliveryUpdate[]): void;
+  /** These updates are committed. */
+  written(updates: readonly DeliveryUpdate[]): void;
+  /** A batch committed whole: accepts and updates. */
+  ok(): void;
+}
 
 interface PendingAccept extends AcceptBatchItem {
   resolve(records: DeliveryRecord[]): void;
@@ -28,7 +39,9 @@ const UPDATES_WAIT_MS = 50;
  * once. An accept resolves only once its transaction committed, so the webhook
  * is still answered 2xx only after the commit. Updates need no wait: they ride
  * along with the next accept, or go alone after UPDATES_WAIT_MS; one lost in a
- * crash only means a delivery is attempted again (at least once).
+ * crash only means a delivery is attempted again (at least once). Updates that
+ * could not be written are reported to the listener (which keeps them), never
+ * queued again here.
  */
 export class LedgerWriter {
   private accepts: PendingAccept[] = [];
@@ -41,7 +54,7 @@ export class LedgerWriter {
 
   constructor(
     private readonly store: Pick<Store, 'write'>,
-    private readonly onUpdateError: (err: unknown, count: number) => void,
+    private readonly listener: WriteListener,
     private readonly clock: () => number = () => performance.now(),
   ) {}
 
@@ -97,19 +110,27 @@ export class LedgerWriter {
         updates,
       })
       .then(
-        ({ accepted, updateError }) => {
+        ({ accepted, updateError, updateCode }) => {
           done();
+          let acceptError: Error | undefined;
           accepts.forEach((a, i) => {
             const stored = accepted[i];
             if (stored && 'seqs' in stored) a.resolve(storedDeliveries(a.deliveries, stored));
-            else a.reject(new Error(stored?.error ?? 'not committed'));
+            else {
+              const err = storageFailure(stored?.error ?? 'not committed', stored?.code);
+              acceptError ??= err;
+              a.reject(err);
+            }
           });
-          if (updateError) this.onUpdateError(new Error(updateError), updates.length);
+          if (updateError) return this.listener.failed(storageFailure(updateError, updateCode), updates);
+          if (updates.length) this.listener.written(updates);
+          if (acceptError) this.listener.failed(acceptError, []);
+          else if (accepts.length || updates.length) this.listener.ok();
         },
         (err: unknown) => {
           done();
           for (const a of accepts) a.reject(err);
-          if (updates.length) this.onUpdateError(err, updates.length);
+          this.listener.failed(err instanceof Error ? err : new Error(String(err)), updates);
         },
       );
   }

@@ -4,6 +4,7 @@ import { messageJson } from '../alerts/json.js';
 import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
 import { uuidv7 } from '../delivery/ids.js';
+import { LedgerRecovery } from '../delivery/ledger-recovery.js';
 import { storedDeliveries } from '../delivery/sqlite.js';
 import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
@@ -14,7 +15,7 @@ import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
-import type { DeliveryRecord, DeliveryState, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
+import type { DeliveryRecord, DeliveryState, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Outcome } from '../publishers/publisher.js';
@@ -58,6 +59,8 @@ type Mode = 'first' | 'retry';
 export class Dispatcher {
   private readonly limiter: Limiter;
   private readonly writer: LedgerWriter;
+  /** Whether the ledger commits (readiness), and the outcomes it could not write, kept as settled until it does. */
+  readonly ledger: LedgerRecovery;
   /** Deliveries being attempted or waiting for their turn in a lane: the worker must not pick them. */
   readonly busy = new BusyDeliveries();
   /** Per lane, the last delivery queued in it (the next one waits for it). */
@@ -74,10 +77,9 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
-    this.writer = new LedgerWriter(deps.store, (err, count) => {
-      deps.metrics.storageErrors.inc();
-      deps.logger.error('ledger update failed; those deliveries will be attempted again', { count, error: String(err) });
-    });
+    this.ledger = new LedgerRecovery({ store: deps.store, logger: deps.logger, countError: () => deps.metrics.storageErrors.inc(), now: deps.now });
+    this.writer = new LedgerWriter(deps.store, this.ledger);
+    this.ledger.attach(this.writer);
   }
 
   /** Apply a new max_concurrency after a reload. */
@@ -225,6 +227,7 @@ export class Dispatcher {
     this.stopping.abort();
     this.deadlines.stop(new DOMException('shutting down', 'AbortError'));
     await Promise.allSettled([...this.background.values()]);
+    this.ledger.close();
     await this.writer.flush();
   }
 
@@ -253,9 +256,9 @@ export class Dispatcher {
     return alerts.length ? { target, alerts, matched } : { target, alerts, matched, skip: 'filtered' };
   }
 
+  /** Counted and logged by the ledger's health (the writer reports the failure). */
   private storageError(err: unknown): StorageError {
-    this.deps.metrics.storageErrors.inc();
-    return new StorageError(`cannot record the notification: ${String(err)}`);
+    return new StorageError(`cannot record the notification: ${String(err)}`, { cause: err });
   }
 
   /**
@@ -450,7 +453,7 @@ export class Dispatcher {
     record.skipReason = skipReason;
     record.nextAttemptAt = nextAttemptAt;
     record.updatedAt = this.deps.now();
-    this.writer.push({
+    const update: DeliveryUpdate = {
       id: record.id,
       state,
       skipReason: skipReason ?? null,
@@ -463,7 +466,10 @@ export class Dispatcher {
       durationMs: record.durationMs ?? null,
       deliveredAt: record.deliveredAt ?? null,
       updatedAt: record.updatedAt,
-    });
+    };
+    // A newer outcome of a delivery whose last one is kept unwritten replaces it.
+    this.ledger.unwritten.replace(update);
+    this.writer.push(update);
     return record;
   }
 

@@ -132,7 +132,17 @@ export function createMetrics(registry: Registry) {
     }),
     storageErrors: new Counter({
       name: 'alertmux_storage_errors_total',
-      help: 'Ledger writes that failed (the webhook then answers 503).',
+      help: 'Ledger writes that failed: accepts (the webhook then answers 503) and outcome updates (kept in memory until written).',
+      registers,
+    }),
+    ledgerWritable: new Gauge({
+      name: 'alertmux_ledger_writable',
+      help: 'Whether the ledger commits: 0 from a failed write until one succeeds (/-/ready answers 503 meanwhile).',
+      registers,
+    }),
+    unwrittenOutcomes: new Gauge({
+      name: 'alertmux_ledger_unwritten_outcomes',
+      help: 'Attempt outcomes the ledger could not write, kept in memory as settled until it can.',
       registers,
     }),
     queueDepth: new Gauge({

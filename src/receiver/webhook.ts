@@ -112,8 +112,16 @@ async function receive(deps: ReceiverDeps, req: IncomingMessage, res: ServerResp
     result = await deps.dispatch(checked.message, targets ? { targets: targets.names } : {});
   } catch (err) {
     // 503 only when alertmux could not take responsibility (the ledger failed): Alertmanager's retry is what we want.
-    if (err instanceof StorageError) return sendJson(res, 503, { error: 'cannot record the notification; retry later' });
-    throw err;
+    if (!(err instanceof StorageError)) throw err;
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    deps.logger.warn('webhook answered 503: Alertmanager will retry', {
+      receiver: checked.message.receiver,
+      groupKey: checked.message.groupKey,
+      why: 'the ledger could not record the notification',
+      code: typeof cause?.code === 'string' ? cause.code : undefined,
+      error: String(err),
+    });
+    return sendJson(res, 503, { error: 'cannot record the notification; retry later' });
   }
   sendJson(res, httpStatus(result), result);
 }

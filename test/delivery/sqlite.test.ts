@@ -74,7 +74,7 @@ describe('the SQLite ledger', () => {
     expect(db.pragma('user_version', { simple: true })).to.equal(MIGRATIONS.length);
     expect(columns('deliveries_lane')).to.deep.equal(['group_key', 'target', 'seq']);
     expect(columns('notifications_key')).to.deep.equal([]);
-    expect(columns('deliveries_created')).to.deep.equal([]);
+    expect(columns('deliveries_created')).to.deep.equal(['created_at']);
     expect(columns('deliveries_key')).to.deep.equal([]);
     expect(columns('sqlite_autoindex_dedup_state_1')).to.deep.equal(['receiver', 'group_key', 'target']);
     db.close();
@@ -223,11 +223,26 @@ describe('the SQLite ledger', () => {
       { id: 'd1', state: 'delivered', attempts: 1, deliveredAt: T0, updatedAt: T0 },
       { id: 'd2', state: 'dead', attempts: 1, updatedAt: T0 },
     ]);
-    expect(store.prune(T0 + 1, T0 + 1)).to.equal(1);
+    expect(store.prune(T0 + 1, T0 + 1)).to.equal(2); // d1 and n1
     expect(store.getDelivery('d1')).to.equal(undefined);
     expect(store.getNotification('n1')).to.equal(undefined);
     expect(store.getDelivery('d2')?.state).to.equal('dead');
     expect(store.getDelivery('d3')?.state).to.equal('pending');
+  });
+
+  it('prunes in batches of at most `limit` rows of each kind', () => {
+    for (let i = 0; i < 5; i++) store.accept(notification(`n${i}`, `g${i}`), [delivery(`d${i}`, `n${i}`, { groupKey: `g${i}` })], new Set());
+    store.update([0, 1, 2, 3, 4].map((i) => ({ id: `d${i}`, state: 'delivered' as const, attempts: 1, updatedAt: T0 })));
+    store.stateSet('old', 'v', T0 - 1);
+    // Each batch: 2 deliveries, then the notifications they leave empty, and the expired state.
+    expect(store.prune(T0 + 1, T0, 2)).to.equal(5);
+    expect(store.list({}).length).to.equal(3);
+    expect(store.getNotification('n2')).to.include({ id: 'n2' });
+    expect(store.prune(T0 + 1, T0, 2)).to.equal(4);
+    expect(store.prune(T0 + 1, T0, 2)).to.equal(2);
+    expect(store.prune(T0 + 1, T0, 2)).to.equal(0);
+    expect(store.list({})).to.deep.equal([]);
+    expect(store.getNotification('n4')).to.equal(undefined);
   });
 
   it('counts the queue and the dead letters by priority, leaves finished deliveries out, and knows the oldest pending', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { LedgerWriter } from '../../src/delivery/writer.js';
+import { LedgerWriter, type WriteListener } from '../../src/delivery/writer.js';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { acceptItem, dedupFor } from '../helpers/ledger.js';
 import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
@@ -8,6 +8,15 @@ import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
 const T0 = Date.parse('2026-11-22T23:00:00Z');
 
 const item = (n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem => acceptItem(n, T0, { key, targets, groupKey: key === `key-${n}` ? n : key });
+
+/** A listener that ignores what the writer reports. */
+const quiet: WriteListener = { failed: () => undefined, written: () => undefined, ok: () => undefined };
+
+/** A listener recording the failures the writer reports: the error and how many updates were not written. */
+function failures(): { listener: WriteListener; errors: Array<[unknown, number]> } {
+  const errors: Array<[unknown, number]> = [];
+  return { errors, listener: { ...quiet, failed: (err, updates) => void errors.push([err, updates.length]) } };
+}
 
 /** The SQLite store, counting its batches. */
 type CountingStore = Store & { writes: Array<[number, number]> };
@@ -29,7 +38,7 @@ describe('the ledger writer (group commit)', () => {
 
   it('commits a lone accept at once, when nothing was committed in the last 2 ms', async () => {
     let now = 0;
-    const writer = new LedgerWriter(store, () => undefined, () => now);
+    const writer = new LedgerWriter(store, quiet, () => now);
     await writer.accept(item('n1'));
     expect(store.writes).to.deep.equal([[1, 0]]);
     now = 1;
@@ -43,7 +52,7 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('commits accepts nothing waits for at the end of the turn, even when idle, together', async () => {
-    const writer = new LedgerWriter(store, () => undefined, () => 100);
+    const writer = new LedgerWriter(store, quiet, () => 100);
     const first = writer.accept(item('n1'), true);
     expect(store.writes).to.deep.equal([]);
     const second = writer.accept(item('n2'), true);
@@ -52,7 +61,7 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('under load, commits the accepts and updates of one event-loop turn in one transaction, and resolves each after it', async () => {
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const writer = new LedgerWriter(store, quiet, () => 0);
     await writer.accept(item('n0'));
     store.writes.length = 0;
     const first = writer.accept(item('n1'));
@@ -76,7 +85,7 @@ describe('the ledger writer (group commit)', () => {
       if (calls.length === 1) await gate;
       return write(batch);
     };
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const writer = new LedgerWriter(store, quiet, () => 0);
     const slow = writer.accept(item('slow'));
     await new Promise((resolve) => setImmediate(resolve));
     const later = [writer.accept(item('n1')), writer.accept(item('n2'))];
@@ -88,8 +97,8 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('isolates a failing accept: the others still commit, only it is rejected', async () => {
-    const errors: unknown[] = [];
-    const writer = new LedgerWriter(store, (err) => errors.push(err), () => 0);
+    const { errors, listener } = failures();
+    const writer = new LedgerWriter(store, listener, () => 0);
     await writer.accept(item('warm'));
     const good = writer.accept(item('good'));
     const bad = writer.accept(item('warm')); // the same notification id again: a constraint violation
@@ -99,12 +108,13 @@ describe('the ledger writer (group commit)', () => {
     expect(String(rejected)).to.contain('UNIQUE constraint failed');
     expect(store.getNotification('good')).to.include({ id: 'good' });
     expect(store.writes.slice(1)).to.deep.equal([[2, 0]]);
-    expect(errors).to.deep.equal([]);
+    // Reported as a failed write with no updates lost.
+    expect(errors.map(([err, count]) => [String(err).includes('UNIQUE constraint failed'), count])).to.deep.equal([[true, 0]]);
   });
 
   it('reports updates it could not write, and still commits the accepts queued with them', async () => {
-    const errors: Array<[unknown, number]> = [];
-    const writer = new LedgerWriter(store, (err, count) => errors.push([err, count]), () => 0);
+    const { errors, listener } = failures();
+    const writer = new LedgerWriter(store, listener, () => 0);
     await writer.accept(item('warm'));
     const accepted = writer.accept(item('n1'));
     // A value SQLite cannot bind makes the update fail.
@@ -118,9 +128,9 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('rejects every accept of a batch the store could not take at all, and reports its updates', async () => {
-    const errors: Array<[unknown, number]> = [];
+    const { errors, listener } = failures();
     store.write = () => Promise.reject(new Error('ledger writer thread exited (code 1)'));
-    const writer = new LedgerWriter(store, (err, count) => errors.push([err, count]), () => 0);
+    const writer = new LedgerWriter(store, listener, () => 0);
     writer.push({ id: 'x', state: 'delivered', attempts: 1, updatedAt: T0 });
     let rejected: unknown;
     await writer.accept(item('n1')).catch((err: unknown) => (rejected = err));
@@ -129,7 +139,7 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('passes each accept\'s dedup window and lanes in flight to the store, and resolves duplicates as skipped records', async () => {
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const writer = new LedgerWriter(store, quiet, () => 0);
     const first = item('n1', 'same', ['a', 'b']);
     await writer.accept({ ...first, dedup: dedupFor(first.deliveries, T0 - 1) });
     const seen: unknown[] = [];
@@ -148,7 +158,7 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('writes at once when a batch is large, without waiting for the turn to end', async () => {
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const writer = new LedgerWriter(store, quiet, () => 0);
     await writer.accept(item('warm'));
     store.writes.length = 0;
     const all = [];
@@ -160,7 +170,7 @@ describe('the ledger writer (group commit)', () => {
   it('lets updates alone wait for an accept to ride with, and commits them on their own after 50 ms', async () => {
     const clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     try {
-      const writer = new LedgerWriter(store, () => undefined, () => 0);
+      const writer = new LedgerWriter(store, quiet, () => 0);
       await writer.accept(item('n0'));
       await writer.accept(item('n1'));
       store.writes.length = 0;
@@ -181,7 +191,7 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('applies the updates of a batch before its accepts, so a delivered delivery is not superseded by a newer one of its group', async () => {
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const writer = new LedgerWriter(store, quiet, () => 0);
     await writer.accept(item('n1', 'k1'));
     const next = { ...item('n2', 'k2'), notification: { ...item('n2', 'k2').notification, groupKey: 'n1' } };
     next.deliveries = next.deliveries.map((d) => ({ ...d, groupKey: 'n1' }));
@@ -192,7 +202,7 @@ describe('the ledger writer (group commit)', () => {
   });
 
   it('flush resolves once everything queued before it is committed', async () => {
-    const writer = new LedgerWriter(store, () => undefined, () => 0);
+    const writer = new LedgerWriter(store, quiet, () => 0);
     await writer.accept(item('n0'));
     writer.push({ id: 'n0-t', state: 'delivered', attempts: 1, updatedAt: T0 });
     expect(store.getDelivery('n0-t')?.state).to.equal('pending');
