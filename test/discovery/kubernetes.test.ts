@@ -190,6 +190,8 @@ describe('Kubernetes Secret discovery (against a loopback API double)', () => {
     api.compact();
     api.endWatches(); // the reconnect from the old resourceVersion is answered 410
     await eventually(() => names().includes('missed'), 'the re-list');
+    // The re-list's watch may open a moment after the targets change.
+    await eventually(() => api.requests.length >= 5, 'the watch after the re-list');
     expect(api.requests.map((r) => (r.query.get('watch') ? 'watch' : 'list'))).to.deep.equal(['list', 'watch', 'watch', 'list', 'watch']);
     expect(await metric('alertmux_discovery_errors_total', { reason: 'gone' })).to.equal(1);
   });
