@@ -3,9 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configSchema } from '../src/config/schema.js';
-import { targetSchemas } from '../src/publishers/registry.js';
-import { baseTargetProperties } from '../src/publishers/target.js';
+import { configSchema, targetSchemaOf } from '../src/config/schema.js';
+import { targetKinds } from '../src/publishers/registry.js';
+import { baseTargetProperties } from '../src/config/target.js';
 
 /** A JSON Schema node, as loosely as this generator reads it. */
 interface Schema {
@@ -96,11 +96,12 @@ function example(type: string, s: Schema): string {
 
 /** The whole of docs/configuration.md. */
 export function renderConfigDocs(): string {
-  const props = configSchema.properties as unknown as Record<string, Schema>;
+  const targets = { ...configSchema.properties.targets, items: targetSchemaOf(targetKinds) };
+  const props = { ...configSchema.properties, targets } as unknown as Record<string, Schema>;
   const sections = Object.entries(props).filter(([, s]) => s.type === 'object' && s.properties);
   const scalars = Object.fromEntries(Object.entries(props).filter(([, s]) => !(s.type === 'object' && s.properties)));
   const base = baseTargetProperties as unknown as Record<string, Schema>;
-  const types = Object.entries(targetSchemas as unknown as Record<string, Schema>);
+  const types = targetKinds.map((k) => [k.type, k.schema as Schema] as const);
   const out: string[] = [
     '# Configuration reference',
     '',

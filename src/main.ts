@@ -7,6 +7,7 @@ import { Agent } from 'undici';
 import { buildApp, type App } from './app.js';
 import { loadConfigFile } from './config/load.js';
 import { createHttpServer } from './http-server.js';
+import { targetKinds } from './publishers/registry.js';
 import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { LedgerOpenError } from './delivery/open-error.js';
@@ -32,7 +33,7 @@ export async function runServer(options: RunOptions): Promise<void> {
   const growing = heapGrowingPercent(env, process.execArgv);
   if (growing !== undefined) limitHeapGrowth(growing);
   if (pretenuringOff(process.execArgv)) disablePretenuring();
-  const load = () => loadConfigFile(options.configPath, { env });
+  const load = () => loadConfigFile(options.configPath, { env, kinds: targetKinds });
   const first = load();
   const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);
   const registry = new Registry();

@@ -10,6 +10,7 @@ import { parseConfig } from '../src/config/load.js';
 import { createHttpServer } from '../src/http-server.js';
 import { fixture } from './helpers/fixtures.js';
 import { eventually, loopbackTarget, type LoopbackTarget } from './helpers/servers.js';
+import { targetKinds } from '../src/publishers/registry.js';
 
 /** A winston logger whose JSON lines are kept in `lines`. */
 function capturingLogger() {
@@ -60,7 +61,7 @@ describe('the HTTP server: timeouts and a connection cap (limits)', function () 
     const text = `storage: {path: ":memory:"}\nlimits: {${limits}}\ntargets:\n  - {name: a, type: webhook, url: "${target.url}/a"}\n`;
     const captured = capturingLogger();
     lines = captured.lines;
-    mux = await buildApp({ loadConfig: () => parseConfig(text, { env: {}, baseDir: '/tmp' }), logger: captured.logger, registry: new Registry(), http: new Agent() });
+    mux = await buildApp({ loadConfig: () => parseConfig(text, { env: {}, baseDir: '/tmp', kinds: targetKinds }), logger: captured.logger, registry: new Registry(), http: new Agent() });
     server = createHttpServer(mux.handler, mux.runtime().config.limits, captured.logger).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     port = (server.address() as AddressInfo).port;

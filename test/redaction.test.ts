@@ -13,7 +13,7 @@ import { sendTestCommand } from '../src/commands/send-test.js';
 import { targetsCommand } from '../src/commands/targets.js';
 import { parseConfig } from '../src/config/load.js';
 import { fieldSecrets } from '../src/publishers/redaction.js';
-import { targetSecretFields } from '../src/publishers/registry.js';
+import { targetKinds, targetSecretFields } from '../src/publishers/registry.js';
 import { eventually, startApp, type TestApp } from './helpers/servers.js';
 import { fixture } from './helpers/fixtures.js';
 import type { Logger } from '../src/observability/logger.js';
@@ -148,7 +148,7 @@ describe('redaction by construction (every target kind echoing its request with 
   });
 
   it('the test config sets every secret field of every target kind that has one', () => {
-    const loaded = parseConfig(config('http://127.0.0.1:1', ':memory:'), { env: {}, baseDir: '/tmp' });
+    const loaded = parseConfig(config('http://127.0.0.1:1', ':memory:'), { env: {}, baseDir: '/tmp', kinds: targetKinds });
     for (const [type, fields] of Object.entries(targetSecretFields)) {
       const targets = loaded.targets.filter((t) => t.type === type);
       if (fields.length > 0) expect(targets.length, `a ${type} target`).to.be.greaterThan(0);

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
-import { redactTarget } from '../publishers/registry.js';
+import { redactTarget, targetKinds } from '../publishers/registry.js';
 import type { SecretSource } from '../config/secrets.js';
 
 /** `alertmux check-config FILE...`: 0 when every file is valid, 1 otherwise. */
@@ -9,7 +9,7 @@ export function checkConfig(files: string[], source: SecretSource, out: (s: stri
   for (const file of files) {
     out(`Checking '${file}'`);
     try {
-      const config = loadConfigFile(file, source);
+      const config = loadConfigFile(file, { ...source, kinds: targetKinds });
       out(`  SUCCESS: ${config.targets.length} target(s), listening on ${config.listen}`);
       out(`  storage: ${config.storage.path}, response deadline ${formatDuration(config.dispatch.response_deadline)}, health strategy ${config.dispatch.health_strategy}`);
       for (const t of config.targets) {

@@ -6,7 +6,8 @@ import { Agent, type Dispatcher } from 'undici';
 import winston from 'winston';
 import { createEnricher } from '../alerts/enrich.js';
 import { ConfigError, loadConfigFile } from '../config/load.js';
-import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
+import { configRedactor, createPublisher, targetKinds } from '../publishers/registry.js';
+import type { TargetConfig } from '../config/target.js';
 import { SendTestState } from './send-test-state.js';
 import { formatMs, formatTable } from './table.js';
 import { testMessage } from './test-alert.js';
@@ -149,7 +150,7 @@ export async function sendTestCommand(argv: string[], io: CommandIO): Promise<nu
 
   let config: Config;
   try {
-    config = loadConfigFile(values.config, { env: io.env });
+    config = loadConfigFile(values.config, { env: io.env, kinds: targetKinds });
   } catch (e) {
     io.err(e instanceof ConfigError ? `invalid config ${values.config}: ${e.message}` : (e as Error).message);
     return 1;

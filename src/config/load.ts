@@ -4,13 +4,10 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatchers } from '../dispatch/matchers.js';
-import { isHttpsImage, PAGERDUTY_ROUTING_KEY_LENGTH } from '../publishers/pagerduty.js';
-import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
-import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
 import { parseDuration } from './duration.js';
-import { configSchema, targetSchema } from './schema.js';
+import { configSchema, targetSchemaOf } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
-import type { TargetConfig } from '../publishers/registry.js';
+import type { TargetConfig, TargetKind, TargetKinds } from './target.js';
 import type { Config } from './types.js';
 
 /** A config that failed to parse or validate. `details` lists every problem found (path: message). */
@@ -24,8 +21,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** The target kinds a config may name (the publishers' registry: `targetKinds`), with where secrets come from. */
+export interface KindsSource extends SecretSource {
+  kinds: TargetKinds;
+}
+
 /** Where a config text came from and how to resolve what it points at. */
-export interface LoadOptions extends SecretSource {
+export interface LoadOptions extends KindsSource {
   /** Directory that relative paths (`${file:...}`, `targets_dir`, storage) are resolved against. */
   baseDir: string;
 }
@@ -53,15 +55,33 @@ ajv.addKeyword({
 });
 // Values of fields marked secret are collected while validating, for redaction.
 ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean', validate: (_s: boolean, data: unknown) => (collecting?.add(data), true) });
-// The target schema is compiled once and referenced from the config's `targets` (compiling it twice cost
-// 60 ms and 16 MB of heap at start). It also validates targets_dir files and discovered Secrets on its own.
-const TARGET_ID = 'alertmux:target';
-ajv.addSchema({ ...targetSchema, $id: TARGET_ID });
-const validateTarget = ajv.getSchema(TARGET_ID) as ValidateFunction;
-const validateConfig = ajv.compile({
-  ...configSchema,
-  properties: { ...configSchema.properties, targets: { ...configSchema.properties.targets, items: { $ref: TARGET_ID } } },
-});
+
+interface Validators {
+  validateTarget: ValidateFunction;
+  validateConfig: ValidateFunction;
+  kindOf: ReadonlyMap<string, TargetKind>;
+}
+const compiled = new WeakMap<TargetKinds, Validators>();
+/**
+ * The validators of a list of target kinds, compiled once per list. The target schema is referenced from the
+ * config's `targets` rather than compiled twice (a second copy costs start time and heap); it also validates
+ * targets_dir files and discovered Secrets on its own.
+ */
+function validatorsOf(kinds: TargetKinds): Validators {
+  let v = compiled.get(kinds);
+  if (!v) {
+    const id = `alertmux:target:${compiledCount++}`;
+    ajv.addSchema({ ...targetSchemaOf(kinds), $id: id });
+    const validateConfig = ajv.compile({
+      ...configSchema,
+      properties: { ...configSchema.properties, targets: { ...configSchema.properties.targets, items: { $ref: id } } },
+    });
+    v = { validateTarget: ajv.getSchema(id) as ValidateFunction, validateConfig, kindOf: new Map(kinds.map((k) => [k.type, k])) };
+    compiled.set(kinds, v);
+  }
+  return v;
+}
+let compiledCount = 0;
 
 /** Parse and validate alertmux.yml text into a frozen Config. Throws ConfigError with every problem. */
 export function parseConfig(text: string, options: LoadOptions): Config {
@@ -73,6 +93,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   if (problems.length) throw new ConfigError('config has unresolved secret references', problems);
 
   collecting = secrets as Set<unknown>;
+  const { validateConfig, kindOf } = validatorsOf(options.kinds);
   try {
     if (!validateConfig(resolved)) throw new ConfigError('config does not match the schema', formatErrors(validateConfig.errors));
     const config = resolved as unknown as Omit<Config, 'secrets'>;
@@ -80,10 +101,10 @@ export function parseConfig(text: string, options: LoadOptions): Config {
       const dir = (config.targets_dir = resolve(options.baseDir, config.targets_dir));
       config.targets = [...config.targets, ...loadTargetsDir(dir, options, problems, secrets)];
     }
-    checkReferences(config, problems);
+    checkReferences(config, problems, options.kinds);
     if (problems.length) throw new ConfigError('config is invalid', problems);
     if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
-    for (const t of config.targets) if (t.type === 'file') t.path = resolve(options.baseDir, t.path);
+    for (const t of config.targets) kindOf.get(t.type)?.resolvePaths?.(t, options.baseDir);
     return deepFreeze({ ...config, secrets: [...secrets].filter((s) => typeof s === 'string' && s.length > 0) });
   } finally {
     collecting = undefined;
@@ -91,7 +112,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
 }
 
 /** Read and parse a config file; relative paths in it are relative to the file. */
-export function loadConfigFile(path: string, source: SecretSource = { env: {} }): Config {
+export function loadConfigFile(path: string, source: KindsSource): Config {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -137,7 +158,7 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ''): st
  * (a Kubernetes Secret mounted as a volume), is one target named after the file
  * unless it names itself. `${file:...}` in it is relative to its own directory.
  */
-export function loadTargetsDir(dir: string, source: SecretSource, problems: string[], secrets: Set<string>): TargetConfig[] {
+export function loadTargetsDir(dir: string, source: KindsSource, problems: string[], secrets: Set<string>): TargetConfig[] {
   let entries: string[];
   try {
     entries = readdirSync(dir).filter((e) => !e.startsWith('.')).sort();
@@ -174,7 +195,7 @@ export function parseTarget(
   text: string,
   defaultName: string,
   origin: string,
-  source: SecretSource & { baseDir: string },
+  source: KindsSource & { baseDir: string },
   problems: string[],
   secrets: Set<string>,
 ): TargetConfig | undefined {
@@ -193,6 +214,7 @@ export function parseTarget(
   const resolved = resolveSecrets({ name: defaultName, ...raw }, source, source.baseDir, local, secrets) as Record<string, unknown>;
   const previous = collecting;
   collecting = secrets as Set<unknown>;
+  const { validateTarget } = validatorsOf(source.kinds);
   try {
     if (!local.length && !validateTarget(resolved)) local.push(...formatErrors(validateTarget.errors));
   } finally {
@@ -205,7 +227,7 @@ export function parseTarget(
   return resolved as unknown as TargetConfig;
 }
 
-function parseTargetFile(file: string, name: string, source: SecretSource, problems: string[], secrets: Set<string>) {
+function parseTargetFile(file: string, name: string, source: KindsSource, problems: string[], secrets: Set<string>) {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -216,8 +238,12 @@ function parseTargetFile(file: string, name: string, source: SecretSource, probl
   return parseTarget(text, name, file, { ...source, baseDir: dirname(file) }, problems, secrets);
 }
 
-/** What the schema cannot say: unique names, matchers and templates that compile. Also run on discovered targets. */
-export function checkReferences(config: Omit<Config, 'secrets'>, problems: string[]): void {
+/**
+ * What the schema cannot say: unique names, matchers and templates that compile, and each kind's own checks
+ * (its descriptor's hooks). Also run on discovered targets.
+ */
+export function checkReferences(config: Omit<Config, 'secrets'>, problems: string[], kinds: TargetKinds): void {
+  const { kindOf } = validatorsOf(kinds);
   const seen = new Set<string>();
   config.targets.forEach((target, i) => {
     if (seen.has(target.name)) problems.push(`/targets/${i}/name: duplicate target name "${target.name}"`);
@@ -231,31 +257,10 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
         }
       });
     }
-    for (const [path, source] of targetTemplates(target)) {
-      try {
-        compileTemplate(source);
-      } catch (err) {
-        const lines = (err as Error).message.split('\n'); // Handlebars: "Parse error on line 1:", source, caret, "Expecting ..."
-        problems.push(`/targets/${i}/${path}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
-      }
-    }
-    if (target.type === 'pagerduty') {
-      // Checked on the resolved value (secret references are resolved first); the message gives the length, never the key.
-      const length = [...target.routing_key].length;
-      if (length !== PAGERDUTY_ROUTING_KEY_LENGTH) {
-        problems.push(`/targets/${i}/routing_key: must be ${PAGERDUTY_ROUTING_KEY_LENGTH} characters (an Events API v2 integration key), not ${length}`);
-      }
-      target.images.forEach((image, j) => {
-        // A template may render an https:// URL; a fixed src must be one (PagerDuty shows no other images).
-        if (!image.src.includes('{{') && !isHttpsImage(image.src)) problems.push(`/targets/${i}/images/${j}/src: must be an https:// URL`);
-      });
-    }
-    if (target.type === 'rootly' && target.mode === 'alertmanager' && target.notification_target) {
-      const type = target.notification_target.type;
-      if (!ROOTLY_ALERTMANAGER_NOTIFY_TYPES.includes(type)) {
-        problems.push(`/targets/${i}/notification_target/type: "${type}" is not a notification target of Rootly's Alertmanager alert source (${ROOTLY_ALERTMANAGER_NOTIFY_TYPES.join(', ')}); use mode: api`);
-      }
-    }
+    const kind = kindOf.get(target.type);
+    const report = (path: string, message: string) => problems.push(`/targets/${i}/${path}: ${message}`);
+    kind?.compileTemplates?.(target, report);
+    kind?.check?.(target, report);
   });
   for (const [name, source] of Object.entries(config.enrich.links)) {
     try {
@@ -265,23 +270,6 @@ export function checkReferences(config: Omit<Config, 'secrets'>, problems: strin
       problems.push(`/enrich/links/${name}: ${[...new Set([lines[0], lines.at(-1)])].join(' ')}`);
     }
   }
-}
-
-/** A target's Handlebars templates, by their path under the target: chat `template` parts, PagerDuty's summary and images. */
-function targetTemplates(target: TargetConfig): Array<[path: string, source: string]> {
-  const found: Array<[string, string]> = [];
-  const template = 'template' in target ? (target.template as MessageTemplateConfig | undefined) : undefined;
-  for (const [part, source] of Object.entries(template ?? {})) found.push([`template/${part}`, source as string]);
-  if (target.type === 'pagerduty') {
-    if (target.summary !== undefined) found.push(['summary', target.summary]);
-    target.images.forEach((image, j) => {
-      for (const field of ['src', 'href', 'alt'] as const) {
-        const source = image[field];
-        if (source !== undefined) found.push([`images/${j}/${field}`, source]);
-      }
-    });
-  }
-  return found;
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,5 +1,4 @@
-import { targetSchemas } from '../publishers/registry.js';
-import { duration, secretString } from '../publishers/target.js';
+import { duration, secretString, type TargetKinds } from './target.js';
 
 const obj = (description: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -10,14 +9,16 @@ const obj = (description: string, properties: Record<string, unknown>, extra: Re
   ...extra,
 });
 
-/** A target of any type; ajv picks the branch by `type`, which also lets it apply that branch's defaults. */
-export const targetSchema = {
-  type: 'object',
-  required: ['type'],
-  properties: { type: { type: 'string', description: 'Target type.' } },
-  discriminator: { propertyName: 'type' },
-  oneOf: Object.values(targetSchemas),
-} as const;
+/** A target of any of `kinds`; ajv picks the branch by `type`, which also lets it apply that branch's defaults. */
+export function targetSchemaOf(kinds: TargetKinds) {
+  return {
+    type: 'object',
+    required: ['type'],
+    properties: { type: { type: 'string', description: 'Target type.' } },
+    discriminator: { propertyName: 'type' },
+    oneOf: kinds.map((k) => k.schema),
+  } as const;
+}
 
 /** JSON Schema of alertmux.yml. Defaults live here; durations become milliseconds while validating. */
 export const configSchema = {
@@ -157,6 +158,7 @@ export const configSchema = {
       },
     }),
     targets_dir_interval: duration('How often targets_dir is checked for changes (a change reloads the config); 0s turns it off.', '30s'),
-    targets: { type: 'array', items: targetSchema, default: [], description: 'Delivery targets.' },
+    // Its items are the target kinds' schemas, which the loader is given (config names no kind).
+    targets: { type: 'array', default: [], description: 'Delivery targets.' },
   },
 } as const;

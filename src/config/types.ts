@@ -1,5 +1,5 @@
 import type { EnrichConfig } from '../alerts/enrich.js';
-import type { TargetConfig } from '../publishers/registry.js';
+import type { TargetConfig } from './target.js';
 
 /** Which targets a dispatch skips for health reasons. */
 export type HealthStrategy = 'skip_unhealthy' | 'skip_unhealthy_and_degraded' | 'publish_to_all';

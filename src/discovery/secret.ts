@@ -1,14 +1,15 @@
 import { posix } from 'node:path';
 import { checkReferences, parseTarget } from '../config/load.js';
 import { createRedactor } from '../publishers/redaction.js';
+import { targetKinds } from '../publishers/registry.js';
 import type { KubeSecret } from './client.js';
 import type { Config } from '../config/types.js';
-import type { TargetConfig } from '../publishers/registry.js';
+import type { TargetConfig } from '../config/target.js';
 
 /** The key of a Secret holding the target (YAML or JSON of one target), as in a Secret mounted into targets_dir. */
 export const CONFIG_KEY = 'config';
 /** Target types a Secret may not define: they act on alertmux's own disk. */
-const LOCAL_TYPES = new Set(['file']);
+const LOCAL_TYPES = new Set(targetKinds.filter((k) => k.local).map((k) => k.type));
 
 /** What one Secret produced: a target, or why it has none. */
 export interface DiscoveredSecret {
@@ -52,12 +53,12 @@ export function parseSecret(secret: KubeSecret, fallbackNamespace: string): Disc
     if (key === CONFIG_KEY || data[key] === undefined) throw Object.assign(new Error('no such key'), { code: 'no such key in the Secret' });
     return data[key];
   };
-  const target = parseTarget(text, name, `${namespace}/${name}`, { env: {}, readFile, baseDir: dir }, problems, secrets);
+  const target = parseTarget(text, name, `${namespace}/${name}`, { env: {}, readFile, baseDir: dir, kinds: targetKinds }, problems, secrets);
   if (target && LOCAL_TYPES.has(target.type)) problems.push(`type "${target.type}" cannot come from a Secret (it writes to alertmux's disk)`);
   if (target) {
     // The same checks as a file target's (matchers, templates), on a config holding only this target.
     const checked: string[] = [];
-    checkReferences({ targets: [target], enrich: { links: {} } } as unknown as Omit<Config, 'secrets'>, checked);
+    checkReferences({ targets: [target], enrich: { links: {} } } as unknown as Omit<Config, 'secrets'>, checked, targetKinds);
     problems.push(...checked.map((p) => p.replace(/^\/targets\/0/, '')));
   }
   // Every value of the Secret is treated as secret, whether or not the target marks it so.

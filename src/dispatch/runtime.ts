@@ -1,7 +1,8 @@
 import { createEnricher, type Enricher } from '../alerts/enrich.js';
 import { CircuitBreaker } from '../health/breaker.js';
 import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
-import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
+import { configRedactor, createPublisher } from '../publishers/registry.js';
+import type { TargetConfig } from '../config/target.js';
 import { compileMatchers, type Matcher } from './matchers.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';

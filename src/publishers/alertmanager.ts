@@ -1,6 +1,8 @@
 import { ActiveAlerts, toPostableAlert, type PostableAlert } from './alertmanager-alerts.js';
 import { deliver, type RetryPolicy } from './http.js';
-import { authHeaders, duration, httpAuthProperties, httpAuthSecrets, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
+import { authHeaders, httpAuthProperties, httpAuthSecrets, type HttpAuth } from './http-auth.js';
+import { duration, targetSchema, type BaseTarget } from '../config/target.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { SecretField } from './redaction.js';
 
@@ -24,7 +26,7 @@ export interface AlertmanagerTarget extends BaseTarget, HttpAuth {
 }
 
 /** Config schema of the `alertmanager` type. */
-export const alertmanagerSchema = targetSchema(
+const alertmanagerSchema = targetSchema(
   'alertmanager',
   "Forwards alerts to another Alertmanager's API v2 (POST /api/v2/alerts) and re-posts the firing ones until they resolve.",
   {
@@ -50,7 +52,7 @@ export const alertmanagerSchema = targetSchema(
 );
 
 /** Secret fields of the `alertmanager` type: its outbound auth. */
-export const alertmanagerSecrets: readonly SecretField[] = httpAuthSecrets;
+const alertmanagerSecrets: readonly SecretField[] = httpAuthSecrets;
 
 /** API v2: 200 ok, 400/422 permanent, 5xx and network errors retryable (re-posting is idempotent). */
 const POLICY: RetryPolicy = { details: (_status, body) => alertmanagerError(body) };
@@ -156,3 +158,11 @@ function alertmanagerError(body: string): string | undefined {
   }
   return body.trim() || undefined;
 }
+
+/** The `alertmanager` target type. */
+export const alertmanager: TargetDescriptor<AlertmanagerTarget> = {
+  type: 'alertmanager',
+  schema: alertmanagerSchema,
+  secrets: alertmanagerSecrets,
+  create: createAlertmanagerPublisher,
+};

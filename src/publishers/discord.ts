@@ -1,7 +1,8 @@
 import { discordEmbed, type DiscordEmbed } from './discord-embed.js';
 import { classifyResponse, deliverWith, type HttpResponse } from './http.js';
-import { secretString, targetSchema, type BaseTarget } from './target.js';
-import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
+import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
+import { checkMessageTemplates, compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { SecretField } from './redaction.js';
 
@@ -18,7 +19,7 @@ export interface DiscordTarget extends BaseTarget {
 }
 
 /** Config schema of the `discord` type. */
-export const discordSchema = targetSchema(
+const discordSchema = targetSchema(
   'discord',
   'Posts an embed to a Discord channel through a channel webhook (a new message for firing and for resolved; mentions never ping).',
   {
@@ -45,7 +46,7 @@ export interface DiscordMessage {
 }
 
 /** Secret fields of the `discord` type: the webhook URL (its token is the credential). */
-export const discordSecrets: readonly SecretField[] = [{ path: 'webhook_url', shape: 'url' }];
+const discordSecrets: readonly SecretField[] = [{ path: 'webhook_url', shape: 'url' }];
 
 /** Create the publisher of a `discord` target. */
 export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDeps): Publisher {
@@ -74,7 +75,7 @@ export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDep
  * (https://docs.discord.com/developers/topics/rate-limits).
  */
 export function classifyDiscord(res: HttpResponse): Outcome {
-  const outcome = classifyResponse(res, { retryOn: [429], details: (_status, text) => errorDetails(text) });
+  const outcome = classifyResponse(res, { details: (_status, text) => errorDetails(text) });
   if (outcome.ok || res.status !== 429) return outcome;
   const retryAfter = parseBody(res.body)?.retry_after;
   return typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter >= 0
@@ -116,3 +117,12 @@ function parseBody(text: string): { message?: unknown; code?: unknown; errors?: 
     return undefined;
   }
 }
+
+/** The `discord` target type. */
+export const discord: TargetDescriptor<DiscordTarget> = {
+  type: 'discord',
+  schema: discordSchema,
+  secrets: discordSecrets,
+  compileTemplates: checkMessageTemplates,
+  create: createDiscordPublisher,
+};

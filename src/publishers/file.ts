@@ -1,6 +1,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { targetSchema, type BaseTarget } from './target.js';
+import { dirname, resolve } from 'node:path';
+import { targetSchema, type BaseTarget } from '../config/target.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
 
 /** Appends every delivered group as one JSON line to a file. */
@@ -11,7 +12,7 @@ export interface FileTarget extends BaseTarget {
 }
 
 /** Config schema of the `file` type. */
-export const fileSchema = targetSchema(
+const fileSchema = targetSchema(
   'file',
   'Appends each delivered group as one JSON line (JSONL) to a local file.',
   {
@@ -55,3 +56,15 @@ export function createFilePublisher(target: FileTarget, deps: PublisherDeps): Pu
     },
   };
 }
+
+/** The `file` target type. */
+export const file: TargetDescriptor<FileTarget> = {
+  type: 'file',
+  schema: fileSchema,
+  // It writes to alertmux's own disk.
+  local: true,
+  resolvePaths(target, baseDir) {
+    target.path = resolve(baseDir, target.path);
+  },
+  create: createFilePublisher,
+};

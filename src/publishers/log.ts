@@ -1,4 +1,5 @@
-import { targetSchema, type BaseTarget } from './target.js';
+import { targetSchema, type BaseTarget } from '../config/target.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
 
 /** Writes a one-line summary of each group to alertmux's own log. */
@@ -8,7 +9,7 @@ export interface LogTarget extends BaseTarget {
 }
 
 /** Config schema of the `log` type. */
-export const logSchema = targetSchema(
+const logSchema = targetSchema(
   'log',
   "Logs a one-line summary of each group (alert names, counts, group key) to alertmux's log.",
   { level: { enum: ['debug', 'info', 'warn', 'error'], default: 'info', description: 'Log level of the line.' } },
@@ -35,3 +36,10 @@ export function createLogPublisher(target: LogTarget, deps: PublisherDeps): Publ
     },
   };
 }
+
+/** The `log` target type. */
+export const log: TargetDescriptor<LogTarget> = {
+  type: 'log',
+  schema: logSchema,
+  create: createLogPublisher,
+};

@@ -1,25 +1,20 @@
 import { deliver } from './http.js';
 import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutyImage, type PagerDutySeverity } from './pagerduty-event.js';
-import { secretString, targetSchema, type BaseTarget } from './target.js';
-import { compileTemplate, tolerant, type TemplateView } from './templates.js';
+import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
+import { checkTemplates, compileTemplate, tolerant, type TemplateView } from './templates.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { SecretField } from './redaction.js';
 
 /** Events API v2 endpoint. https://developer.pagerduty.com/docs/events-api-v2/overview/ */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
-/**
- * Besides 5xx, 429 is worth retrying (Alertmanager's `RetryCodes` for Events v2);
- * every other 4xx means the event itself is wrong.
- * https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic
- */
-const RETRY_ON = [429] as const;
 
 /**
  * Every Events API v2 routing key (integration or ruleset key) has 32 characters; PagerDuty answers any other
  * with 400 "Length of 'routing_key' is incorrect (should be 32 characters)", so config load rejects it first.
  * https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
  */
-export const PAGERDUTY_ROUTING_KEY_LENGTH = 32;
+const PAGERDUTY_ROUTING_KEY_LENGTH = 32;
 
 /** A PagerDuty service, fed through an Events API v2 integration. */
 export interface PagerDutyTarget extends BaseTarget {
@@ -53,12 +48,12 @@ export interface PagerDutyImageConfig {
 const HTTPS = /^https:\/\//i;
 
 /** Whether an image `src` is one PagerDuty shows (an `https://` URL). Also checked at config load, for a fixed `src`. */
-export const isHttpsImage = (src: string): boolean => HTTPS.test(src.trim());
+const isHttpsImage = (src: string): boolean => HTTPS.test(src.trim());
 
 const label = (dflt: string, what: string) => ({ type: 'string', minLength: 1, default: dflt, description: what });
 
 /** Config schema of the `pagerduty` type. */
-export const pagerdutySchema = targetSchema(
+const pagerdutySchema = targetSchema(
   'pagerduty',
   'Triggers and resolves PagerDuty alerts through the Events API v2 (dedup_key per group, like Alertmanager, or per alert).',
   {
@@ -108,7 +103,7 @@ export const pagerdutySchema = targetSchema(
 );
 
 /** Secret fields of the `pagerduty` type: the routing key. */
-export const pagerdutySecrets: readonly SecretField[] = [{ path: 'routing_key', shape: 'value' }];
+const pagerdutySecrets: readonly SecretField[] = [{ path: 'routing_key', shape: 'value' }];
 
 /** Create the publisher of a `pagerduty` target. */
 export function createPagerDutyPublisher(target: PagerDutyTarget, deps: PublisherDeps): Publisher {
@@ -125,7 +120,9 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
     ...(target.summary ? { summary: compileFallible(target.summary, target, deps, 'summary template') } : {}),
     ...(target.images.length ? { images: compileImages(target, deps) } : {}),
   };
-  const policy = { retryOn: RETRY_ON, details: errorDetails };
+  // 5xx and 429 are retried (`classifyResponse`, as Alertmanager's Events v2 `RetryCodes`); every other 4xx
+  // means the event itself is wrong. https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic
+  const policy = { details: errorDetails };
   return {
     type: 'pagerduty',
     name: target.name,
@@ -193,3 +190,26 @@ export function errorDetails(_status: number, body: string): string | undefined 
   }
   return body.trim() || undefined;
 }
+
+/** The `pagerduty` target type. */
+export const pagerduty: TargetDescriptor<PagerDutyTarget> = {
+  type: 'pagerduty',
+  schema: pagerdutySchema,
+  secrets: pagerdutySecrets,
+  compileTemplates(target, report) {
+    const images = target.images.flatMap((image, j) => (['src', 'href', 'alt'] as const).map((field) => [`images/${j}/${field}`, image[field]] as const));
+    checkTemplates([['summary', target.summary], ...images], report);
+  },
+  check(target, report) {
+    // Checked on the resolved value (secret references are resolved first); the message gives the length, never the key.
+    const length = [...target.routing_key].length;
+    if (length !== PAGERDUTY_ROUTING_KEY_LENGTH) {
+      report('routing_key', `must be ${PAGERDUTY_ROUTING_KEY_LENGTH} characters (an Events API v2 integration key), not ${length}`);
+    }
+    target.images.forEach((image, j) => {
+      // A template may render an https:// URL; a fixed src must be one (PagerDuty shows no other images).
+      if (!image.src.includes('{{') && !isHttpsImage(image.src)) report(`images/${j}/src`, 'must be an https:// URL');
+    });
+  },
+  create: createPagerDutyPublisher,
+};

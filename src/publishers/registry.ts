@@ -1,60 +1,38 @@
-import { createFilePublisher, fileSchema, type FileTarget } from './file.js';
+import { alertmanager } from './alertmanager.js';
+import { discord } from './discord.js';
+import { file } from './file.js';
 import { truncate } from './http.js';
-import { createLogPublisher, logSchema, type LogTarget } from './log.js';
-import { createWebhookPublisher, webhookSchema, webhookSecrets, type WebhookTarget } from './webhook.js';
-import { createTeamsPublisher, teamsSchema, teamsSecrets, type TeamsTarget } from './teams.js';
-import { createDiscordPublisher, discordSchema, discordSecrets, type DiscordTarget } from './discord.js';
-import { createRootlyPublisher, rootlySchema, rootlySecrets, type RootlyTarget } from './rootly.js';
-import { alertmanagerSchema, alertmanagerSecrets, createAlertmanagerPublisher, type AlertmanagerTarget } from './alertmanager.js';
-import { createPagerDutyPublisher, pagerdutySchema, pagerdutySecrets, type PagerDutyTarget } from './pagerduty.js';
+import { log } from './log.js';
+import { pagerduty } from './pagerduty.js';
 import { createRedactor, formsOf, redactFields, redactorOf, type Redactor, type SecretField } from './redaction.js';
-import { createSlackPublisher, slackSchema, slackSecrets, type SlackTarget } from './slack.js';
+import { rootly } from './rootly.js';
+import { slack } from './slack.js';
+import { teams } from './teams.js';
+import { webhook } from './webhook.js';
+import type { TargetConfig } from '../config/target.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
 
-/** Every target type the config may name. Add a type here and the maps below must follow. */
-export type TargetConfig = WebhookTarget | FileTarget | LogTarget | TeamsTarget | DiscordTarget | RootlyTarget | AlertmanagerTarget | PagerDutyTarget | SlackTarget;
-export type TargetType = TargetConfig['type'];
+/**
+ * Every target type the config may name, in the order the docs list them. Adding a type is one file
+ * (`src/publishers/<kind>.ts` exporting its descriptor) and one entry here.
+ */
+export const targetKinds: readonly TargetDescriptor[] = [webhook, file, log, rootly, alertmanager, teams, discord, pagerduty, slack];
 
-type Factories = {
-  [K in TargetType]: (target: Extract<TargetConfig, { type: K }>, deps: PublisherDeps) => Publisher;
-};
-const factories: Factories = {
-  webhook: createWebhookPublisher,
-  file: createFilePublisher,
-  log: createLogPublisher,
-  rootly: createRootlyPublisher,
-  alertmanager: createAlertmanagerPublisher,
-  teams: createTeamsPublisher,
-  discord: createDiscordPublisher,
-  pagerduty: createPagerDutyPublisher,
-  slack: createSlackPublisher,
-};
+const byType = new Map(targetKinds.map((kind) => [kind.type, kind]));
 
-/** Config schema of each target type, in the order the docs list them. */
-export const targetSchemas: { [K in TargetType]: object } = {
-  webhook: webhookSchema,
-  file: fileSchema,
-  log: logSchema,
-  rootly: rootlySchema,
-  alertmanager: alertmanagerSchema,
-  teams: teamsSchema,
-  discord: discordSchema,
-  pagerduty: pagerdutySchema,
-  slack: slackSchema,
-};
+/** The descriptor of a target's type; the config was validated against the same list, so it exists. */
+function kindOf(target: TargetConfig): TargetDescriptor {
+  const kind = byType.get(target.type);
+  if (!kind) throw new Error(`unknown target type "${target.type}"`);
+  return kind;
+}
 
-/** Secret fields of each target type: what `redactTarget`, `targetRedactor` and every publisher's errors hide. */
-export const targetSecretFields: { [K in TargetType]: readonly SecretField[] } = {
-  webhook: webhookSecrets,
-  file: [],
-  log: [],
-  rootly: rootlySecrets,
-  alertmanager: alertmanagerSecrets,
-  teams: teamsSecrets,
-  discord: discordSecrets,
-  pagerduty: pagerdutySecrets,
-  slack: slackSecrets,
-};
+/** Config schema of each target type, by type name. */
+export const targetSchemas: Readonly<Record<string, object>> = Object.fromEntries(targetKinds.map((k) => [k.type, k.schema]));
+
+/** Secret fields of each target type, by type name: what `redactTarget`, `targetRedactor` and every publisher's errors hide. */
+export const targetSecretFields: Readonly<Record<string, readonly SecretField[]>> = Object.fromEntries(targetKinds.map((k) => [k.type, k.secrets ?? []]));
 
 /** Most characters of a failure message a publisher returns (cut after redaction, so no secret leaks its start). */
 export const MAX_ERROR_MESSAGE = 1024;
@@ -65,9 +43,8 @@ export const MAX_ERROR_MESSAGE = 1024;
  * publisher puts in a message, nothing downstream (result, API, CLI, logs, ledger) can carry a secret.
  */
 export function createPublisher(target: TargetConfig, deps: PublisherDeps): Publisher {
-  const create = factories[target.type] as (t: TargetConfig, d: PublisherDeps) => Publisher;
   const redact = targetRedactor(target);
-  const inner = create(target, { ...deps, redact });
+  const inner = kindOf(target).create(target, { ...deps, redact });
   return {
     ...inner,
     async publish(msg, ctx) {
@@ -77,14 +54,16 @@ export function createPublisher(target: TargetConfig, deps: PublisherDeps): Publ
   };
 }
 
+const secretFieldsOf = (target: TargetConfig): readonly SecretField[] => byType.get(target.type)?.secrets ?? [];
+
 /** The forms of every secret of a target, from its kind's declared secret fields. */
 export function targetSecretForms(target: TargetConfig): string[] {
-  return formsOf(target, targetSecretFields[target.type] ?? []);
+  return formsOf(target, secretFieldsOf(target));
 }
 
 /** A redactor of one target's secrets. */
 export function targetRedactor(target: TargetConfig): Redactor {
-  return redactorOf(target, targetSecretFields[target.type] ?? []);
+  return redactorOf(target, secretFieldsOf(target));
 }
 
 /** Where a config keeps secrets besides its targets: every value a secret reference resolved to, and inbound auth. */
@@ -102,5 +81,5 @@ export function configRedactor(config: ConfigSecrets): Redactor {
 
 /** A copy of a target's config safe to print: secret fields become `<secret>`, other strings are redacted of them. */
 export function redactTarget(target: TargetConfig): Record<string, unknown> {
-  return redactFields(target, targetSecretFields[target.type] ?? [], targetRedactor(target));
+  return redactFields(target, secretFieldsOf(target), targetRedactor(target));
 }

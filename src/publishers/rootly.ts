@@ -1,6 +1,7 @@
 import { classifyError, classifyResponse, header, send, type HttpRequest, type HttpResponse, type RetryPolicy } from './http.js';
 import { rootlyAlertId, rootlyCreateBody, rootlyErrorDetails, rootlyResolveBody, type RootlyNotificationTarget } from './rootly-payload.js';
-import { secretString, targetSchema, type BaseTarget } from './target.js';
+import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { Alert, WebhookMessage } from '../alerts/types.js';
 import type { SecretField } from './redaction.js';
@@ -23,7 +24,7 @@ const MAX_PARALLEL = 4;
  * The `/notify/<type>/<id>` types Rootly's Alertmanager alert source documents
  * (https://docs.rootly.com/integrations/alertmanager); the REST API also takes `Functionality`.
  */
-export const ROOTLY_ALERTMANAGER_NOTIFY_TYPES: readonly string[] = ['User', 'Group', 'EscalationPolicy', 'Service'];
+const ROOTLY_ALERTMANAGER_NOTIFY_TYPES: readonly string[] = ['User', 'Group', 'EscalationPolicy', 'Service'];
 
 /** A Rootly target: the Alertmanager alert source (default) or the REST API. */
 export interface RootlyTarget extends BaseTarget {
@@ -36,7 +37,7 @@ export interface RootlyTarget extends BaseTarget {
 }
 
 /** Config schema of the `rootly` type. */
-export const rootlySchema = targetSchema(
+const rootlySchema = targetSchema(
   'rootly',
   'Rootly: forwards the Alertmanager payload to an Alertmanager alert source (Rootly resolves by itself), or creates and resolves alerts with the REST API.',
   {
@@ -66,11 +67,11 @@ export const rootlySchema = targetSchema(
   ['token'],
 );
 
-/** TARGET-APIS §0.3: 429 (honouring `Retry-After` or `RateLimit-Reset`) and 5xx are retryable; other 4xx are permanent. */
-const POLICY: RetryPolicy = { retryOn: [429], details: rootlyErrorDetails };
+/** 429 (honouring `Retry-After` or `RateLimit-Reset`) and 5xx are retryable (`classifyResponse`); other 4xx are permanent. */
+const POLICY: RetryPolicy = { details: rootlyErrorDetails };
 
 /** Secret fields of the `rootly` type: the bearer token. */
-export const rootlySecrets: readonly SecretField[] = [{ path: 'token', shape: 'bearer' }];
+const rootlySecrets: readonly SecretField[] = [{ path: 'token', shape: 'bearer' }];
 
 /** Create the publisher of a `rootly` target. */
 export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps): Publisher {
@@ -179,3 +180,17 @@ async function eachUntilFailure<T>(items: readonly T[], task: (item: T) => Promi
   await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL, items.length) }, worker));
   return failures.find((f) => f.retryable) ?? failures[0] ?? last;
 }
+
+/** The `rootly` target type. */
+export const rootly: TargetDescriptor<RootlyTarget> = {
+  type: 'rootly',
+  schema: rootlySchema,
+  secrets: rootlySecrets,
+  check(target, report) {
+    const type = target.notification_target?.type;
+    if (target.mode === 'alertmanager' && type !== undefined && !ROOTLY_ALERTMANAGER_NOTIFY_TYPES.includes(type)) {
+      report('notification_target/type', `"${type}" is not a notification target of Rootly's Alertmanager alert source (${ROOTLY_ALERTMANAGER_NOTIFY_TYPES.join(', ')}); use mode: api`);
+    }
+  },
+  create: createRootlyPublisher,
+};

@@ -1,8 +1,9 @@
 import { groupKeyHash } from '../alerts/fingerprint.js';
 import { classifyError, classifyResponse, header, parseRetryAfter, send, type HttpResponse } from './http.js';
 import { buildSlackMessage, type SlackMessage } from './slack-blocks.js';
-import { secretString, targetSchema, type BaseTarget } from './target.js';
-import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
+import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
+import { checkMessageTemplates, compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { FailureReason, Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { SecretField } from './redaction.js';
 
@@ -50,7 +51,7 @@ export interface SlackTarget extends BaseTarget {
 }
 
 /** Config schema of the `slack` type: exactly one of `webhook_url` or `token` + `channel`. */
-export const slackSchema = {
+const slackSchema = {
   ...targetSchema(
     'slack',
     'Posts alert groups to Slack: an incoming webhook, or the Web API (bot token) which updates the message on resolve.',
@@ -88,7 +89,7 @@ interface SlackRef {
 type ApiResult = { outcome: Outcome; error?: string; data?: { channel?: unknown; ts?: unknown } };
 
 /** Secret fields of the `slack` type: the incoming-webhook URL and the bot token. */
-export const slackSecrets: readonly SecretField[] = [
+const slackSecrets: readonly SecretField[] = [
   { path: 'webhook_url', shape: 'url' },
   { path: 'token', shape: 'bearer' },
 ];
@@ -120,7 +121,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     }
     const json = parseJson(res.body);
     if (res.status < 200 || res.status >= 300) {
-      return { outcome: classifyResponse(res, { retryOn: [429], details: () => errorOf(json) ?? res.body.trim() }) };
+      return { outcome: classifyResponse(res, { details: () => errorOf(json) ?? res.body.trim() }) };
     }
     if (json?.ok !== true) {
       const error = errorOf(json) ?? 'invalid_response';
@@ -168,7 +169,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     const json = (header(res.headers, 'content-type') ?? '').startsWith('application/json') ? parseJson(res.body) : undefined;
     const error = json ? (json.ok === true ? undefined : (errorOf(json) ?? 'invalid_response')) : res.body.trim() === 'ok' ? undefined : res.body.trim() || 'empty body';
     if (res.status < 200 || res.status >= 300) {
-      const outcome = classifyResponse(res, { retryOn: [429], details: () => error });
+      const outcome = classifyResponse(res, { details: () => error });
       return !outcome.ok && error && AUTH_ERRORS.has(error) ? { ...outcome, reason: 'authError' } : outcome;
     }
     return error === undefined ? { ok: true, status: res.status } : slackFailure(`webhook answered ${res.status}: ${error}`, error, res);
@@ -209,3 +210,12 @@ function parseJson(body: string): Record<string, unknown> | undefined {
 function errorOf(json: Record<string, unknown> | undefined): string | undefined {
   return typeof json?.['error'] === 'string' ? json['error'] : undefined;
 }
+
+/** The `slack` target type. */
+export const slack: TargetDescriptor<SlackTarget> = {
+  type: 'slack',
+  schema: slackSchema,
+  secrets: slackSecrets,
+  compileTemplates: checkMessageTemplates,
+  create: createSlackPublisher,
+};

@@ -1,7 +1,8 @@
 import { classifyResponse, deliverWith, reasonFromStatus, truncate, type HttpResponse } from './http.js';
-import { secretString, targetSchema, type BaseTarget } from './target.js';
+import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { teamsMessage } from './teams-card.js';
-import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
+import { checkMessageTemplates, compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
 import type { SecretField } from './redaction.js';
 
@@ -14,7 +15,7 @@ export interface TeamsTarget extends BaseTarget {
 }
 
 /** Config schema of the `teams` type. */
-export const teamsSchema = targetSchema(
+const teamsSchema = targetSchema(
   'teams',
   'Posts an Adaptive Card to a Microsoft Teams channel through a Workflows webhook (a new card for firing and for resolved).',
   {
@@ -28,8 +29,6 @@ export const teamsSchema = targetSchema(
   ['webhook_url'],
 );
 
-/** Teams throttles with 429 (Power Automate, legacy connectors); 5xx are retried too. */
-const RETRY_ON = [429] as const;
 /**
  * Legacy Office 365 connectors answer HTTP 200 with body `1` on success, and
  * HTTP 200 with a text such as `Webhook message delivery failed with error:
@@ -39,7 +38,7 @@ const RETRY_ON = [429] as const;
 const LEGACY_ERROR = /HTTP error (\d{3})/i;
 
 /** Secret fields of the `teams` type: the workflow URL (its `sig` is the credential). */
-export const teamsSecrets: readonly SecretField[] = [{ path: 'webhook_url', shape: 'url' }];
+const teamsSecrets: readonly SecretField[] = [{ path: 'webhook_url', shape: 'url' }];
 
 /** Create the publisher of a `teams` target. */
 export function createTeamsPublisher(target: TeamsTarget, deps: PublisherDeps): Publisher {
@@ -76,7 +75,7 @@ export function classifyTeams(res: HttpResponse): Outcome {
       message: `Teams answered 200 with an error: ${truncate(body, 300)}`,
     };
   }
-  return classifyResponse(res, { retryOn: RETRY_ON, details: (_status, text) => errorDetails(text) });
+  return classifyResponse(res, { details: (_status, text) => errorDetails(text) });
 }
 
 /** Workflows errors are `{"error":{"code":"...","message":"..."}}`; other bodies are shown as text. */
@@ -90,3 +89,12 @@ function errorDetails(text: string): string {
   }
   return text.trim();
 }
+
+/** The `teams` target type. */
+export const teams: TargetDescriptor<TeamsTarget> = {
+  type: 'teams',
+  schema: teamsSchema,
+  secrets: teamsSecrets,
+  compileTemplates: checkMessageTemplates,
+  create: createTeamsPublisher,
+};

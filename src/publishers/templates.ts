@@ -1,5 +1,6 @@
 import Handlebars from 'handlebars';
 import type { Alert, WebhookMessage } from '../alerts/types.js';
+import type { ReportProblem } from '../config/target.js';
 
 /** Optional per-target templates (Handlebars) for the title and the text of chat messages. */
 export interface MessageTemplateConfig {
@@ -75,6 +76,28 @@ export function compileTemplate(source: string): (view: TemplateView) => string 
   const render = engine.compile(source, { noEscape: true });
   render({}); // surface syntax errors now
   return render;
+}
+
+/**
+ * Compile each `[path, source]` template of a target at config load, reporting each that does not compile with
+ * the first and last lines of Handlebars' message ("Parse error on line 1:" ... "Expecting ..."; the source
+ * line and caret between them are left out).
+ */
+export function checkTemplates(templates: Iterable<readonly [path: string, source: string | undefined]>, report: ReportProblem): void {
+  for (const [path, source] of templates) {
+    if (source === undefined) continue;
+    try {
+      compileTemplate(source);
+    } catch (err) {
+      const lines = (err as Error).message.split('\n');
+      report(path, [...new Set([lines[0], lines.at(-1)])].join(' '));
+    }
+  }
+}
+
+/** The `compileTemplates` hook of the chat kinds: the parts of their `template`. */
+export function checkMessageTemplates(target: { template?: MessageTemplateConfig }, report: ReportProblem): void {
+  checkTemplates(Object.entries(target.template ?? {}).map(([part, source]) => [`template/${part}`, source] as const), report);
 }
 
 /** `render`, except that a throw while rendering gives `undefined`, reported to `onError`, instead of failing the message. */

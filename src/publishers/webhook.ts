@@ -1,7 +1,9 @@
 import { deliver } from './http.js';
 import { signatureHeaders, signingKey } from './signing.js';
-import { authHeaders, httpAuthProperties, httpAuthSecrets, secretString, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
+import { authHeaders, httpAuthProperties, httpAuthSecrets, type HttpAuth } from './http-auth.js';
+import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { messageJson } from '../alerts/json.js';
+import type { TargetDescriptor } from './descriptor.js';
 import type { Publisher, PublisherDeps } from './publisher.js';
 import type { SecretField } from './redaction.js';
 import type { WebhookMessage } from '../alerts/types.js';
@@ -20,7 +22,7 @@ export interface WebhookTarget extends BaseTarget, HttpAuth {
 }
 
 /** Config schema of the `webhook` type. */
-export const webhookSchema = targetSchema(
+const webhookSchema = targetSchema(
   'webhook',
   'POSTs the alert group as JSON to any HTTP endpoint, optionally signed (Standard Webhooks).',
   {
@@ -48,7 +50,7 @@ export const webhookSchema = targetSchema(
 );
 
 /** Secret fields of the `webhook` type: its URL may carry a token, header values are secrets. */
-export const webhookSecrets: readonly SecretField[] = [
+const webhookSecrets: readonly SecretField[] = [
   { path: 'url', shape: 'url' },
   { path: 'headers.*', shape: 'value' },
   ...httpAuthSecrets,
@@ -76,3 +78,11 @@ function limitAlerts(msg: WebhookMessage, max: number): WebhookMessage {
   if (max === 0 || msg.alerts.length <= max) return msg;
   return { ...msg, alerts: msg.alerts.slice(0, max), truncatedAlerts: (msg.truncatedAlerts ?? 0) + msg.alerts.length - max };
 }
+
+/** The `webhook` target type. */
+export const webhook: TargetDescriptor<WebhookTarget> = {
+  type: 'webhook',
+  schema: webhookSchema,
+  secrets: webhookSecrets,
+  create: createWebhookPublisher,
+};

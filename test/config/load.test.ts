@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { config, fixtureText } from '../helpers/fixtures.js';
 import type { Config } from '../../src/config/types.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 /** The ConfigError a config text raises (fails the test if it loads). */
 function problems(text: string, env: Record<string, string> = {}, baseDir = '/tmp'): ConfigError {
@@ -74,7 +75,7 @@ describe('config loading', () => {
     it('resolves storage and file target paths against the config directory, and keeps :memory:', () => {
       const cfg = config('storage: {path: data/x.db}\ntargets: [{name: out, type: file, path: out/d.jsonl}]', {}, '/etc/alertmux');
       expect(cfg.storage.path).to.equal('/etc/alertmux/data/x.db');
-      expect((cfg.targets[0] as { path: string }).path).to.equal('/etc/alertmux/out/d.jsonl');
+      expect((cfg.targets[0] as unknown as { path: string }).path).to.equal('/etc/alertmux/out/d.jsonl');
       expect(config('storage: {path: ":memory:"}').storage.path).to.equal(':memory:');
     });
   });
@@ -198,7 +199,7 @@ targets:
         { TOKEN: 't0k3n', PATH_PART: 'p', KEY: 'k3y' },
       );
       expect(cfg.auth.bearer_token).to.equal('t0k3n');
-      expect((cfg.targets[0] as { url: string }).url).to.equal('https://hooks.example/p/k3y');
+      expect((cfg.targets[0] as unknown as { url: string }).url).to.equal('https://hooks.example/p/k3y');
     });
 
     it('reads ${file:...} relative to the config directory and trims the trailing newline', () => {
@@ -250,18 +251,18 @@ targets:
   describe('loadConfigFile', () => {
     it('resolves ${file:...} and relative paths against the directory of the file', () => {
       const dir = temp({ 'alertmux.yml': 'auth: {bearer_token: "${file:token}"}\nstorage: {path: state/a.db}\n', token: 'from-file\n' });
-      const cfg = loadConfigFile(join(dir, 'alertmux.yml'), { env: {} });
+      const cfg = loadConfigFile(join(dir, 'alertmux.yml'), { env: {}, kinds: targetKinds });
       expect(cfg.auth.bearer_token).to.equal('from-file');
       expect(cfg.storage.path).to.equal(join(dir, 'state/a.db'));
     });
 
     it('takes environment variables from the given source', () => {
       const dir = temp({ 'alertmux.yml': 'auth: {bearer_token: "${env:T}"}\n' });
-      expect(loadConfigFile(join(dir, 'alertmux.yml'), { env: { T: 'x' } }).auth.bearer_token).to.equal('x');
+      expect(loadConfigFile(join(dir, 'alertmux.yml'), { env: { T: 'x' }, kinds: targetKinds }).auth.bearer_token).to.equal('x');
     });
 
     it('says which file it could not read', () => {
-      expect(() => loadConfigFile('/nonexistent/alertmux.yml')).to.throw(ConfigError, /^cannot read config file \/nonexistent\/alertmux\.yml: ENOENT$/);
+      expect(() => loadConfigFile('/nonexistent/alertmux.yml', { env: {}, kinds: targetKinds })).to.throw(ConfigError, /^cannot read config file \/nonexistent\/alertmux\.yml: ENOENT$/);
     });
   });
 
@@ -293,7 +294,7 @@ targets:
       // The mount's own hidden entries at the top level are ignored too.
       mkdirSync(join(root, 'targets.d/..data'));
       writeFileSync(join(root, 'targets.d/..data/config'), 'type: nonsense');
-      return { root, cfg: loadConfigFile(join(root, 'alertmux.yml')) };
+      return { root, cfg: loadConfigFile(join(root, 'alertmux.yml'), { env: {}, kinds: targetKinds }) };
     }
 
     it('adds one target per file or mounted Secret, after the targets of the config file', () => {
@@ -315,7 +316,7 @@ targets:
 
     it('resolves ${file:...} in a mounted Secret relative to its own directory, and counts the values as secrets', () => {
       const { cfg } = targetsDir();
-      const pd = cfg.targets.find((t) => t.name === 'pd-secret') as { url: string; signing_secret: string };
+      const pd = cfg.targets.find((t) => t.name === 'pd-secret') as unknown as { url: string; signing_secret: string };
       expect(pd.url).to.equal('https://hooks.example/T0/B0/abc');
       expect(pd.signing_secret).to.equal('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
       expect(cfg.secrets).to.include.members(['https://hooks.example/T0/B0/abc', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']);
@@ -336,7 +337,7 @@ targets:
       symlinkSync(join(dir, '..data', 'gone.yml'), join(dir, 'gone.yml'));
       let err: ConfigError | undefined;
       try {
-        loadConfigFile(join(root, 'alertmux.yml'));
+        loadConfigFile(join(root, 'alertmux.yml'), { env: {}, kinds: targetKinds });
       } catch (e) {
         err = e as ConfigError;
       }
@@ -353,7 +354,7 @@ targets:
 
     it('reports a name clash between the config file and the directory', () => {
       const root = temp({ 'alertmux.yml': 'targets_dir: t\ntargets: [{name: audit, type: log}]\n', 't/audit.yml': 'type: log\n' });
-      expect(() => loadConfigFile(join(root, 'alertmux.yml'))).to.throw(ConfigError, /duplicate target name "audit"/);
+      expect(() => loadConfigFile(join(root, 'alertmux.yml'), { env: {}, kinds: targetKinds })).to.throw(ConfigError, /duplicate target name "audit"/);
     });
 
     it('reports a targets_dir that cannot be read', () => {
@@ -377,8 +378,8 @@ targets:
     });
 
     it('is a fresh object per parse, so defaults are never shared between configs', () => {
-      const a = parseConfig('{}', { env: {}, baseDir: '/tmp' });
-      const b = parseConfig('{}', { env: {}, baseDir: '/tmp' });
+      const a = parseConfig('{}', { env: {}, baseDir: '/tmp', kinds: targetKinds });
+      const b = parseConfig('{}', { env: {}, baseDir: '/tmp', kinds: targetKinds });
       expect(a.enrich.labels).to.not.equal(b.enrich.labels);
       expect(a).to.deep.equal(b);
     });

@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { nopLogger } from '../../src/observability/logger.js';
 import { fixture } from '../helpers/fixtures.js';
 import type { WebhookMessage } from '../../src/alerts/types.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 const ORIGIN = 'http://target.test';
 
@@ -25,7 +26,7 @@ ${retry}
 ${extra}
 targets:
   - {name: t, type: webhook, url: "${ORIGIN}/hook"}`,
-        { env: {}, baseDir: '/tmp' },
+        { env: {}, baseDir: '/tmp', kinds: targetKinds },
       ),
     logger: nopLogger(),
     registry: new Registry(),

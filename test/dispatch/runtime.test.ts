@@ -6,6 +6,7 @@ import { buildRuntime } from '../../src/dispatch/runtime.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import type { Logger } from '../../src/observability/logger.js';
 import type { PublisherDeps } from '../../src/publishers/publisher.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 describe('target runtime hooks (injected clock)', () => {
   it('wakes a target\'s deliveries when it stops being down, not when a flaky one turns healthy, and logs each change', async () => {
@@ -23,7 +24,7 @@ health: {min_samples: 5}
 breaker: {consecutive_failures: 4, cooldown: 30s}
 targets:
   - {name: t, type: webhook, url: "http://t.test/hook"}`,
-      { env: {}, baseDir: '/tmp' },
+      { env: {}, baseDir: '/tmp', kinds: targetKinds },
     );
     const rt = buildRuntime(config, {
       metrics: createMetrics(new Registry()),

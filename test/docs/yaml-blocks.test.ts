@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { parseSecret } from '../../src/discovery/secret.js';
 import type { SecretSource } from '../../src/config/secrets.js';
 import type { KubeSecret } from '../../src/discovery/client.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -92,7 +93,7 @@ describe('YAML examples of README.md and docs/', () => {
         // A targets_dir of the example's machine is an empty directory here.
         const dir = config['targets_dir'] ? mkdtempSync(join(tmpdir(), 'visible-docs-')) : undefined;
         try {
-          const parsed = parseConfig(JSON.stringify(withPlaceholders(dir ? { ...config, targets_dir: dir } : config)), { ...placeholders, baseDir: ROOT });
+          const parsed = parseConfig(JSON.stringify(withPlaceholders(dir ? { ...config, targets_dir: dir } : config)), { ...placeholders, baseDir: ROOT, kinds: targetKinds });
           if (config['targets']) expect(parsed.targets.length, where).to.equal((config['targets'] as unknown[]).length);
         } finally {
           if (dir) rmSync(dir, { recursive: true, force: true });

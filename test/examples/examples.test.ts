@@ -11,6 +11,7 @@ import { fixture } from '../helpers/fixtures.js';
 import { loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import type { SecretSource } from '../../src/config/secrets.js';
 import type { Config } from '../../src/config/types.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const EXAMPLES = join(ROOT, 'examples');
@@ -242,10 +243,10 @@ function fakeSecrets(): SecretSource {
 /** Parse a config file's text with fake secrets; a targets_dir that does not exist here becomes an empty directory. */
 function checkFile(text: string, baseDir: string): Config {
   const raw = parseYaml(text) as Doc;
-  if (!raw['targets_dir'] || existsSync(resolve(baseDir, raw['targets_dir'] as string))) return parseConfig(text, { ...fakeSecrets(), baseDir });
+  if (!raw['targets_dir'] || existsSync(resolve(baseDir, raw['targets_dir'] as string))) return parseConfig(text, { ...fakeSecrets(), baseDir, kinds: targetKinds });
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-targets-'));
   try {
-    return parseConfig(JSON.stringify({ ...raw, targets_dir: dir }), { ...fakeSecrets(), baseDir });
+    return parseConfig(JSON.stringify({ ...raw, targets_dir: dir }), { ...fakeSecrets(), baseDir, kinds: targetKinds });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -288,6 +289,7 @@ function checkMounted(dir: string, map: Doc, key: string): void {
     };
     const config = parseConfig(JSON.stringify({ ...raw, ...(targetsDir ? { targets_dir: work } : {}) }), {
       env: {},
+      kinds: targetKinds,
       readFile,
       baseDir: posix.dirname(configPath),
     });

@@ -7,6 +7,7 @@ import { nopLogger } from '../../src/observability/logger.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../../src/alerts/types.js';
 import type { Config } from '../../src/config/types.js';
 import type { PublishContext, PublisherDeps, TargetState } from '../../src/publishers/publisher.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 export const FIXTURES = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'fixtures');
 
@@ -46,7 +47,7 @@ export function targetMessage(msg: WebhookMessage = webhookMessage()): TargetMes
 
 /** Parse config text as the service would, with env and a base directory for relative paths. */
 export function config(text: string, env: Record<string, string> = {}, baseDir = '/tmp'): Config {
-  return parseConfig(text, { env, baseDir });
+  return parseConfig(text, { env, baseDir, kinds: targetKinds });
 }
 
 /** An in-memory TargetState (the real one lives in the ledger; see test/delivery). */

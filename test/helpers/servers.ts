@@ -5,6 +5,7 @@ import { Agent, request } from 'undici';
 import { buildApp, type App, type AppDeps } from '../../src/app.js';
 import { parseConfig } from '../../src/config/load.js';
 import { nopLogger } from '../../src/observability/logger.js';
+import { targetKinds } from '../../src/publishers/registry.js';
 
 /** What a loopback target answers: a status (and body), after an optional delay; or `hang` (never answers). */
 export type Reply = { status: number; body?: string; delayMs?: number; headers?: Record<string, string> } | 'hang';
@@ -86,7 +87,7 @@ export async function startApp(configText: string, deps: Partial<AppDeps> = {}, 
   const registry = new Registry();
   const http = new Agent({ keepAliveTimeout: 1000 });
   const mux = await buildApp({
-    loadConfig: () => parseConfig(text, { env, baseDir: '/tmp' }),
+    loadConfig: () => parseConfig(text, { env, baseDir: '/tmp', kinds: targetKinds }),
     logger: nopLogger(),
     registry,
     http,

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import winston from 'winston';
 import { parseConfig } from '../../src/config/load.js';
-import { createPublisher, redactTarget } from '../../src/publishers/registry.js';
+import { createPublisher, redactTarget, targetKinds } from '../../src/publishers/registry.js';
 import { type PagerDutyTarget } from '../../src/publishers/pagerduty.js';
 import { DETAILS_REMOVED, MAX_EVENT_BYTES, toSeverity, type PagerDutySeverity } from '../../src/publishers/pagerduty-event.js';
 import { alert, config, ctx, fixture, mockDeps, targetMessage } from '../helpers/fixtures.js';
@@ -422,6 +422,7 @@ describe('pagerduty publisher (Events API v2)', () => {
     it('accepts a 32-character key read from a ${file:...} secret, whose trailing newline is not part of the key', () => {
       const cfg = parseConfig('targets: [{name: pd, type: pagerduty, routing_key: "${file:secrets/pd}"}]', {
         env: {},
+        kinds: targetKinds,
         baseDir: '/etc/alertmux',
         readFile: (path) => (path === '/etc/alertmux/secrets/pd' ? `${ROUTING_KEY}\n` : ''),
       });

@@ -1,5 +1,3 @@
-import type { SecretField } from './redaction.js';
-
 /** Fields every target has, whatever its type. Durations are milliseconds once loaded. */
 export interface BaseTarget {
   name: string;
@@ -91,34 +89,34 @@ export function targetSchema(type: string, description: string, properties: Reco
   };
 }
 
-/** Outbound HTTP auth a target may send: a bearer token, or basic auth. */
-export interface HttpAuth {
-  bearer_token?: string;
-  basic_auth?: { username: string; password: string };
+/**
+ * A target as the config holds it: the shared fields, typed, and its type's own fields, which only the
+ * publishers of that type read (each kind narrows it to its own interface, e.g. `PagerDutyTarget`).
+ */
+export type TargetConfig = BaseTarget;
+
+/** Reports one problem of a target at `path` (relative to the target, e.g. `routing_key` or `images/0/src`). */
+export type ReportProblem = (path: string, message: string) => void;
+
+/**
+ * What the config loader needs of a target type: its schema and the checks the schema cannot say.
+ * Each publisher kind's descriptor is one (src/publishers/<kind>.ts); the loader is given the list, so
+ * config never names a kind.
+ */
+export interface TargetKind<T extends TargetConfig = TargetConfig> {
+  /** The `type:` value that selects it. */
+  readonly type: string;
+  /** JSON Schema of its targets (made with `targetSchema`). */
+  readonly schema: object;
+  /** It acts on alertmux's own disk: a discovered Kubernetes Secret may not define it. */
+  readonly local?: boolean;
+  /** Checks on the validated target (secret references already resolved); each problem goes to `report`. */
+  check?(target: T, report: ReportProblem): void;
+  /** Compile its templates, reporting each one that does not compile. */
+  compileTemplates?(target: T, report: ReportProblem): void;
+  /** Resolve its relative file paths against the directory of the config file (mutates the unfrozen target). */
+  resolvePaths?(target: T, baseDir: string): void;
 }
 
-/** Schema properties of HttpAuth; `bearer_token` wins when both are set. */
-export const httpAuthProperties = {
-  bearer_token: { ...secretString, description: 'Sent as `Authorization: Bearer <token>` (wins over basic_auth).' },
-  basic_auth: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['username', 'password'],
-    description: 'HTTP basic auth.',
-    properties: { username: { type: 'string' }, password: secretString },
-  },
-} as const;
-
-/** Secret fields of HttpAuth. */
-export const httpAuthSecrets: readonly SecretField[] = [
-  { path: 'bearer_token', shape: 'bearer' },
-  { path: 'basic_auth', shape: 'basic' },
-];
-
-/** The Authorization header of `auth`, if any. */
-export function authHeaders(auth: HttpAuth): Record<string, string> {
-  if (auth.bearer_token) return { authorization: `Bearer ${auth.bearer_token}` };
-  if (!auth.basic_auth) return {};
-  const { username, password } = auth.basic_auth;
-  return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
-}
+/** The target kinds a config may name, in the order the docs list them. */
+export type TargetKinds = readonly TargetKind[];
