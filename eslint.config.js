@@ -2,6 +2,46 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Imports go one way (ARCHITECTURE.md, "Import direction"): each folder of src/ may import only the folders
+ * listed for it; everything else under src/ (another folder, or a top-level file such as app.ts) is an error.
+ * src/*.ts (main, app, cli, http-server, heap) are the composition root and may import anything.
+ * A new folder must be given its place here.
+ */
+const BASE = ['observability'];
+const CORE = [...BASE, 'alerts', 'matchers', 'config'];
+const SERVICES = [...CORE, 'publishers'];
+const layers = {
+  observability: [],
+  alerts: BASE,
+  matchers: BASE,
+  config: [...BASE, 'alerts', 'matchers'],
+  publishers: CORE,
+  delivery: SERVICES,
+  health: SERVICES,
+  discovery: SERVICES,
+  dispatch: [...SERVICES, 'delivery', 'health', 'discovery'],
+  receiver: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch'],
+  api: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'receiver'],
+  commands: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch'],
+};
+const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: allowed.length ? `^\\.\\./(?!(${allowed.join('|')})/)` : '^\\.\\./',
+            message: `src/${folder} may import only ${allowed.length ? allowed.map((f) => `src/${f}`).join(', ') : 'nothing else in src'} (imports go one way: see ARCHITECTURE.md).`,
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '.bench-scratch/', 'bench/results/'] },
   js.configs.recommended,
@@ -12,4 +52,5 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  ...importDirection,
 );

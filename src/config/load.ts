@@ -3,7 +3,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
-import { parseMatchers } from '../dispatch/matchers.js';
+import { parseMatchers } from '../matchers/matchers.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchemaOf } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';

@@ -5,6 +5,7 @@ import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedu
 import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
 import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
+import { storedDeliveries } from './records.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   AcceptBatchItem,
@@ -451,44 +452,6 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       db.close();
     },
   };
-}
-
-/**
- * A delivery as stored, from what was inserted and its sequence number: every field
- * present, in the order fromRow() makes them, so all records share one V8 shape
- * and the dispatcher's per-attempt writes stay on the fast path. (Not
- * `{ ...d, seq, updatedAt }`: in Node 20, every later write to such a
- * spread-with-extras object costs ~1.5 µs.)
- */
-function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): DeliveryRecord {
-  return {
-    id: d.id,
-    notificationId: d.notificationId,
-    target: d.target,
-    targetType: d.targetType,
-    groupKey: d.groupKey,
-    notificationKey: d.notificationKey,
-    seq,
-    state: duplicate ? 'skipped' : d.state,
-    skipReason: duplicate ? 'duplicate' : d.skipReason,
-    priority: d.priority,
-    alerts: d.alerts,
-    attempts: d.attempts,
-    createdAt: d.createdAt,
-    updatedAt: d.createdAt,
-    nextAttemptAt: duplicate ? undefined : d.nextAttemptAt,
-    lastStatus: d.lastStatus,
-    lastReason: d.lastReason,
-    lastError: d.lastError,
-    retryable: d.retryable,
-    durationMs: d.durationMs,
-    deliveredAt: d.deliveredAt,
-  };
-}
-
-/** The records of an accept's deliveries as stored (duplicates skipped). */
-export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): DeliveryRecord[] {
-  return deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
 }
 
 interface StateRow {

@@ -1,16 +1,39 @@
-import type { Dispatcher } from '../dispatch/dispatcher.js';
-import type { Runtime } from '../dispatch/runtime.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { WebhookMessage } from '../alerts/types.js';
+import type { TargetMessage, WebhookMessage } from '../alerts/types.js';
+import type { Config } from '../config/types.js';
+import type { LedgerRecovery } from './ledger-recovery.js';
 import { eitherFilter, withOutcome } from './settled.js';
 import type { DeliveryRecord, IdFilter, Store } from './types.js';
 
+/**
+ * What the worker asks of the dispatcher, which makes every attempt (dispatch's `Dispatcher` is one).
+ * Declared here, where it is used, so that delivery does not depend on dispatch. `T` is a configured target.
+ */
+export interface Retrier<T> {
+  /** Deliveries in flight or queued in a lane: not the worker's to pick. */
+  readonly busy: IdFilter;
+  /** Outcomes the ledger has not written yet. */
+  readonly ledger: LedgerRecovery;
+  /** Wait until every outcome so far is written to the ledger. */
+  flush(): Promise<void>;
+  /** Attempt one pending delivery again. */
+  retry(record: DeliveryRecord, message: TargetMessage, target: T): Promise<unknown>;
+  /** The message a target gets: the enriched group cut to the record's alerts. */
+  targetMessage(original: WebhookMessage, enriched: WebhookMessage, alerts: readonly number[]): TargetMessage;
+}
+
+/** The part of the current runtime the worker reads: the config, and the targets by name. */
+export interface WorkerRuntime<T> {
+  readonly config: Config;
+  readonly targets: ReadonlyMap<string, T>;
+}
+
 /** Everything the retry worker needs. */
-export interface WorkerDeps {
+export interface WorkerDeps<T = unknown> {
   store: Store;
-  dispatcher: Dispatcher;
-  runtime: () => Runtime;
+  dispatcher: Retrier<T>;
+  runtime: () => WorkerRuntime<T>;
   metrics: Metrics;
   logger: Logger;
   now: () => number;
@@ -28,7 +51,7 @@ export const PRUNE_MAX_BATCHES = 40;
  * severity, then due time). It reads the ledger, so what was pending when
  * alertmux stopped or crashed resumes at start.
  */
-export class RetryWorker {
+export class RetryWorker<T = unknown> {
   private timer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
   private running = false;
@@ -40,7 +63,7 @@ export class RetryWorker {
   /** Deliveries whose ledger row is not theirs to take: in flight, or with an outcome the ledger could not write yet. */
   private readonly exclude: IdFilter;
 
-  constructor(private readonly deps: WorkerDeps) {
+  constructor(private readonly deps: WorkerDeps<T>) {
     this.exclude = eitherFilter(deps.dispatcher.busy, deps.dispatcher.ledger.unwritten);
   }
 
@@ -110,7 +133,7 @@ export class RetryWorker {
     return records;
   }
 
-  private start1(record: DeliveryRecord, rt: Runtime): void {
+  private start1(record: DeliveryRecord, rt: WorkerRuntime<T>): void {
     const target = rt.targets.get(record.target);
     const message = target && this.message(record);
     if (!target || !message) {

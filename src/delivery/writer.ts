@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { storageFailure } from './ledger-health.js';
-import { storedDeliveries } from './sqlite.js';
+import { storedDeliveries } from './records.js';
 import type { AcceptBatchItem, DeliveryRecord, DeliveryUpdate, Store } from './types.js';
 
 /** What the writer reports about each batch, besides resolving or rejecting its accepts. */

@@ -5,13 +5,14 @@ import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
 import { uuidv7 } from '../delivery/ids.js';
 import { LedgerRecovery } from '../delivery/ledger-recovery.js';
-import { storedDeliveries } from '../delivery/sqlite.js';
+import { storedDeliveries } from '../delivery/records.js';
+import { StorageError } from '../delivery/storage-error.js';
 import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
 import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
 import { Deadlines } from './deadlines.js';
 import { Limiter } from './limiter.js';
-import { matchesAll, routeLabels } from './matchers.js';
+import { matchesAll, routeLabels } from '../matchers/matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
@@ -40,11 +41,6 @@ export interface DispatchOptions {
   targets?: readonly string[];
   /** Override the config's health strategy (publish API). */
   strategy?: HealthStrategy;
-}
-
-/** The ledger could not take responsibility: the caller must answer 503 so Alertmanager retries. */
-export class StorageError extends Error {
-  override name = 'StorageError';
 }
 
 /** Whether an attempt is a notification's first (health-aware skip) or a retry by the worker. */

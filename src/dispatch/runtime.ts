@@ -3,7 +3,7 @@ import { CircuitBreaker } from '../health/breaker.js';
 import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
 import { configRedactor, createPublisher } from '../publishers/registry.js';
 import type { TargetConfig } from '../config/target.js';
-import { compileMatchers, type Matcher } from './matchers.js';
+import { compileMatchers, type Matcher } from '../matchers/matchers.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import { targetMeters, type Metrics, type TargetMeters } from '../observability/metrics.js';

@@ -1,8 +1,15 @@
 import { request, type Dispatcher } from 'undici';
-import type { TargetRuntime } from '../dispatch/runtime.js';
+import type { HealthCheckConfig } from '../config/target.js';
+import type { HealthMonitor } from './monitor.js';
+
+/** What a probe reads of a target (dispatch's `TargetRuntime` is one): its config and its health monitor. */
+export interface ProbedTarget {
+  readonly config: { readonly enabled: boolean; readonly health_check?: HealthCheckConfig };
+  readonly health: Pick<HealthMonitor, 'recordProbe'>;
+}
 
 /** Run one active health check of a target now; the result feeds its monitor. Never throws. */
-export async function probeTarget(target: TargetRuntime, http: Dispatcher, userAgent: string): Promise<{ ok: boolean; detail: string }> {
+export async function probeTarget(target: ProbedTarget, http: Dispatcher, userAgent: string): Promise<{ ok: boolean; detail: string }> {
   const check = target.config.health_check;
   if (!check) return { ok: true, detail: 'no health_check configured; health is passive only' };
   const started = performance.now();
@@ -29,7 +36,7 @@ export async function probeTarget(target: TargetRuntime, http: Dispatcher, userA
  * Background probes for every target that has a `health_check`: never on the
  * request path; timers are unref'd and all cleared by the returned stop function.
  */
-export function startProbes(targets: Iterable<TargetRuntime>, http: Dispatcher, userAgent: string): () => void {
+export function startProbes(targets: Iterable<ProbedTarget>, http: Dispatcher, userAgent: string): () => void {
   const timers: NodeJS.Timeout[] = [];
   for (const target of targets) {
     const check = target.config.health_check;

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { Registry } from 'prom-client';
 import { request } from 'undici';
 import winston from 'winston';
-import { StorageError } from '../../src/dispatch/dispatcher.js';
+import { StorageError } from '../../src/delivery/storage-error.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { createWebhookHandler } from '../../src/receiver/webhook.js';
 import { config } from '../helpers/fixtures.js';

@@ -9,7 +9,7 @@ import { complement, foldRanges, jsChar, jsClass, normalize, PERL_CLASSES, POSIX
  * builders, this project's sandbox) its install compiles RE2 and Abseil from source with a C++
  * toolchain, which takes many minutes and makes `npm ci` and image builds slow; and npm now asks
  * to approve such install scripts. The translation is checked against Go's own regexp (amtool)
- * in test/dispatch/re2-amtool.test.ts. What a
+ * in test/matchers/re2-amtool.test.ts. What a
  * translation must give is RE2's language: what RE2 rejects is rejected here (lookaround,
  * backreferences, `\Z`, possessive or stacked repeats, counts over 1000, unknown escapes),
  * and RE2's meanings are spelled out for V8: `(?i)` `(?m)` `(?s)` `(?U)` flag groups (scoped

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { compileMatchers, matchesAll, parseMatcher, parseMatchers, routeLabels } from '../../src/dispatch/matchers.js';
+import { compileMatchers, matchesAll, parseMatcher, parseMatchers, routeLabels } from '../../src/matchers/matchers.js';
 
 describe('Alertmanager-style matchers', () => {
   const labels = { alertname: 'DiskFull', severity: 'critical', instance: 'db-1:9100', path: 'a.b' };

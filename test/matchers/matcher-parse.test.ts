@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { MatcherLexer, type Token } from '../../src/dispatch/matcher-lexer.js';
-import { parseClassicMatchers, parseMatcherEntry, parseUtf8Matchers, unquoteGo, type MatcherSpec } from '../../src/dispatch/matcher-parse.js';
+import { MatcherLexer, type Token } from '../../src/matchers/matcher-lexer.js';
+import { parseClassicMatchers, parseMatcherEntry, parseUtf8Matchers, unquoteGo, type MatcherSpec } from '../../src/matchers/matcher-parse.js';
 
 // Cases from Alertmanager's own tables (matcher/parse/parse_test.go, lexer_test.go,
 // matcher/compliance/compliance_test.go), with the same inputs, results and error texts.

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { compileRe2, Re2SyntaxError } from '../../src/dispatch/re2.js';
+import { compileRe2, Re2SyntaxError } from '../../src/matchers/re2.js';
 
 /*
  * Go's own RE2 as the oracle: amtool (Alertmanager's CLI, Go) routes label sets through a tree

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { compileRe2, Re2SyntaxError, translateRe2 } from '../../src/dispatch/re2.js';
-import { parseMatchers } from '../../src/dispatch/matchers.js';
+import { compileRe2, Re2SyntaxError, translateRe2 } from '../../src/matchers/re2.js';
+import { parseMatchers } from '../../src/matchers/matchers.js';
 import { seededRandom } from '../helpers/random.js';
 
 /** As Alertmanager compiles a matcher regex: anchored, `^(?:re)$`. */

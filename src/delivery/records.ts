@@ -1,0 +1,38 @@
+import type { AcceptResult, DeliveryRecord, NewDelivery } from './types.js';
+
+/**
+ * A delivery as stored, from what was inserted and its sequence number: every field
+ * present, in the order the SQLite backend's fromRow() makes them, so all records share one V8 shape
+ * and the dispatcher's per-attempt writes stay on V8's fast path (a
+ * `{ ...d, seq, updatedAt }` spread makes every later write to it slow).
+ */
+function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): DeliveryRecord {
+  return {
+    id: d.id,
+    notificationId: d.notificationId,
+    target: d.target,
+    targetType: d.targetType,
+    groupKey: d.groupKey,
+    notificationKey: d.notificationKey,
+    seq,
+    state: duplicate ? 'skipped' : d.state,
+    skipReason: duplicate ? 'duplicate' : d.skipReason,
+    priority: d.priority,
+    alerts: d.alerts,
+    attempts: d.attempts,
+    createdAt: d.createdAt,
+    updatedAt: d.createdAt,
+    nextAttemptAt: duplicate ? undefined : d.nextAttemptAt,
+    lastStatus: d.lastStatus,
+    lastReason: d.lastReason,
+    lastError: d.lastError,
+    retryable: d.retryable,
+    durationMs: d.durationMs,
+    deliveredAt: d.deliveredAt,
+  };
+}
+
+/** The records of an accept's deliveries as stored (duplicates skipped). */
+export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): DeliveryRecord[] {
+  return deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
+}
