@@ -6,13 +6,17 @@
 // the cheapest way undici offers and the way alertmux sends (src/publishers/http.ts),
 // so the transport is the same on both sides.
 //
-// Usage: node bench/raw-receiver.js --listen 127.0.0.1:PORT --targets URL,URL,...
+// With --sequential it POSTs to the targets one after another instead: the
+// reference that parallel fan-out is measured against (what N targets cost
+// when each waits for the one before it).
+//
+// Usage: node bench/raw-receiver.js --listen 127.0.0.1:PORT --targets URL,URL,... [--sequential]
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { Agent } from 'undici';
 
-const { values } = parseArgs({ options: { listen: { type: 'string' }, targets: { type: 'string' } } });
+const { values } = parseArgs({ options: { listen: { type: 'string' }, targets: { type: 'string' }, sequential: { type: 'boolean' } } });
 const targets = (values.targets ?? '').split(',').filter(Boolean);
 const [host, port] = (values.listen ?? '127.0.0.1:0').split(':');
 // The same Agent settings as alertmux's src/main.ts, so the transport is equal.
@@ -38,6 +42,13 @@ function post(url, body) {
   });
 }
 
+/** POST `body` to each target after the previous one answered. */
+async function postInTurn(body) {
+  const statuses = [];
+  for (const url of targets) statuses.push(await post(url, body));
+  return statuses;
+}
+
 const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -50,7 +61,7 @@ const server = createServer((req, res) => {
       return;
     }
     const body = JSON.stringify(msg);
-    const statuses = await Promise.all(targets.map((url) => post(url, body)));
+    const statuses = values.sequential ? await postInTurn(body) : await Promise.all(targets.map((url) => post(url, body)));
     const out = JSON.stringify({ groupKey: msg.groupKey, statuses });
     res.writeHead(statuses.every((s) => s >= 200 && s < 300) ? 200 : 202, { 'content-type': 'application/json' });
     res.end(out);

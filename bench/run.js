@@ -1,11 +1,11 @@
-// `npm run bench`: alertmux side by side with a raw Node fan-out receiver and
-// with sequential dispatch, on loopback mock targets. See docs/benchmarks.md.
+// `npm run bench`: alertmux side by side with a raw Node fan-out receiver, in
+// parallel and in sequence, on loopback mock targets. See docs/benchmarks.md.
 //
 // For each target delay (0 ms, 50 ms) and each number of targets N (1, 5, 10)
 // it starts the mock targets, then, one after another on the same targets:
 //   raw         bench/raw-receiver.js (node:http + undici, no storage)
 //   alertmux    the built service (node dist/cli.js), durable SQLite ledger on
-//   sequential  the same, with ALERTMUX_BENCH_SEQUENTIAL=1 (targets one after another)
+//   sequential  bench/raw-receiver.js --sequential (targets one after another)
 // and drives each with autocannon at a fixed concurrency for a fixed time,
 // every request a distinct notification (its own group key), so alertmux's
 // dedup never short-cuts one.
@@ -125,8 +125,9 @@ async function startTargets(count, delay) {
 /** Start one system under test; resolves to its pid, URL and stop function. */
 async function startSystem(system, urls, dir) {
   const port = await freePort();
-  if (system === 'raw') {
-    const child = spawn(process.execPath, [join(root, 'bench/raw-receiver.js'), '--listen', `127.0.0.1:${port}`, '--targets', urls.join(',')], {
+  if (system === 'raw' || system === 'sequential') {
+    const args = ['--listen', `127.0.0.1:${port}`, '--targets', urls.join(','), ...(system === 'sequential' ? ['--sequential'] : [])];
+    const child = spawn(process.execPath, [join(root, 'bench/raw-receiver.js'), ...args], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await waitLine(child, /^listening \d+/);
@@ -134,7 +135,7 @@ async function startSystem(system, urls, dir) {
   }
   const configPath = join(dir, 'alertmux.yml');
   writeFileSync(configPath, alertmuxConfig(dir, urls));
-  const childEnv = { ...env, ALERTMUX_BENCH_SEQUENTIAL: system === 'sequential' ? '1' : '' };
+  const childEnv = { ...env };
   delete childEnv.LOG_LEVEL;
   if (env.BENCH_LOG_LEVEL) childEnv.LOG_LEVEL = env.BENCH_LOG_LEVEL;
   const nodeArgs = [...list(env.BENCH_NODE_ARGS, ''), ...(env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(env.BENCH_PROFILE)] : [])];
@@ -190,7 +191,7 @@ async function cell(system, targets, count, delay) {
     const cpuSystem = cpuAfter.system - cpuBefore.system;
     const cpu = cpuUser + cpuSystem;
     const rss = peakRssMb(pid);
-    const memory = system === 'raw' ? undefined : await heapMb(sut.url.replace(/\/webhook$/, '/metrics'));
+    const memory = system !== 'alertmux' ? undefined : await heapMb(sut.url.replace(/\/webhook$/, '/metrics'));
     const receivedAtEnd = await settledCount(targets);
     const opened = (await targets.connections()) - connectionsAtStart;
     const seconds = settings.duration;

@@ -39,8 +39,6 @@ export interface AppDeps {
   random?: () => number;
   /** Opens the ledger; defaults to SQLite at `storage.path`. */
   openStore?: (path: string) => Store;
-  /** Bench-only: attempt targets one after another. */
-  sequential?: boolean;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
   discovery?: TargetDiscovery;
 }
@@ -146,7 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     runtime: current,
     now,
     random: deps.random ?? Math.random,
-    sequential: deps.sequential,
   });
   const worker = new RetryWorker({ store, dispatcher, runtime: current, metrics, logger: deps.logger, now });
   worker.start();

@@ -1,11 +1,13 @@
 import { setFlagsFromString } from 'node:v8';
 
+// Both flags are set here, at start, rather than left to the Dockerfile: node refuses them in NODE_OPTIONS
+// (only a few V8 flags are allowed there), and a service started with `node dist/cli.js` or `npx alertmux`
+// should keep the same memory bound as the image. docs/performance-notes.md has the measurements.
+
 /**
  * How far V8 may grow the old generation past what survived its last full collection, in percent.
- * V8's own choice grows with the allocation rate: at capacity (about 1,600 notifications/s to 5
- * targets) the heap reached 120 MB with 30 to 90 MB in use, and the process 240 MB resident. At 100%
- * (at most twice what is live) it stayed at about 190 MB, for 1 to 2% of the throughput; at 50%,
- * about 175 MB for about 5% (docs/benchmarks.md).
+ * V8's own choice grows with the allocation rate, so under load the heap (and the resident size) grew
+ * to several times what is live; 100 keeps it within twice what is live for a few percent of throughput.
  */
 export const DEFAULT_HEAP_GROWING_PERCENT = 100;
 
@@ -37,9 +39,8 @@ const PRETENURING = 'allocation-site-pretenuring';
  * Whether to turn off V8's allocation-site pretenuring: yes, unless node was started with the flag either way.
  * V8 moves an allocation site's objects straight to the old generation once enough of them survive a young
  * collection. The state of a notification in flight does (it lives about as long as its targets take), but
- * only for a while. With the flag off, the young collections promoted half as much (0.7 instead of 1.6 MB each
- * at N = 10 / 50 ms) and paused the main thread 3.2 instead of 5 ms (median), the full collections came less
- * often, and at capacity the p99 went from 33-41 to 28-36 ms, with no throughput lost (docs/benchmarks.md, step 26).
+ * only for a while: pretenuring it fills the old generation with short-lived objects, so young collections
+ * promote more and pause longer, and full collections come more often, with no throughput in return.
  */
 export function pretenuringOff(execArgv: readonly string[]): boolean {
   return !execArgv.some((arg) => {

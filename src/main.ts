@@ -58,8 +58,6 @@ export async function runServer(options: RunOptions): Promise<void> {
       registry,
       http,
       userAgent: `alertmux/${options.version}`,
-      // Bench-only (npm run bench): attempt targets one after another, the reference parallel dispatch is measured against.
-      sequential: env['ALERTMUX_BENCH_SEQUENTIAL'] === '1',
       // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
       discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
     });

@@ -31,8 +31,6 @@ export interface DispatcherDeps {
   runtime: () => Runtime;
   now: () => number;
   random: () => number;
-  /** Bench-only: attempt targets one after another instead of all at once. */
-  sequential?: boolean;
 }
 
 /** Per-call options of a dispatch. */
@@ -171,7 +169,6 @@ export class Dispatcher {
     // Attempts that finished by the deadline; the others are reported pending and go on in the background.
     const finished = new Map<DeliveryRecord, DeliveryRecord>();
     const attempts: Array<Promise<unknown>> = [];
-    let chain: Promise<unknown> = Promise.resolve();
     for (const record of records) {
       const target = rt.targets.get(record.target) as TargetRuntime;
       if (record.state === 'skipped') {
@@ -181,8 +178,7 @@ export class Dispatcher {
       }
       target.meters.notifications.inc();
       const message = this.targetMessage(original, enriched, record.alerts);
-      const run = () => this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy, committed);
-      const attempt = (this.deps.sequential ? (chain = chain.then(run)) : run()) as Promise<DeliveryRecord>;
+      const attempt = this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy, committed);
       attempts.push(attempt.then((done) => finished.set(record, done)));
     }
     // Not committed: answered 503 now. Attempts already sent may arrive, and again with Alertmanager's retry (at least once).
@@ -315,7 +311,7 @@ export class Dispatcher {
   ): Promise<DeliveryRecord> {
     const { metrics, store } = this.deps;
     const name = record.target;
-    // Waited in its lane (the bench's sequential mode): its own sequence number is needed to compare.
+    // Waited in its lane behind an earlier delivery: its accept must have committed before its sequence number is compared.
     if (checkOrder && committed && !(await committed)) return record;
     if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
       // A newer notification of the same group arrived while this one waited.
