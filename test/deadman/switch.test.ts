@@ -2,38 +2,12 @@ import { expect } from 'chai';
 import { DEADMAN_GROUP_KEY, DEADMAN_LABELS, pageMessage } from '../../src/deadman/page.js';
 import { DEADMAN_STATE_KEY, ledgerDeadmanState, parseState } from '../../src/deadman/state.js';
 import { deadmanSettings, DeadmanSwitch, type DeadmanSettings } from '../../src/deadman/switch.js';
+import { FakeClock } from '../helpers/clock.js';
 import { recordingLogger, type LogLine } from '../helpers/logs.js';
 import type { WebhookMessage } from '../../src/alerts/types.js';
 
 const MIN = 60_000;
 const T0 = Date.parse('2026-12-06T10:00:00Z');
-
-/** A fake clock whose timers fire only when the test advances it. */
-class FakeClock {
-  t = T0;
-  private next = 0;
-  readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now = () => this.t;
-  set = (fn: () => void, ms: number) => {
-    const id = ++this.next;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  };
-  clear = (handle: unknown) => void this.timers.delete(handle as number);
-  /** Move time forward by `ms`, firing due timers in order and letting the switch finish what each started. */
-  async advance(ms: number, settle: () => Promise<void>): Promise<void> {
-    const until = this.t + ms;
-    for (;;) {
-      const due = [...this.timers].filter(([, x]) => x.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-      await settle();
-    }
-    this.t = until;
-  }
-}
 
 /** The ledger's key-value table, in memory (rows as text, as SQLite keeps them). */
 function memoryRows() {
@@ -56,7 +30,7 @@ interface Sent {
 
 /** A switch on a fake clock, a fake dispatch and an in-memory ledger row; `restart()` builds a new one on the same row. */
 function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: ['alertname="Watchdog"'], timeout: 5 * MIN, targets: ['pager'] })) {
-  const clock = new FakeClock();
+  const clock = new FakeClock(T0);
   const ledger = memoryRows();
   const sent: Sent[] = [];
   const gauges = { lastHeartbeat: NaN, firing: NaN };
