@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { checkConfig } from '../../src/commands/check-config.js';
 import { checkDeadman } from '../../src/config/deadman.js';
 import { ConfigError } from '../../src/config/load.js';
 import { config } from '../helpers/fixtures.js';
@@ -73,5 +74,17 @@ describe('config: deadman', () => {
       '/deadman/targets/0: unknown target "x" (no targets are configured)',
     ]);
     expect(checkDeadman({ targets: [] as TargetConfig[] })).to.deep.equal([]);
+  });
+
+  it('is summarised by check-config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alertmux-deadman-'));
+    try {
+      writeFileSync(join(dir, 'alertmux.yml'), `${TARGETS}deadman: {timeout: 3m, targets: [pager]}`);
+      const out: string[] = [];
+      expect(checkConfig([join(dir, 'alertmux.yml')], { env: {} }, (s) => out.push(s), () => undefined)).to.equal(0);
+      expect(out).to.include('  deadman: pages pager after 3m without alertname="Watchdog"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
