@@ -169,7 +169,7 @@ export const configSchema = {
           default: ['alertname="Watchdog"'],
           description: 'Matchers (the syntax of a target\'s `match`) on the labels of each alert as Alertmanager sent it; a firing alert matching all of them is a heartbeat.',
         },
-        timeout: duration("Silence after the last heartbeat that pages. Keep it a few times the Watchdog route's `repeat_interval`.", '5m'),
+        timeout: duration("Silence after the last heartbeat that pages (at least 1s). Keep it a few times the Watchdog route's `repeat_interval`.", '5m'),
         targets: {
           type: 'array',
           items: { type: 'string', minLength: 1 },
