@@ -43,7 +43,7 @@ describe("dead man's switch in the app (fake clock, loopback targets)", () => {
   const configText = (deadman: string) => `
 storage: {path: ":memory:"}
 targets:
-  - {name: pager, type: webhook, url: "${pager.url}/pager", match: ['team="sre"']}
+  - {name: pager, type: webhook, url: "${pager.url}/pager", match: ['team="sre"'], match_route: ['team="sre"']}
   - {name: chat, type: webhook, url: "${chat.url}/chat"}
 ${deadman}`;
 
