@@ -21,9 +21,11 @@ const layers = {
   health: SERVICES,
   discovery: SERVICES,
   dispatch: [...SERVICES, 'delivery', 'health', 'discovery'],
-  receiver: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch'],
-  api: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'receiver'],
-  commands: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch'],
+  // The dead man's switch pages through the same targets as dispatch; it keeps its state in the ledger.
+  deadman: [...SERVICES, 'delivery', 'health', 'discovery'],
+  receiver: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman'],
+  api: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman', 'receiver'],
+  commands: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman'],
 };
 const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src/${folder}/**/*.ts`],

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { load as parseYaml } from 'js-yaml';
 import { compileLinks } from '../alerts/enrich.js';
 import { parseMatchers } from '../matchers/matchers.js';
+import { checkDeadman } from './deadman.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchemaOf } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
@@ -102,6 +103,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
       config.targets = [...config.targets, ...loadTargetsDir(dir, options, problems, secrets)];
     }
     checkReferences(config, problems, options.kinds);
+    problems.push(...checkDeadman(config));
     if (problems.length) throw new ConfigError('config is invalid', problems);
     if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
     for (const t of config.targets) kindOf.get(t.type)?.resolvePaths?.(t, options.baseDir);
