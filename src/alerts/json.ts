@@ -4,8 +4,8 @@ const serialized = new WeakMap<object, string>();
 /**
  * `JSON.stringify(msg)`, made once per message object however many targets
  * send it: the dispatcher serialises the group for the ledger, and every
- * webhook target that passes the whole group through reuses that text (50
- * alerts to 10 targets was 10 × 36 µs of stringify per notification).
+ * webhook target that passes the whole group through reuses that text (a big
+ * group to many targets was otherwise stringified once per target).
  */
 export function messageJson(msg: object): string {
   let json = serialized.get(msg);

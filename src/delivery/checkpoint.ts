@@ -3,18 +3,16 @@ import { performance } from 'node:perf_hooks';
 /** A checkpoint waits until no batch came for this long, so it does not fall into a burst of commits. */
 export const CHECKPOINT_IDLE_MS = 10;
 /**
- * Checkpoints at idle times are at least this far apart (each one syncs the database file). At 140
- * notifications/s to 10 targets, 100 ms of commits are about 550 WAL pages: the WAL is checkpointed
- * before it reaches SQLite's automatic checkpoint (1,000 pages).
+ * Checkpoints at idle times are at least this far apart (each one syncs the database file); short enough
+ * that under a steady load the WAL is checkpointed before it reaches SQLite's automatic checkpoint (1,000 pages).
  */
 export const CHECKPOINT_MIN_INTERVAL_MS = 100;
 
 /**
  * Runs the ledger's WAL checkpoints on the writer thread in the pauses between batches. SQLite's
  * automatic checkpoint runs inside the commit that takes the WAL past 1,000 pages: copying them into
- * the database file and syncing it made about one commit in twenty take 5 to 9 ms instead of under 1
- * (measured at 140 notifications/s to 10 targets), and a notification waits for its commit before
- * its first attempt. Here a checkpoint runs once the writer has been idle for CHECKPOINT_IDLE_MS and
+ * the database file and syncing it makes that commit several times slower, and a notification waits
+ * for its commit before its first attempt. Here a checkpoint runs once the writer has been idle for CHECKPOINT_IDLE_MS and
  * the last one is CHECKPOINT_MIN_INTERVAL_MS old. Under a load that never pauses, SQLite's automatic
  * checkpoint still does the work, in small steps.
  */

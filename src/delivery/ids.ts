@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 /**
  * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ledger
  * ids are primary-key and unique-index entries; in time order each insert lands
- * on the indexes' last pages instead of a random page per id, which made
- * accepting a notification about 30% cheaper (docs/benchmarks.md).
+ * on the indexes' last pages instead of a random page per id, so accepting a
+ * notification writes fewer pages.
  */
 export function uuidv7(now = Date.now()): string {
   // randomUUID() is xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: keep its random bits and RFC variant, set version 7.

@@ -46,11 +46,11 @@ export const MIGRATIONS: readonly string[] = [
   // The retry queue in the worker's order, so picking the next due ones never sorts the whole backlog.
   `CREATE INDEX deliveries_queue ON deliveries(priority, next_attempt_at, seq) WHERE state = 'pending';`,
   // The lane index by group first: a notification's deliveries (one per target, same group key) go into one page of
-  // it, where target first put each in its own page (13% fewer bytes written per notification; docs/benchmarks.md).
+  // it, where target first put each in its own page (fewer pages written per notification).
   `DROP INDEX deliveries_lane;
    CREATE INDEX deliveries_lane ON deliveries(group_key, target, seq);`,
   // The dedup lookup by the notification's key, one entry per notification: by the deliveries' key it took five
-  // entries in a random page of a hash-ordered index, a quarter of the bytes written per notification. The
+  // entries in a random page of a hash-ordered index per notification. The
   // window of recent keys is read along created_at (in time order, so appended, not scattered).
   `CREATE INDEX notifications_key ON notifications(key);
    CREATE INDEX deliveries_created ON deliveries(created_at);
@@ -120,9 +120,9 @@ function fromRow(r: Row): DeliveryRecord {
 
 /**
  * The page cache of each connection, in KiB: SQLite's own default. better-sqlite3 builds SQLite with 16 MB
- * (`SQLITE_DEFAULT_CACHE_SIZE=-16000`), and the writer thread's cache filled up within seconds at capacity,
- * with pages the inserts touch once: 16 to 20 MB of resident memory per connection for no measurable
- * throughput (docs/benchmarks.md, step 22). Pages that leave it are read again from the OS's cache.
+ * (`SQLITE_DEFAULT_CACHE_SIZE=-16000`), and the writer thread's cache filled up under load with pages the
+ * inserts touch once: resident memory per connection for no throughput. Pages that leave it are read again
+ * from the OS's cache.
  */
 export const PAGE_CACHE_KIB = 2000;
 
@@ -279,7 +279,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
 
   const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
   // One priority at a time along deliveries_queue: with ORDER BY priority over all due rows, SQLite sorted
-  // the whole due backlog on every worker pass (19 ms per pass with 100,000 due; docs/benchmarks.md).
+  // the whole due backlog on every worker pass.
   const dueOfPriority = db.prepare(
     `SELECT * FROM deliveries INDEXED BY deliveries_queue
      WHERE state = 'pending' AND priority = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?`,
@@ -306,7 +306,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   );
   const pruneState = db.prepare(`DELETE FROM target_state WHERE key IN (SELECT key FROM target_state WHERE expires_at < ? LIMIT ?)`);
   // Only the queue (pending) and the dead letters: along the state index, so a scrape stays cheap however many
-  // finished deliveries retention keeps (counting every state scanned the table: 123 ms at 300,000 rows, 1.3 ms now).
+  // finished deliveries retention keeps (counting every state scanned the whole table).
   const statsStmt = db.prepare(
     `SELECT state, priority, COUNT(*) AS count FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, priority`,
   );

@@ -24,16 +24,16 @@ const MAX_UPDATES = 500;
 /** Accepts arriving sooner than this after the last commit wait for the end of the event-loop turn. */
 const GROUP_AFTER_MS = 2;
 /**
- * Outcome updates wait up to this long for an accept to ride along with. At 140 notifications/s to
- * 10 targets, committing them at the end of each turn cost a batch (and a message to the writer
- * thread) per answer that came back, more than half of the main thread's CPU per notification.
+ * Outcome updates wait up to this long for an accept to ride along with. Committing them at the end
+ * of each turn cost a batch (and a message to the writer thread) per answer that came back, which
+ * under load was most of the main thread's CPU per notification.
  */
 const UPDATES_WAIT_MS = 50;
 
 /**
  * Group commit for the ledger: accepts and delivery updates queue up and are
- * written in one transaction (measured: 5 deliveries per notification, 251 µs
- * per notification committed alone, 85 µs in groups of 16). One batch is
+ * written in one transaction (a commit costs about as much as the rows in it,
+ * so grouping divides that cost by the batch size). One batch is
  * committed at a time; what arrives meanwhile waits for the next one, so the
  * batches grow with the load. A lone accept with nothing in flight commits at
  * once. An accept resolves only once its transaction committed, so the webhook
@@ -64,8 +64,8 @@ export class LedgerWriter {
    */
   accept(item: AcceptBatchItem, endOfTurn = false): Promise<DeliveryRecord[]> {
     const done = new Promise<DeliveryRecord[]>((resolve, reject) => this.accepts.push({ ...item, resolve, reject }));
-    // Light load: commit now, so a lone notification never waits for the end of the turn (measured +10 ms p50
-    // at 130 notifications/s). Heavy load (commits less than GROUP_AFTER_MS apart): group.
+    // Light load: commit now, so a lone notification never waits for the end of the turn (that wait showed in the
+    // p50). Heavy load (commits less than GROUP_AFTER_MS apart): group.
     if (this.accepts.length >= MAX_ACCEPTS || (!endOfTurn && this.clock() - this.lastCommit >= GROUP_AFTER_MS)) this.commitNext();
     else this.schedule();
     return done;

@@ -19,7 +19,7 @@ export interface TargetResult {
   deadLettered?: boolean;
 }
 
-/** The dispatch result of DESIGN.md: the body of every 2xx answer and of GET /api/v1/notifications/:id. */
+/** The dispatch result (docs/api.md): the body of every 2xx answer and of GET /api/v1/notifications/:id. */
 export interface DispatchResult {
   id: string;
   receiver: string;

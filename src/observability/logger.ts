@@ -16,9 +16,9 @@ export function createLogger(level = 'info'): Logger {
 
 /**
  * winston pushes every call through its stream pipeline before its transports
- * look at the level: a disabled `debug` costs about 4 µs. The dispatcher logs
- * per delivery at debug, so calls below the level return at once (measured in
- * docs/benchmarks.md). Child loggers inherit this, and the level stays live.
+ * look at the level, so a disabled `debug` still costs a few µs. The dispatcher
+ * logs per delivery at debug, so calls below the level return at once. Child
+ * loggers inherit this, and the level stays live.
  */
 function skipDisabledLevels(logger: winston.Logger): winston.Logger {
   // winston's own isLevelEnabled allocates per call; our transports have no level of their own, so compare numbers.

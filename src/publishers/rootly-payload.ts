@@ -6,7 +6,7 @@ export interface RootlyNotificationTarget {
   id: string;
 }
 
-/** JSON:API body of `POST /v1/alerts` for one Alertmanager alert (Rootly `new_alert`; TARGET-APIS §3.3). */
+/** JSON:API body of `POST /v1/alerts` for one Alertmanager alert (Rootly's REST API, `new_alert`). */
 export function rootlyCreateBody(alert: Alert, group: WebhookMessage, notify?: RootlyNotificationTarget) {
   const alertname = alert.labels['alertname'] ?? 'alert';
   const instance = alert.labels['instance'];

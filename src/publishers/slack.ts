@@ -14,7 +14,7 @@ export const MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * `ok:false` errors worth retrying; every other error is permanent.
- * https://docs.slack.dev/reference/methods/chat.postMessage#errors (and §2 of TARGET-APIS.md)
+ * https://docs.slack.dev/reference/methods/chat.postMessage#errors
  * `fatal_error` may have half succeeded: a retry can post twice.
  */
 const RETRYABLE: Record<string, FailureReason> = {
