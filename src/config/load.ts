@@ -63,6 +63,7 @@ interface Validators {
   kindOf: ReadonlyMap<string, TargetKind>;
 }
 const compiled = new WeakMap<TargetKinds, Validators>();
+let compiledCount = 0;
 /**
  * The validators of a list of target kinds, compiled once per list. The target schema is referenced from the
  * config's `targets` rather than compiled twice (a second copy costs start time and heap); it also validates
@@ -71,10 +72,13 @@ const compiled = new WeakMap<TargetKinds, Validators>();
 function validatorsOf(kinds: TargetKinds): Validators {
   let v = compiled.get(kinds);
   if (!v) {
-    const id = `alertmux:target:${compiledCount++}`;
+    const n = compiledCount++;
+    const id = `alertmux:target:${n}`;
     ajv.addSchema({ ...targetSchemaOf(kinds), $id: id });
     const validateConfig = ajv.compile({
       ...configSchema,
+      // One config schema per list of kinds (in practice one: the registry's).
+      $id: n === 0 ? configSchema.$id : `${configSchema.$id}?kinds=${n}`,
       properties: { ...configSchema.properties, targets: { ...configSchema.properties.targets, items: { $ref: id } } },
     });
     v = { validateTarget: ajv.getSchema(id) as ValidateFunction, validateConfig, kindOf: new Map(kinds.map((k) => [k.type, k])) };
@@ -82,7 +86,6 @@ function validatorsOf(kinds: TargetKinds): Validators {
   }
   return v;
 }
-let compiledCount = 0;
 
 /** Parse and validate alertmux.yml text into a frozen Config. Throws ConfigError with every problem. */
 export function parseConfig(text: string, options: LoadOptions): Config {

@@ -95,7 +95,7 @@ export function targetSchema(type: string, description: string, properties: Reco
  */
 export type TargetConfig = BaseTarget;
 
-/** Reports one problem of a target at `path` (relative to the target, e.g. `routing_key` or `images/0/src`). */
+/** Reports one problem of a target at `path` (relative to the target, e.g. `url` or `headers/0`). */
 export type ReportProblem = (path: string, message: string) => void;
 
 /**
