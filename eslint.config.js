@@ -27,6 +27,8 @@ const layers = {
   api: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman', 'receiver'],
   commands: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman'],
 };
+/** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the store). */
+const LEDGER_BACKEND = ['sqlite', 'postgres', 'writer-thread', 'ledger-thread', 'checkpoint'];
 const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src/${folder}/**/*.ts`],
   rules: {
@@ -37,6 +39,10 @@ const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
           {
             regex: allowed.length ? `^\\.\\./(?!(${allowed.join('|')})/)` : '^\\.\\./',
             message: `src/${folder} may import only ${allowed.length ? allowed.map((f) => `src/${f}`).join(', ') : 'nothing else in src'} (imports go one way: see ARCHITECTURE.md).`,
+          },
+          {
+            regex: `^\\.\\./delivery/(${LEDGER_BACKEND.join('|')})\\.js$`,
+            message: 'A storage backend stays behind the Store interface (src/delivery/types.ts); only the composition root (src/app.ts) opens one.',
           },
         ],
       },
