@@ -126,9 +126,16 @@ export class Fallbacks {
     const name = rt.targets.get(original.target)?.config.fallback;
     const fallback = name === undefined ? undefined : rt.targets.get(name);
     if (!fallback) return undefined;
-    const notification = store.getNotification(original.notificationId);
-    if (!notification) return undefined;
-    const message = JSON.parse(notification.original) as WebhookMessage;
+    let message: WebhookMessage;
+    try {
+      const notification = store.getNotification(original.notificationId);
+      if (!notification) return undefined;
+      message = JSON.parse(notification.original) as WebhookMessage;
+    } catch (err) {
+      // Not owed again: a notification the ledger cannot give back would fail the same way at every sweep.
+      logger.error('fallback not sent: its notification cannot be read from the ledger', { target: original.target, deliveryId: original.id, error: rt.redact(String(err)) });
+      return undefined;
+    }
     // The fallback was chosen explicitly: its `match` does not apply, but it gets resolved alerts only if it wants them.
     const alerts = fallback.config.send_resolved ? original.alerts : original.alerts.filter((i) => message.alerts[i]?.status === 'firing');
     const skip: SkipReason | undefined = !fallback.config.enabled ? 'disabled' : alerts.length === 0 ? 'filtered' : undefined;
