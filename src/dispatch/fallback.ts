@@ -22,6 +22,8 @@ const DEFAULT_FALLBACK_AFTER = 5 * 60_000;
 export const SWEEP_BATCH = 100;
 /** Longest time between two sweeps, whatever is known to be due (a reload may shorten a `fallback_after`). */
 export const MAX_SWEEP_GAP = 30_000;
+/** Shortest time between two sweeps while something held is still due. */
+export const MIN_SWEEP_GAP = 1_000;
 /** How soon a fallback the ledger could not write is tried again. */
 export const OWED_RETRY = 5_000;
 
@@ -113,7 +115,8 @@ export class Fallbacks {
         if (sent) created.push(sent);
       }
       const earliest = due.length === SWEEP_BATCH ? now : await this.deps.store.earliestHeld(target.config.name);
-      if (earliest !== undefined) next = Math.min(next, Math.max(now, earliest + after));
+      // Still due now (a full batch, or one that could not be given its fallback): soon, but never a busy loop.
+      if (earliest !== undefined) next = Math.min(next, earliest + after > now ? earliest + after : now + MIN_SWEEP_GAP);
     }
     this.nextSweepAt = this.owed.size ? Math.min(next, now + OWED_RETRY) : next;
     return created;

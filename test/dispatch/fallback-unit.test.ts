@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Registry } from 'prom-client';
-import { Fallbacks, MAX_SWEEP_GAP, OWED_RETRY, isHolding } from '../../src/dispatch/fallback.js';
+import { Fallbacks, MAX_SWEEP_GAP, MIN_SWEEP_GAP, OWED_RETRY, isHolding } from '../../src/dispatch/fallback.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { config } from '../helpers/fixtures.js';
 import { recordingLogger } from '../helpers/logs.js';
@@ -32,8 +32,9 @@ function setup(backup = '{name: backup, type: webhook, url: "https://b.example.c
   const added: NewDelivery[] = [];
   let failWrites = 0;
   const message = { commonLabels: { alertname: 'Disk' }, alerts: [{ status: 'firing', labels: {} }, { status: 'resolved', labels: {} }] };
+  let readable = true;
   const store = {
-    getNotification: () => ({ original: JSON.stringify(message) }),
+    getNotification: () => ({ original: readable ? JSON.stringify(message) : '{not json' }),
     heldSince: async (target: string, before: number, limit: number) =>
       held.filter((r) => r.target === target && r.fallbackId === undefined && r.heldSince! <= before).slice(0, limit),
     earliestHeld: async (target: string) => {
@@ -57,6 +58,7 @@ function setup(backup = '{name: backup, type: webhook, url: "https://b.example.c
     tick: (ms: number) => (now += ms),
     setBreaker: (s: string) => (breaker = s),
     failNextWrites: (n: number) => (failWrites = n),
+    unreadable: () => (readable = false),
   };
 }
 
@@ -136,6 +138,19 @@ describe('Fallbacks (fake ledger, fake clock)', () => {
     expect(await s.fallbacks.afterDead(dead)).to.equal(undefined);
     expect(await s.fallbacks.sweep()).to.deep.equal([]);
     expect(s.added).to.have.length(1);
+  });
+
+  it('sweeps again after MIN_SWEEP_GAP, not at once, when a due held delivery could not be given its fallback', async () => {
+    const s = setup();
+    const a = record('a', { notificationId: 'gone' });
+    s.fallbacks.held(a, s.targets.get('primary')!.config);
+    s.held.push(a);
+    s.tick(5 * 60_000);
+    s.failNextWrites(0);
+    s.unreadable();
+    expect(await s.fallbacks.sweep()).to.deep.equal([]);
+    expect(s.fallbacks.dueAt).to.equal(T0 + 5 * 60_000 + MIN_SWEEP_GAP);
+    expect(s.lines.find((l) => l.level === 'error')?.message).to.equal('fallback not sent: its notification cannot be read from the ledger');
   });
 
   it('records, without sending, a fallback to a disabled target or one that wants none of the alerts', async () => {
