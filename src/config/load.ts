@@ -6,6 +6,7 @@ import { compileLinks } from '../alerts/enrich.js';
 import { parseMatchers } from '../matchers/matchers.js';
 import { checkDeadman } from './deadman.js';
 import { parseDuration } from './duration.js';
+import { checkFallbacks } from './fallback.js';
 import { configSchema, targetSchemaOf } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
 import type { TargetConfig, TargetKind, TargetKinds } from './target.js';
@@ -106,6 +107,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
       config.targets = [...config.targets, ...loadTargetsDir(dir, options, problems, secrets)];
     }
     checkReferences(config, problems, options.kinds);
+    problems.push(...checkFallbacks(config.targets));
     problems.push(...checkDeadman(config));
     if (problems.length) throw new ConfigError('config is invalid', problems);
     if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);

@@ -6,7 +6,7 @@ import type { AcceptResult, DeliveryRecord, NewDelivery } from './types.js';
  * and the dispatcher's per-attempt writes stay on V8's fast path (a
  * `{ ...d, seq, updatedAt }` spread makes every later write to it slow).
  */
-function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): DeliveryRecord {
+export function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): DeliveryRecord {
   return {
     id: d.id,
     notificationId: d.notificationId,
@@ -29,6 +29,11 @@ function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): Delive
     retryable: d.retryable,
     durationMs: d.durationMs,
     deliveredAt: d.deliveredAt,
+    fallbackOf: d.fallbackOf,
+    fallbackFor: d.fallbackFor,
+    fallbackReason: d.fallbackReason,
+    fallbackId: d.fallbackId,
+    heldSince: d.heldSince,
   };
 }
 
