@@ -29,7 +29,9 @@ export function schemaProblems(errors: ErrorObject[] | null | undefined): LocalP
     const fields = branch ? choices.get(`${e.instancePath}\0${branch[1]}`) : undefined;
     const p = fields && fields.length > 1 ? { path: e.instancePath, message: `missing a required field: one of ${fields.map((f) => `\`${f}\``).join(', ')}` } : toProblem(e);
     const id = `${p.path}\0${p.message}`;
-    if (!seen.has(id)) out.push(p), seen.add(id);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(p);
   }
   return out;
 }
