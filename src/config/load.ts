@@ -41,6 +41,9 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   const source = parseYamlSource(text, options.file);
   if (source.errors.length) throw new ConfigError('config is not valid YAML', source.errors);
   if (source.value === undefined || source.value === null) throw new ConfigError('config is empty');
+  if (typeof source.value !== 'object' || Array.isArray(source.value)) {
+    throw new ConfigError('config is invalid', [{ message: 'must be a mapping of settings (`key: value` lines), not a list or a single value', ...(options.file === undefined ? {} : { file: options.file }), line: 1, column: 1 }]);
+  }
 
   const scan = newScan();
   const config = resolveSecrets(source.value, options, options.baseDir, scan) as Loaded;

@@ -36,6 +36,10 @@ export function parseTarget(text: string, defaultName: string, source: SecretSou
   const known = (p: LocalProblem) => p.keep || !scan.unresolved.has(p.path);
   const local = [...scan.problems, ...validateTarget(resolved, secrets).filter(known)];
   local.push(...checkTarget(resolved).filter(known));
-  const problems = local.map((p) => locate(p, yaml, p.path, name, p.path));
+  const named = typeof given === 'string';
+  const problems = local.map((p) =>
+    // A name that comes from the file name is nowhere in the file: say where it comes from.
+    locate(!named && p.path === '/name' ? { ...p, message: `${p.message} (the name is the file's; rename the file or set \`name:\` in it)` } : p, yaml, p.path, name, p.path),
+  );
   return done(problems, problems.length ? undefined : resolved);
 }
