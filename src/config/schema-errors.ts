@@ -20,6 +20,14 @@ export function schemaProblems(errors: ErrorObject[] | null | undefined): LocalP
       choices.set(key, [...(choices.get(key) ?? []), String(e.params['missingProperty'])]);
     }
   }
+  // A required field that an unknown field is a typo of is said by the typo's line (`did you mean`).
+  const typos = new Set(
+    all.flatMap((e) => {
+      if (e.keyword !== 'additionalProperties') return [];
+      const hint = closest(String(e.params['additionalProperty']), Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}));
+      return hint ? [`${e.instancePath}\0${hint}`] : [];
+    }),
+  );
   for (const e of all) {
     if (e.keyword === 'oneOf' || e.keyword === 'if') continue;
     if (e.keyword === 'discriminator' && e.params['error'] === 'tag' && missingType(e)) continue;
@@ -27,6 +35,8 @@ export function schemaProblems(errors: ErrorObject[] | null | undefined): LocalP
     if (e.keyword === 'type' && (e.parentSchema as Record<string, unknown> | undefined)?.['x-duration']) continue;
     const branch = e.keyword === 'required' && /^(.*)\/(?:oneOf|anyOf)\/\d+\/required$/.exec(e.schemaPath);
     const fields = branch ? choices.get(`${e.instancePath}\0${branch[1]}`) : undefined;
+    const missing = e.keyword === 'required' ? (fields ?? [String(e.params['missingProperty'])]) : [];
+    if (missing.some((f) => typos.has(`${e.instancePath}\0${f}`))) continue;
     const p = fields && fields.length > 1 ? { path: e.instancePath, message: `missing a required field: one of ${fields.map((f) => `\`${f}\``).join(', ')}` } : toProblem(e);
     const id = `${p.path}\0${p.message}`;
     if (seen.has(id)) continue;

@@ -41,5 +41,6 @@ export function parseTarget(text: string, defaultName: string, source: SecretSou
     // A name that comes from the file name is nowhere in the file: say where it comes from.
     locate(!named && p.path === '/name' ? { ...p, message: `${p.message} (the name is the file's; rename the file or set \`name:\` in it)` } : p, yaml, p.path, name, p.path),
   );
+  problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0));
   return done(problems, problems.length ? undefined : resolved);
 }
