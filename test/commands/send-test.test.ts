@@ -186,7 +186,7 @@ describe('alertmux send-test', () => {
   it('exits 1 with the problems of an invalid config', async () => {
     const config = configFile(`  - {name: audit, type: webhook}\n`);
     expect(await sendTestCommand(['--config', config], io())).to.equal(1);
-    expect(err.join('\n')).to.match(/invalid config .*\/targets\/0.*url/s);
+    expect(err.join('\n')).to.match(/invalid config .*target "audit": missing required field `url`/s);
   });
 
   it('is dispatched by the alertmux command line, which requires --config', async () => {
