@@ -373,6 +373,25 @@ targets:
     });
   });
 
+  describe('warnings and small forms', () => {
+    it('warns on a config without targets, unless discovery may bring some', () => {
+      expect(config('{}').warnings).to.deep.equal(['the config has no targets: notifications are accepted and delivered nowhere']);
+      expect(config('discovery: {kubernetes: {}}').warnings).to.deep.equal([]);
+      expect(config('targets: [{name: a, type: log}]').warnings).to.deep.equal([]);
+    });
+
+    it('takes a bare 0 as a duration of zero', () => {
+      expect(config('targets_dir_interval: 0').targets_dir_interval).to.equal(0);
+    });
+
+    it('refuses a `${` that is not a secret reference, but not a `$` before a Handlebars expression', () => {
+      expect(problems('auth: {bearer_token: "${TOKEN}"}').details).to.deep.equal([
+        'line 1:22: auth.bearer_token: has `${` that is not a secret reference: write ${env:NAME} or ${file:/path}',
+      ]);
+      expect(config('enrich: {links: {cost: "https://cost.example.com/${{labels.team}}"}}').enrich.links).to.deep.equal({ cost: 'https://cost.example.com/${{labels.team}}' });
+    });
+  });
+
   describe('the loaded config', () => {
     it('is frozen all the way down', () => {
       const cfg = config('enrich: {labels: {a: b}}\ntargets: [{name: audit, type: log, match: ["a=b"]}]');
