@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { CONFIG_CHECKS, type ConfigCheck } from '../../src/config/checks.js';
 import { formatProblem, loadConfigFile } from '../../src/config/load.js';
+import type { CheckResult } from '../../src/config/problems.js';
 import type { Config } from '../../src/config/types.js';
-
-const KEY = '0123456789abcdef0123456789abcdef';
 
 describe('targets_dir isolation', () => {
   let root: string;
@@ -89,7 +88,7 @@ describe('targets_dir isolation', () => {
   it('blames a targets_dir file for a cross check that names its target, and the main config for the rest', () => {
     // A check as the fallback and deadman modules plug in: problems with a target, or a pointer string.
     const check: ConfigCheck = (config) =>
-      config.targets.flatMap((t) =>
+      config.targets.flatMap((t): CheckResult[] =>
         (t as { url?: string }).url?.includes('forbidden') ? [{ target: t.name, path: '/url', message: 'is forbidden' }] : t.name === 'main-log' ? ['/listen: checked'] : [],
       );
     CONFIG_CHECKS.push(check);
