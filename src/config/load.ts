@@ -49,11 +49,13 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   const config = resolveSecrets(source.value, options, options.baseDir, scan) as Loaded;
   const known = (p: LocalProblem) => p.keep || !scan.unresolved.has(p.path);
   const local: LocalProblem[] = [...scan.problems, ...validateConfig(config, scan.secrets).filter(known)];
-  const own: TargetConfig[] = Array.isArray(config.targets) ? config.targets.filter((t) => t !== null && typeof t === 'object') : [];
-  if (own.length !== (config.targets ?? []).length) config.targets = own; // the schema reported the others
-  own.forEach((target, i) => local.push(...checkTarget(target).map((p) => ({ ...p, path: `/targets/${i}${p.path}` })).filter(known)));
+  // Entries that are not mappings stay in place (so indexes match the file); the schema reported them.
+  const own: TargetConfig[] = Array.isArray(config.targets) ? config.targets : [];
+  own.forEach((target, i) => {
+    if (isTarget(target)) local.push(...checkTarget(target).map((p) => ({ ...p, path: `/targets/${i}${p.path}` })).filter(known));
+  });
   if (config.storage?.path && config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
-  for (const t of own) if (t.type === 'file' && typeof t.path === 'string') t.path = resolve(options.baseDir, t.path);
+  for (const t of own) if (isTarget(t) && t.type === 'file' && typeof t.path === 'string') t.path = resolve(options.baseDir, t.path);
 
   let files: DirFile[] = [];
   if (typeof config.targets_dir === 'string' && config.targets_dir && !scan.unresolved.has('/targets_dir')) {
@@ -102,7 +104,7 @@ export function loadConfigFile(path: string, source: SecretSource = { env: {} },
 /** Run the name check and CONFIG_CHECKS until no targets_dir file is to blame; returns the main config's problems. */
 function crossCheck(config: Loaded, own: TargetConfig[], files: DirFile[], source: YamlSource, previous?: Config): Problem[] {
   for (;;) {
-    const entries: Entry[] = [...own.map((target, index) => ({ target, index })), ...files.flatMap((dir) => (dir.effective ? [{ target: dir.effective, dir }] : []))];
+    const entries: Entry[] = [...own.flatMap((target, index) => (isTarget(target) ? [{ target, index }] : [])), ...files.flatMap((dir) => (dir.effective ? [{ target: dir.effective, dir }] : []))];
     const found: Array<{ entry?: Entry; problem: LocalProblem }> = duplicateNames(entries, previous);
     const view = { ...config, targets: entries.map((e) => e.target) };
     for (const check of CONFIG_CHECKS) {
@@ -141,6 +143,7 @@ function duplicateNames(entries: Entry[], previous?: Config): Array<{ entry: Ent
   const holders = new Map<string, Entry>();
   const found: Array<{ entry: Entry; problem: LocalProblem }> = [];
   for (const e of ordered) {
+    if (typeof e.target.name !== 'string') continue; // the schema reported it
     const holder = holders.get(e.target.name);
     if (!holder) holders.set(e.target.name, e);
     else {
@@ -159,6 +162,7 @@ function locateMain(p: LocalProblem, source: YamlSource, targets: TargetConfig[]
   return locate(p, source, p.path, name, m[2] ?? '');
 }
 
+const isTarget = (t: unknown): t is TargetConfig => t !== null && typeof t === 'object' && !Array.isArray(t);
 const nameOf = (name: unknown) => (typeof name === 'string' && name ? name : undefined);
 
 function deepFreeze<T>(value: T): T {
