@@ -1,13 +1,16 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
-import { createDeliveriesRouter } from './api/deliveries.js';
+import { createDeadmanRouter } from './api/deadman.js';
 import { ConfigStatus, createConfigStatusRouter } from './api/config-status.js';
+import { createDeliveriesRouter } from './api/deliveries.js';
 import { createDiscoveryRouter } from './api/discovery.js';
 import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
+import { ledgerDeadmanState } from './deadman/state.js';
+import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
 import { openSqliteStore } from './delivery/sqlite.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
@@ -49,6 +52,8 @@ export interface AppDeps {
   sequential?: boolean;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
   discovery?: TargetDiscovery;
+  /** Timers of the dead man's switch (default: unref'd setTimeout). */
+  timers?: DeadmanTimers;
 }
 
 /** The running app: the request handler to serve, the Express app behind it, and their lifecycle. */
@@ -66,6 +71,7 @@ export interface App {
   worker: RetryWorker;
   store: Store;
   metrics: Metrics;
+  deadman: DeadmanSwitch;
 }
 
 /** Build the app: the composition root. No globals; everything comes from `deps`. */
@@ -169,12 +175,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return result;
   };
 
+  // The dead man's switch pages its targets through the same durable path as any notification.
+  const deadman = new DeadmanSwitch({
+    now,
+    timers: deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (t) => clearTimeout(t as NodeJS.Timeout) },
+    send: async (msg, targets) => {
+      const known = targets.filter((t) => runtime.targets.has(t));
+      if (!known.length) return undefined;
+      const result = await dispatch(msg, { targets: known, ignoreMatchers: true });
+      return { notificationId: result.id, outcome: result.outcome };
+    },
+    state: ledgerDeadmanState(store, now),
+    metrics: { lastHeartbeat: metrics.deadmanLastHeartbeat, firing: metrics.deadmanFiring },
+    logger: deps.logger.child({ component: 'deadman' }),
+  });
+  void deadman.configure(deadmanSettings(runtime.config.deadman));
+
   /** Reload from the file, or swap in `loaded` (the file config already loaded) with the current discovered targets. */
   async function reload(loaded?: Config): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
       const fromFile = loaded ?? (await deps.loadConfig(fileConfig));
       const config = withDiscovered(fromFile);
       const next = buildRuntime(config, hooks, runtime);
+      const nextDeadman = deadmanSettings(config.deadman);
       const restartOnly = restartOnlyChanges(runtime.config, config);
       if (restartOnly.length) {
         deps.logger.warn(`config reload changes ${restartOnly.join(', ')}, which take effect only after a restart; the running values stay until then`, {
@@ -196,6 +219,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       if (!loaded) configStatus.loaded(fromFile, restartOnly.length ? [`changed settings that take effect only after a restart: ${restartOnly.join(', ')}`] : []);
       deps.logger.info('config reloaded', { targets: config.targets.length, changed: replaced.map((t) => t.config.name) });
       worker.wake();
+      void deadman.configure(nextDeadman);
       return { ok: true };
     } catch (err) {
       metrics.configReloadSuccess.set(0);
@@ -212,7 +236,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     config: () => runtime.config,
     metrics,
     accepting: () => accepting,
-    dispatch,
+    // Every accepted webhook is looked at for the Watchdog's heartbeat, then dispatched as usual.
+    dispatch: (msg, options) => {
+      deadman.observe(msg);
+      return dispatch(msg, options);
+    },
     logger: deps.logger.child({ component: 'webhook' }),
   });
   const app = express();
@@ -254,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   app.use(createConfigStatusRouter(configStatus));
+  app.use(createDeadmanRouter({ status: () => deadman.status() }));
   app.use(
     createDeliveriesRouter({
       store,
@@ -286,6 +315,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       (closed ??= (async () => {
         accepting = false;
         await deps.discovery?.stop();
+        await deadman.stop();
         worker.stop();
         stopProbes();
         stopWatch();
@@ -299,6 +329,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     worker,
     store,
     metrics,
+    deadman,
   };
 }
 

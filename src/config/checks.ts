@@ -3,6 +3,7 @@ import { parseMatchers } from '../dispatch/matchers.js';
 import { isHttpsImage, PAGERDUTY_ROUTING_KEY_LENGTH } from '../publishers/pagerduty.js';
 import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
+import { checkDeadman } from './deadman.js';
 import type { CheckResult, LocalProblem } from './problems.js';
 import type { TargetConfig } from '../publishers/registry.js';
 import type { Config } from './types.js';
@@ -21,7 +22,7 @@ import type { Config } from './types.js';
 export type ConfigCheck = (config: Readonly<Omit<Config, 'secrets' | 'targetFiles'>>) => Iterable<CheckResult>;
 
 /** The checks run on every load and reload, after the per-target checks below. */
-export const CONFIG_CHECKS: ConfigCheck[] = [checkLinks];
+export const CONFIG_CHECKS: ConfigCheck[] = [checkLinks, checkDeadman];
 
 /** What the schema cannot say about one target: matchers and templates that compile, vendor rules on resolved values. */
 export function checkTarget(target: TargetConfig): LocalProblem[] {

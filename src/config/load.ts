@@ -66,7 +66,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   }
   for (const f of files) if (f.problems.length) keepOrSkip(f, options.previous);
 
-  const located = [...local.map((p) => locateMain(p, source, own)), ...crossCheck(config, own, files, source, options.previous)].sort(
+  const located = [...local.map((p) => locateMain(p, source, own)), ...crossCheck(config, own, files, source, options.previous, new Set(local.map((p) => p.path)))].sort(
     (a, b) => (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0),
   );
   const problems = [...located, ...files.flatMap((f) => f.problems)];
@@ -102,7 +102,7 @@ export function loadConfigFile(path: string, source: SecretSource = { env: {} },
 }
 
 /** Run the name check and CONFIG_CHECKS until no targets_dir file is to blame; returns the main config's problems. */
-function crossCheck(config: Loaded, own: TargetConfig[], files: DirFile[], source: YamlSource, previous?: Config): Problem[] {
+function crossCheck(config: Loaded, own: TargetConfig[], files: DirFile[], source: YamlSource, previous: Config | undefined, reported: Set<string>): Problem[] {
   for (;;) {
     const entries: Entry[] = [...own.flatMap((target, index) => (isTarget(target) ? [{ target, index }] : [])), ...files.flatMap((dir) => (dir.effective ? [{ target: dir.effective, dir }] : []))];
     const found: Array<{ entry?: Entry; problem: LocalProblem }> = duplicateNames(entries, previous);
@@ -122,9 +122,11 @@ function crossCheck(config: Loaded, own: TargetConfig[], files: DirFile[], sourc
     }
     const blamed = new Set(found.flatMap((f) => (f.entry?.dir ? [f.entry.dir] : [])));
     if (!blamed.size) {
-      return found.map(({ entry, problem }) =>
-        entry?.index === undefined ? locateMain(problem, source, own) : locateMain({ ...problem, path: `/targets/${entry.index}${problem.path}` }, source, own),
-      );
+      // A field the schema (or a secret reference) already failed says nothing new here: its value is not what the check expects.
+      return found
+        .map(({ entry, problem }) => (entry?.index === undefined ? problem : { ...problem, path: `/targets/${entry.index}${problem.path}` }))
+        .filter((p) => !p.path || !reported.has(p.path))
+        .map((p) => locateMain(p, source, own));
     }
     for (const { entry, problem } of found) {
       const dir = entry?.dir;
