@@ -13,11 +13,13 @@ import type { Config } from './types.js';
  * `targets` and `targets_dir` present. It returns its problems; each one that names a target (`{target, message,
  * path?}` with `path` a JSON pointer under that target, e.g. `/fallback`) is reported with that target's file and
  * line, and a problem of a targets_dir target breaks only that file (its last good version is kept). A problem
- * without a target is the main config's (a string may start with its JSON pointer: `/deadman/targets/0: ...`).
- * The config may hold parts the schema rejected (those are reported already): a check that throws is skipped.
+ * without a target is the main config's (a string may start with its JSON pointer: `/deadman/targets/0: ...`);
+ * a string starting `/targets/N/...` is read as the problem of `config.targets[N]`, the list the check was given.
+ * The config may hold parts the schema rejected (those are reported already): a check that throws is skipped, and
+ * a problem at a field the schema already failed is left out.
  *
- * To add a check (a `deadman` block, `fallback:` references and their cycles), append it to CONFIG_CHECKS:
- *   CONFIG_CHECKS.push((config) => checkFallbacks(config));
+ * To add a check (e.g. `fallback:` references and their cycles), add it to CONFIG_CHECKS below; a module that
+ * returns problem strings plugs in as it is: `[checkLinks, checkDeadman, checkFallbacks]`.
  */
 export type ConfigCheck = (config: Readonly<Omit<Config, 'secrets' | 'targetFiles'>>) => Iterable<CheckResult>;
 

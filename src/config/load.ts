@@ -115,9 +115,15 @@ function crossCheck(config: Loaded, own: TargetConfig[], files: DirFile[], sourc
         continue; // a shape the schema rejected (reported already)
       }
       for (const r of results) {
-        const { target, path, message } = typeof r === 'string' ? { target: undefined, ...splitPointer(r) } : r;
-        const entry = target === undefined ? undefined : entries.find((e) => e.target.name === target);
-        found.push({ entry, problem: { path: path ?? '', message } });
+        const { target, path = '', message } = typeof r === 'string' ? { target: undefined, ...splitPointer(r) } : r;
+        if (target !== undefined) {
+          found.push({ entry: entries.find((e) => e.target.name === target), problem: { path, message } });
+          continue;
+        }
+        // `/targets/N/...` indexes the merged list the check saw (targets_dir targets after the file's): find whose it is.
+        const m = /^\/targets\/(\d+)(\/.*)?$/.exec(path);
+        const entry = m ? entries[Number(m[1])] : undefined;
+        found.push(entry ? { entry, problem: { path: m![2] ?? '', message } } : { problem: { path, message } });
       }
     }
     const blamed = new Set(found.flatMap((f) => (f.entry?.dir ? [f.entry.dir] : [])));

@@ -91,6 +91,7 @@ describe('targets_dir isolation', () => {
       config.targets.flatMap((t): CheckResult[] =>
         (t as { url?: string }).url?.includes('forbidden') ? [{ target: t.name, path: '/url', message: 'is forbidden' }] : t.name === 'main-log' ? ['/listen: checked'] : [],
       );
+    const before = CONFIG_CHECKS.length;
     CONFIG_CHECKS.push(check);
     try {
       write('alertmux.yml', 'targets_dir: t\n');
@@ -100,8 +101,19 @@ describe('targets_dir isolation', () => {
       expect(cfg.targetFiles![0]!.problems.map(formatProblem)).to.deep.equal([`${root}/t/team-a.yml:2:6: target "team-a": url: is forbidden`]);
       write('alertmux.yml', 'targets_dir: t\nlisten: 127.0.0.1:9095\ntargets: [{name: main-log, type: log}]\n');
       expect(() => load()).to.throw(/alertmux\.yml:2:9: listen: checked/);
+      // A problem string with the index of a target in the merged list is that target's too.
+      const indexed: ConfigCheck = (config) => config.targets.flatMap((t, i) => (t.name === 'team-b' ? [`/targets/${i}/url: is indexed`] : []));
+      CONFIG_CHECKS.push(indexed);
+      write('alertmux.yml', 'targets_dir: t\ntargets: [{name: main, type: log}]\n');
+      write('t/team-b.yml', 'type: webhook\nurl: https://b.example.com/\n');
+      const cfg2 = load();
+      expect(cfg2.targets.map((t) => t.name)).to.deep.equal(['main']);
+      expect(cfg2.targetFiles!.flatMap((f) => f.problems.map(formatProblem))).to.deep.equal([
+        `${root}/t/team-a.yml:2:6: target "team-a": url: is forbidden`,
+        `${root}/t/team-b.yml:2:6: target "team-b": url: is indexed`,
+      ]);
     } finally {
-      CONFIG_CHECKS.splice(CONFIG_CHECKS.indexOf(check), 1);
+      CONFIG_CHECKS.splice(before);
     }
   });
 
