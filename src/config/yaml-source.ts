@@ -21,7 +21,9 @@ export function parseYamlSource(text: string, file?: string): YamlSource {
   const doc = parseDocument(text, { lineCounter: lines, merge: true, prettyErrors: false, uniqueKeys: true });
   const errors: Problem[] = doc.errors.map((e) => {
     const pos = lines.linePos(e.pos[0]);
-    return { message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, ''), file, line: pos.line, column: pos.col };
+    // `Unexpected scalar token in YAML stream: "<text>"` quotes the file: a value there may be a secret, the position says enough.
+    const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').replace(/: ".*$/, '');
+    return { message, file, line: pos.line, column: pos.col };
   });
   let value: unknown;
   if (!errors.length) {

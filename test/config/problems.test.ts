@@ -65,6 +65,12 @@ describe('config problems', () => {
       expect(parseYamlSource('a: [\n').errors[0]).to.deep.include({ line: 2, column: 1 });
       expect(parseYamlSource('a: 1\n---\nb: 2\n').errors[0]!.message).to.match(/multiple documents/);
     });
+
+    it('never quotes the text of the file in a syntax error (it may hold a secret)', () => {
+      const errors = parseYamlSource('- a\nb: s3cret-value\n').errors;
+      expect(errors.length).to.be.greaterThan(0);
+      expect(JSON.stringify(errors)).not.to.contain('s3cret');
+    });
   });
 
   describe('restartOnlyChanges', () => {
