@@ -118,6 +118,7 @@ export function renderConfigDocs(): string {
     ...sections.map(([name]) => `- [\`${name}\`](#${name})`),
     '- [Targets](#targets)',
     ...types.map(([type]) => `  - [\`${type}\`](#type-${type})`),
+    '- [Problems and targets\\_dir](#problems-and-targets_dir)',
     '',
     '## Top level',
     '',
