@@ -4,6 +4,7 @@ import { isHttpsImage, PAGERDUTY_ROUTING_KEY_LENGTH } from '../publishers/pagerd
 import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
 import { checkDeadman } from './deadman.js';
+import { fallbackProblemsOf } from './fallback.js';
 import type { CheckResult, LocalProblem } from './problems.js';
 import type { TargetConfig } from '../publishers/registry.js';
 import type { Config } from './types.js';
@@ -24,7 +25,7 @@ import type { Config } from './types.js';
 export type ConfigCheck = (config: Readonly<Omit<Config, 'secrets' | 'targetFiles'>>) => Iterable<CheckResult>;
 
 /** The checks run on every load and reload, after the per-target checks below. */
-export const CONFIG_CHECKS: ConfigCheck[] = [checkLinks, checkDeadman];
+export const CONFIG_CHECKS: ConfigCheck[] = [checkLinks, checkFallbackRefs, checkDeadman];
 
 /** What the schema cannot say about one target: matchers and templates that compile, vendor rules on resolved values. */
 export function checkTarget(target: TargetConfig): LocalProblem[] {
@@ -82,6 +83,19 @@ function checkLinks(config: Readonly<Omit<Config, 'secrets' | 'targetFiles'>>): 
     }
   }
   return problems;
+}
+
+/**
+ * `fallback` names a target, not itself, and makes no cycle. A problem is the target's whose `fallback` is wrong; a
+ * cycle is blamed on its member that comes last (targets_dir targets come after the file's), so a targets_dir file
+ * that closes a cycle is the one left out and the main config still loads.
+ */
+function checkFallbackRefs(config: Readonly<Omit<Config, 'secrets' | 'targetFiles'>>): CheckResult[] {
+  const order = new Map(config.targets.map((t, i) => [t.name, i]));
+  return fallbackProblemsOf(config.targets).map((p) => {
+    const target = [...p.targets].sort((a, b) => (order.get(b) ?? 0) - (order.get(a) ?? 0))[0];
+    return { target, path: '/fallback', message: p.message.replace(/^target "[^"]*": (fallback )?/, '') };
+  });
 }
 
 /** Handlebars says "Parse error on line 1:", the source, a caret, "Expecting ..."; the first and last lines say it all. */
