@@ -124,13 +124,26 @@ export interface TargetKind<T extends TargetConfig = TargetConfig> {
   readonly schema: object;
   /** It acts on alertmux's own disk: a discovered Kubernetes Secret may not define it. */
   readonly local?: boolean;
-  /** Checks on the validated target (secret references already resolved); each problem goes to `report`. */
+  /**
+   * Checks the schema cannot say, on the target with its secret references resolved; each problem goes to
+   * `report`. All problems are found in one pass, so a hook may also see a target the schema rejected (that is
+   * reported already): it checks the shape of what it reads, and one that throws is skipped.
+   */
   check?(target: T, report: ReportProblem): void;
-  /** Compile its templates, reporting each one that does not compile. */
+  /** Compile its templates, reporting each one that does not compile (the same one-pass caveat as `check`). */
   compileTemplates?(target: T, report: ReportProblem): void;
-  /** Resolve its relative file paths against the directory of the config file (mutates the unfrozen target). */
+  /** Resolve its relative file paths against the directory of the main config file (mutates the unfrozen target). */
   resolvePaths?(target: T, baseDir: string): void;
 }
 
 /** The target kinds a config may name, in the order the docs list them. */
 export type TargetKinds = readonly TargetKind[];
+
+const byType = new WeakMap<TargetKinds, ReadonlyMap<string, TargetKind>>();
+
+/** The kind of `type` among `kinds`, if it is one of them. */
+export function kindOf(kinds: TargetKinds, type: unknown): TargetKind | undefined {
+  let map = byType.get(kinds);
+  if (!map) byType.set(kinds, (map = new Map(kinds.map((k) => [k.type, k]))));
+  return typeof type === 'string' ? map.get(type) : undefined;
+}

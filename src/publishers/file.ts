@@ -65,7 +65,7 @@ export const file: TargetDescriptor<FileTarget> = {
   // It writes to alertmux's own disk.
   local: true,
   resolvePaths(target, baseDir) {
-    target.path = resolve(baseDir, target.path);
+    if (typeof target.path === 'string') target.path = resolve(baseDir, target.path);
   },
   create: createFilePublisher,
 };

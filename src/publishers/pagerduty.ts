@@ -192,24 +192,29 @@ export function errorDetails(_status: number, body: string): string | undefined 
   return body.trim() || undefined;
 }
 
+/** Its images, as far as the config has a list of them (the config hooks may see a target the schema rejected). */
+const imagesOf = (target: PagerDutyTarget): Array<PagerDutyImageConfig | undefined> => (Array.isArray(target.images) ? target.images : []);
+
 /** The `pagerduty` target type. */
 export const pagerduty: TargetDescriptor<PagerDutyTarget> = {
   type: 'pagerduty',
   schema: pagerdutySchema,
   secrets: pagerdutySecrets,
   compileTemplates(target, report) {
-    const images = target.images.flatMap((image, j) => (['src', 'href', 'alt'] as const).map((field) => [`images/${j}/${field}`, image[field]] as const));
+    const images = imagesOf(target).flatMap((image, j) => (['src', 'href', 'alt'] as const).map((field) => [`images/${j}/${field}`, image?.[field]] as const));
     checkTemplates([['summary', target.summary], ...images], report);
   },
   check(target, report) {
     // Checked on the resolved value (secret references are resolved first); the message gives the length, never the key.
-    const length = [...target.routing_key].length;
-    if (length !== PAGERDUTY_ROUTING_KEY_LENGTH) {
-      report('routing_key', `must be ${PAGERDUTY_ROUTING_KEY_LENGTH} characters (an Events API v2 integration key), not ${length}`);
+    if (typeof target.routing_key === 'string') {
+      const length = [...target.routing_key].length;
+      if (length !== PAGERDUTY_ROUTING_KEY_LENGTH) {
+        report('routing_key', `must be ${PAGERDUTY_ROUTING_KEY_LENGTH} characters (an Events API v2 integration key), not ${length}`);
+      }
     }
-    target.images.forEach((image, j) => {
+    imagesOf(target).forEach((image, j) => {
       // A template may render an https:// URL; a fixed src must be one (PagerDuty shows no other images).
-      if (!image.src.includes('{{') && !isHttpsImage(image.src)) report(`images/${j}/src`, 'must be an https:// URL');
+      if (typeof image?.src === 'string' && !image.src.includes('{{') && !isHttpsImage(image.src)) report(`images/${j}/src`, 'must be an https:// URL');
     });
   },
   create: createPagerDutyPublisher,

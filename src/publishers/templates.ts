@@ -83,9 +83,9 @@ export function compileTemplate(source: string): (view: TemplateView) => string 
  * the first and last lines of Handlebars' message ("Parse error on line 1:" ... "Expecting ..."; the source
  * line and caret between them are left out).
  */
-export function checkTemplates(templates: Iterable<readonly [path: string, source: string | undefined]>, report: ReportProblem): void {
+export function checkTemplates(templates: Iterable<readonly [path: string, source: unknown]>, report: ReportProblem): void {
   for (const [path, source] of templates) {
-    if (source === undefined) continue;
+    if (typeof source !== 'string') continue; // absent, or a shape the schema reports
     try {
       compileTemplate(source);
     } catch (err) {
@@ -97,7 +97,8 @@ export function checkTemplates(templates: Iterable<readonly [path: string, sourc
 
 /** The `compileTemplates` hook of the chat kinds: the parts of their `template`. */
 export function checkMessageTemplates(target: { template?: MessageTemplateConfig }, report: ReportProblem): void {
-  checkTemplates(Object.entries(target.template ?? {}).map(([part, source]) => [`template/${part}`, source] as const), report);
+  const parts = target.template && typeof target.template === 'object' ? Object.entries(target.template) : [];
+  checkTemplates(parts.map(([part, source]) => [`template/${part}`, source] as const), report);
 }
 
 /** `render`, except that a throw while rendering gives `undefined`, reported to `onError`, instead of failing the message. */

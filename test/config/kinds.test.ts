@@ -42,13 +42,13 @@ describe('the config loader and the target kinds it is given', () => {
 
   it("reports the kind's own checks and template problems at the target's path, every problem at once", () => {
     expect(problems('targets: [{name: a, type: echo, greeting: bye}, {name: b, type: echo, greeting: "{{x"}]')).to.deep.equal([
-      '/targets/0/greeting: must not say bye',
-      '/targets/1/greeting: no templates here',
+      'line 1:43: target "a": greeting: must not say bye',
+      'line 1:81: target "b": greeting: no templates here',
     ]);
   });
 
   it('knows only the kinds it is given', () => {
-    expect(problems('targets: [{name: w, type: webhook, url: "http://x"}]')).to.deep.equal(['/targets/0/type: unknown target type "webhook"']);
+    expect(problems('targets: [{name: w, type: webhook, url: "http://x"}]')).to.deep.equal(['line 1:27: target "w": type: unknown target type "webhook" (one of echo)']);
     expect(() => load('targets: [{name: e, type: echo}]', targetKinds)).to.throw(ConfigError, /unknown target type "echo"/);
   });
 
