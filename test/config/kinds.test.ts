@@ -47,6 +47,12 @@ describe('the config loader and the target kinds it is given', () => {
     ]);
   });
 
+  it('skips a hook that throws on a shape the schema rejected, and reports the schema problem', () => {
+    const fragile: TargetKind = { ...(echo as TargetKind), check: (t) => void (t as unknown as { greeting: string }).greeting.trim() };
+    const list: TargetKinds = [fragile];
+    expect(() => load('targets: [{name: e, type: echo, greeting: 3}]', list)).to.throw(ConfigError, /greeting: must be string/);
+  });
+
   it('knows only the kinds it is given', () => {
     expect(problems('targets: [{name: w, type: webhook, url: "http://x"}]')).to.deep.equal(['line 1:27: target "w": type: unknown target type "webhook" (one of echo)']);
     expect(() => load('targets: [{name: e, type: echo}]', targetKinds)).to.throw(ConfigError, /unknown target type "echo"/);
