@@ -210,9 +210,7 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
   const insertAttempt = db.prepare(
     `INSERT OR IGNORE INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms,
        status_code, reason, error, outcome, next_attempt_at, trial, replay)
-     SELECT id, notification_id, target, @attempts, @attemptedAt, @replica, @durationMs, @lastStatus, @lastReason,
-       substr(@lastError, 1, ${ATTEMPT_ERROR_CHARS}), @state, @nextAttemptAt, @trial, @replay
-     FROM deliveries WHERE id = @id`,
+     SELECT id, notification_id, target, ?, ?, ?, ?, ?, ?, substr(?, 1, ${ATTEMPT_ERROR_CHARS}), ?, ?, ?, ? FROM deliveries WHERE id = ?`,
   );
 
   const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup): AcceptResult => {
@@ -262,7 +260,21 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
       };
       updateStmt.run(row);
       if (u.attemptedAt != null) {
-        insertAttempt.run({ ...row, attemptedAt: u.attemptedAt, replica, trial: u.trial ? 1 : 0, replay: u.replay ? 1 : 0 });
+        // Positional: no copy of the row per attempt.
+        insertAttempt.run(
+          row.attempts,
+          u.attemptedAt,
+          replica,
+          row.durationMs,
+          row.lastStatus,
+          row.lastReason,
+          row.lastError,
+          row.state,
+          row.nextAttemptAt,
+          u.trial ? 1 : 0,
+          u.replay ? 1 : 0,
+          row.id,
+        );
       }
     }
   };
