@@ -10,6 +10,7 @@ import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
 import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
 import { Deadlines } from './deadlines.js';
+import { Fallbacks } from './fallback.js';
 import { Limiter } from './limiter.js';
 import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
@@ -40,6 +41,8 @@ export interface DispatchOptions {
   targets?: readonly string[];
   /** Override the config's health strategy (publish API). */
   strategy?: HealthStrategy;
+  /** Every alert goes to the named `targets` whatever their `match` and `match_route` (the dead man's switch's page). */
+  ignoreMatchers?: boolean;
 }
 
 /** The ledger could not take responsibility: the caller must answer 503 so Alertmanager retries. */
@@ -87,12 +90,15 @@ export class Dispatcher {
   private readonly idleWaiters: Array<() => void> = [];
   /** Deliveries an operator sent as their target's breaker trial (attemptNow), until their attempt starts. */
   private readonly trials = new Set<string>();
+  /** Fallback deliveries of dead-lettered and long-held ones; the retry worker runs its sweep. */
+  readonly fallbacks: Fallbacks;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
     this.ledger = new LedgerRecovery({ store: deps.store, logger: deps.logger, countError: () => deps.metrics.storageErrors.inc(), now: deps.now });
     this.writer = new LedgerWriter(deps.store, this.ledger);
     this.ledger.attach(this.writer);
+    this.fallbacks = new Fallbacks({ store: deps.store, metrics: deps.metrics, logger: deps.logger, runtime: deps.runtime, now: deps.now });
   }
 
   /** Apply a new max_concurrency after a reload. */
@@ -131,7 +137,7 @@ export class Dispatcher {
     };
 
     const names = options.targets ?? [...rt.targets.keys()];
-    const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
+    const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched, options.ignoreMatchers === true));
     const fingerprints = fingerprintsOf(original);
     const dedupEntries = selections.map(({ target, matched }) => dedupEntry(original, fingerprints, target.config, matched));
     const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
@@ -210,6 +216,11 @@ export class Dispatcher {
       const done = finished.get(record);
       return done ? targetResult(done) : targetResult(record, true);
     });
+    // Fallback deliveries of targets dead-lettered by now (sent by the retry worker), after the selected targets.
+    for (const done of finished.values()) {
+      const fallback = done.fallbackId === undefined ? undefined : this.fallbacks.of(done);
+      if (fallback) results.push(targetResult(fallback));
+    }
     const result = summarize(notification, results, performance.now() - started);
     this.logResult(result, rt);
     return result;
@@ -265,13 +276,17 @@ export class Dispatcher {
   }
 
   /** The alerts a target gets, and those its matchers select whatever their status (for dedup). */
-  private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; matched: number[]; skip?: SkipReason } {
+  private select(
+    target: TargetRuntime,
+    enriched: WebhookMessage,
+    everything: boolean,
+  ): { target: TargetRuntime; alerts: number[]; matched: number[]; skip?: SkipReason } {
     if (!target.config.enabled) return { target, alerts: [], matched: [], skip: 'disabled' };
-    if (!matchesAll(target.routeMatchers, routeLabels(enriched))) return { target, alerts: [], matched: [], skip: 'filtered' };
+    if (!everything && !matchesAll(target.routeMatchers, routeLabels(enriched))) return { target, alerts: [], matched: [], skip: 'filtered' };
     const alerts: number[] = [];
     const matched: number[] = [];
     enriched.alerts.forEach((alert, i) => {
-      if (!matchesAll(target.matchers, alert.labels)) return;
+      if (!everything && !matchesAll(target.matchers, alert.labels)) return;
       matched.push(i);
       if (target.config.send_resolved || alert.status === 'firing') alerts.push(i);
     });
@@ -295,7 +310,8 @@ export class Dispatcher {
     strategy: HealthStrategy,
     committed?: Promise<boolean>,
   ) {
-    const laneKey = BusyDeliveries.lane(record.target, record.groupKey);
+    // A fallback delivery is in a lane of its own: it carries another target's share of the group, so no order or supersede applies.
+    const laneKey = BusyDeliveries.lane(record.target, record.fallbackOf === undefined ? record.groupKey : `\u0000fallback\u0000${record.id}`);
     const previous = this.lanes.get(laneKey)?.tail;
     this.busy.add(record.id, laneKey);
     const run = this.inLane(laneKey, previous, record, message, target, mode, strategy, committed);
@@ -344,7 +360,7 @@ export class Dispatcher {
     const operatorTrial = this.trials.delete(record.id);
     // Waited in its lane (the bench's sequential mode): its own sequence number is needed to compare.
     if (checkOrder && committed && !(await committed)) return record;
-    if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
+    if (checkOrder && record.fallbackOf === undefined && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
       // The trial taken for it goes back: nothing was sent.
       if (operatorTrial) target.breaker.release();
       // A newer notification of the same group arrived while this one waited.
@@ -355,6 +371,7 @@ export class Dispatcher {
     const skip = strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
+      this.fallbacks.held(record, target.config);
       const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
       if (committed && !(await committed)) return record;
       return this.apply(record, 'pending', skip, wait);
@@ -376,7 +393,7 @@ export class Dispatcher {
     const started = performance.now();
     const meta: AttemptMeta = { at: this.deps.now(), trial, replay };
     try {
-      outcome = await this.publish(target, message, record.id, attempts);
+      outcome = await this.publish(target, message, record, attempts);
     } finally {
       this.limiter.release();
       own?.release();
@@ -385,7 +402,9 @@ export class Dispatcher {
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
-    return this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    const settled = this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    if (settled.state === 'dead' && target.config.fallback !== undefined) await this.fallbacks.afterDead(settled);
+    return settled;
   }
 
   private retrySlotsOf(target: string): Limiter {
@@ -408,12 +427,12 @@ export class Dispatcher {
     return undefined;
   }
 
-  private async publish(target: TargetRuntime, message: TargetMessage, deliveryId: string, attempt: number): Promise<Outcome> {
+  private async publish(target: TargetRuntime, message: TargetMessage, record: DeliveryRecord, attempt: number): Promise<Outcome> {
     target.meters.requests.inc();
     const started = performance.now();
     const deadline = this.deadlines.take(target.timeout);
     try {
-      return await target.publisher.publish(message, { deliveryId, attempt, signal: deadline.signal });
+      return await target.publisher.publish(message, { deliveryId: record.id, attempt, signal: deadline.signal, fallbackFor: record.fallbackFor });
     } catch (err) {
       // Publishers return failures as values; a throw is a bug, never retried blindly.
       return { ok: false, retryable: false, reason: 'other', message: `publisher error: ${String(err)}` };
@@ -438,6 +457,7 @@ export class Dispatcher {
     const stopped = this.stopping.signal.aborted;
     const targetFailed = !outcome.ok && outcome.retryable;
     if (!stopped) {
+      if (!targetFailed) this.fallbacks.reached(record.target);
       target.breaker.record(!targetFailed);
       target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
     } else target.breaker.release();
@@ -478,7 +498,7 @@ export class Dispatcher {
     // A replay gives a fresh budget: max_attempts and max_age count from it (attempts and createdAt stay the history's).
     const budgetAttempts = attempts - (record.attemptsAtReplay ?? 0);
     const next = afterFailure(outcome, budgetAttempts, record.replayedAt ?? record.createdAt, now, rt.config.retry, this.deps.random);
-    if (next.state === 'pending' && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
+    if (next.state === 'pending' && record.fallbackOf === undefined && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
       return this.apply(record, 'superseded', 'superseded', undefined, meta);
     }
     if (next.state === 'dead') {
@@ -530,6 +550,7 @@ export class Dispatcher {
       retryable: record.retryable ?? null,
       durationMs: record.durationMs ?? null,
       deliveredAt: record.deliveredAt ?? null,
+      heldSince: record.heldSince ?? null,
       updatedAt: record.updatedAt,
       // Set when an attempt was made: the ledger adds it to the attempt history in the same transaction.
       attemptedAt: attempt ? attempt.at : null,

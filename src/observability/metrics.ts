@@ -124,6 +124,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ['target', 'reason'] as const,
       registers,
     }),
+    fallbacks: new Counter({
+      name: 'alertmux_fallback_deliveries_total',
+      help: 'Fallback deliveries sent: a delivery to `target` dead-lettered (reason dead) or held for fallback_after (reason held) also went to `fallback`.',
+      labelNames: ['target', 'fallback', 'reason'] as const,
+      registers,
+    }),
     replays: new Counter({
       name: 'alertmux_delivery_replays_total',
       help: 'Deliveries replayed by an operator.',
@@ -172,6 +178,16 @@ export function createMetrics(registry: Registry) {
       name: 'alertmux_target_circuit_transitions_total',
       help: 'Circuit breaker state changes.',
       labelNames: ['target', 'from', 'to'] as const,
+      registers,
+    }),
+    deadmanLastHeartbeat: new Gauge({
+      name: 'alertmux_deadman_last_heartbeat_timestamp_seconds',
+      help: "Time of the last heartbeat (a firing alert matching deadman.match) the dead man's switch saw; 0 before the first, or when it is off.",
+      registers,
+    }),
+    deadmanFiring: new Gauge({
+      name: 'alertmux_deadman_firing',
+      help: "1 while the dead man's switch's page (heartbeat missing) is open, else 0.",
       registers,
     }),
     configReloadSuccess: new Gauge({
