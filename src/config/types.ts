@@ -1,5 +1,6 @@
 import type { EnrichConfig } from '../alerts/enrich.js';
 import type { TargetConfig } from '../publishers/registry.js';
+import type { Problem } from './problems.js';
 
 /** Which targets a dispatch skips for health reasons. */
 export type HealthStrategy = 'skip_unhealthy' | 'skip_unhealthy_and_degraded' | 'publish_to_all';
@@ -38,6 +39,21 @@ export interface Config {
   targets: TargetConfig[];
   /** Every secret value the config holds, for redaction; never printed. */
   secrets: readonly string[];
+  /** Each target file of `targets_dir` and what became of it (a broken one does not fail the load). */
+  targetFiles?: readonly TargetFile[];
+  /** What is legal but likely a mistake (no targets), for check-config and the load's log line. */
+  warnings?: readonly string[];
+}
+
+/** A `targets_dir` file (or mounted Secret's `config`) after a load. */
+export interface TargetFile {
+  file: string;
+  /** The target it defines now: this version's, or the kept last good version's. */
+  target?: string;
+  /** `loaded`: this version is in effect. Broken: `kept` its last good version, or `skipped` (it never loaded). */
+  state: 'loaded' | 'kept' | 'skipped';
+  /** Every problem of a broken file, with line and column where known. */
+  problems: readonly Problem[];
 }
 
 /** `discovery.kubernetes`: targets from labelled Secrets through the Kubernetes API. `interval` is milliseconds. */
