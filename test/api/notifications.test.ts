@@ -1,44 +1,11 @@
 import { expect } from 'chai';
-import { alert, webhookMessage } from '../helpers/fixtures.js';
+import { alert } from '../helpers/fixtures.js';
+import { byMode, config, group } from '../helpers/console.js';
 import { eventually, loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import type { WebhookMessage } from '../../src/alerts/types.js';
 
 const ADMIN = { authorization: 'Bearer adm-7f3e' };
 const T0 = Date.parse('2026-11-22T10:00:00Z');
-
-/** A notification of group `group` with one alert per label set (alertname first). */
-export function group(group: string, labels: Array<Record<string, string>>, overrides: Partial<WebhookMessage> = {}): WebhookMessage {
-  return webhookMessage({
-    groupKey: `{}:{group="${group}"}`,
-    receiver: 'fanout',
-    groupLabels: { group },
-    alerts: labels.map((l) => alert(l)),
-    ...overrides,
-  });
-}
-
-/**
- * Two targets: `logs` (always succeeds) takes alerts without route=hook-only; `hook`, a loopback webhook, takes team=db
- * alerts and answers by the alert's `mode` label: 400 (permanent: dead letter), 503 (retried in an hour), else 200.
- */
-export function config(hookUrl: string, extra = ''): string {
-  return `admin: {bearer_token: adm-7f3e}
-storage: {path: ':memory:'}
-retry: {initial_backoff: 1h, max_backoff: 1h}
-health: {unhealthy_after: 1000}
-breaker: {consecutive_failures: 1000}
-${extra}
-targets:
-  - {name: logs, type: log, match: ['route!="hook-only"']}
-  - {name: hook, type: webhook, url: '${hookUrl}/hook', match: ['team="db"']}
-`;
-}
-
-/** The loopback answer for a posted group: by the first alert's `mode` label. */
-export function byMode(req: { body: unknown }): { status: number } {
-  const mode = (req.body as { alerts?: Array<{ labels: Record<string, string> }> }).alerts?.[0]?.labels['mode'];
-  return { status: mode === '400' ? 400 : mode === '503' ? 503 : 200 };
-}
 
 describe('GET /api/v1/notifications', () => {
   let hook: LoopbackTarget;
@@ -47,7 +14,7 @@ describe('GET /api/v1/notifications', () => {
   const list = async (query = '') => {
     const res = await app.get(`/api/v1/notifications${query}`, ADMIN);
     expect(res.status, res.text).to.equal(200);
-    return res.body as { notifications: Array<{ id: string; alertnames: string[]; outcome: string; receivedAt: string; targets: Array<{ target: string; state: string }> }>; nextCursor: string | null };
+    return res.body as { notifications: Array<{ id: string; alertnames: string[]; outcome: string; receivedAt: string; targets: Array<{ target: string; state: string; deliveryId: string; lastError?: string }> }>; nextCursor: string | null };
   };
   const names = async (query = '') => (await list(query)).notifications.map((n) => n.alertnames.join('+'));
   const send = async (msg: WebhookMessage) => {
@@ -90,19 +57,19 @@ describe('GET /api/v1/notifications', () => {
     const partial = page.notifications[4]!;
     expect(partial.receivedAt).to.equal(new Date(T0 + 2000).toISOString());
     expect(partial.targets).to.deep.equal([
-      { target: 'logs', type: 'log', deliveryId: (partial.targets[0] as { deliveryId: string }).deliveryId, state: 'delivered', attempts: 1 },
+      { target: 'logs', type: 'log', deliveryId: partial.targets[0]?.deliveryId, state: 'delivered', attempts: 1 },
       {
         target: 'hook',
         type: 'webhook',
-        deliveryId: (partial.targets[1] as { deliveryId: string }).deliveryId,
+        deliveryId: partial.targets[1]?.deliveryId,
         state: 'dead',
         attempts: 1,
         lastStatus: 400,
         lastReason: 'clientError',
-        lastError: (partial.targets[1] as { lastError: string }).lastError,
+        lastError: partial.targets[1]?.lastError,
       },
     ]);
-    expect((partial.targets[1] as { lastError: string }).lastError).to.match(/400/);
+    expect(partial.targets[1]?.lastError).to.match(/400/);
     expect(page.notifications[0]).to.include({ alerts: 2, receiver: 'fanout', groupKey: '{}:{group="f"}', status: 'firing' });
   });
 
@@ -127,7 +94,7 @@ describe('GET /api/v1/notifications', () => {
     expect(await names('?outcome=pending')).to.deep.equal(['Accepted']);
     // The dead letter replayed once the target is fixed: the notification is delivered now.
     const failed = (await list('?alertname=Failed')).notifications[0]!;
-    const dead = failed.targets.find((t) => t.target === 'hook') as { deliveryId: string; state: string };
+    const dead = failed.targets.find((t) => t.target === 'hook')!;
     expect(dead.state).to.equal('dead');
     hook.reply = () => ({ status: 200 });
     expect((await app.post('/api/v1/deliveries/replay', { ids: [dead.deliveryId] }, ADMIN)).status).to.equal(202);
