@@ -4,6 +4,7 @@ import type { Dispatcher as HttpDispatcher } from 'undici';
 import { createBulkRouter } from './api/bulk.js';
 import { createConfigRouter, type ReloadStatus } from './api/config.js';
 import { createControlRouter } from './api/control.js';
+import { createDeadmanRouter } from './api/deadman.js';
 import { createDeliveriesRouter } from './api/deliveries.js';
 import { createNotificationsRouter } from './api/notifications.js';
 import { createOverviewRouter } from './api/overview.js';
@@ -13,6 +14,8 @@ import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
+import { ledgerDeadmanState } from './deadman/state.js';
+import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
 import { openSqliteStore } from './delivery/sqlite.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
@@ -49,6 +52,8 @@ export interface AppDeps {
   sequential?: boolean;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
   discovery?: TargetDiscovery;
+  /** Timers of the dead man's switch (default: unref'd setTimeout). */
+  timers?: DeadmanTimers;
 }
 
 /** The running app: the request handler to serve, the Express app behind it, and their lifecycle. */
@@ -66,6 +71,7 @@ export interface App {
   worker: RetryWorker;
   store: Store;
   metrics: Metrics;
+  deadman: DeadmanSwitch;
 }
 
 /** Build the app: the composition root. No globals; everything comes from `deps`. */
@@ -174,12 +180,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return result;
   };
 
+  // The dead man's switch pages its targets through the same durable path as any notification.
+  const deadman = new DeadmanSwitch({
+    now,
+    timers: deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (t) => clearTimeout(t as NodeJS.Timeout) },
+    send: async (msg, targets) => {
+      const known = targets.filter((t) => runtime.targets.has(t));
+      if (!known.length) return undefined;
+      const result = await dispatch(msg, { targets: known, ignoreMatchers: true });
+      return { notificationId: result.id, outcome: result.outcome };
+    },
+    state: ledgerDeadmanState(store, now),
+    metrics: { lastHeartbeat: metrics.deadmanLastHeartbeat, firing: metrics.deadmanFiring },
+    logger: deps.logger.child({ component: 'deadman' }),
+  });
+  void deadman.configure(deadmanSettings(runtime.config.deadman));
+
   /** Reload from the file, or swap in `loaded` (the file config already loaded) with the current discovered targets. */
   async function reload(loaded?: Config): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
       const fromFile = loaded ?? (await deps.loadConfig());
       const config = withDiscovered(fromFile);
       const next = buildRuntime(config, hooks, runtime);
+      const nextDeadman = deadmanSettings(config.deadman);
       if (config.storage.path !== runtime.config.storage.path) {
         deps.logger.warn('storage.path changed; it takes effect after a restart', { current: runtime.config.storage.path });
       }
@@ -198,6 +221,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       reloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: true };
       deps.logger.info('config reloaded', { targets: config.targets.length, changed: replaced.map((t) => t.config.name) });
       worker.wake();
+      void deadman.configure(nextDeadman);
       return { ok: true };
     } catch (err) {
       metrics.configReloadSuccess.set(0);
@@ -212,7 +236,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     config: () => runtime.config,
     metrics,
     accepting: () => accepting,
-    dispatch,
+    // Every accepted webhook is looked at for the Watchdog's heartbeat, then dispatched as usual.
+    dispatch: (msg, options) => {
+      deadman.observe(msg);
+      return dispatch(msg, options);
+    },
     logger: deps.logger.child({ component: 'webhook' }),
   });
   const app = express();
@@ -253,6 +281,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
+  app.use(createDeadmanRouter({ status: () => deadman.status() }));
   app.use(
     createDeliveriesRouter({
       store,
@@ -277,7 +306,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       onRelease: () => worker.wake(),
     }),
   );
-  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus }));
+  app.use(
+    createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: () => {
+        const status = deadman.status();
+        return status.enabled ? status : undefined;
+      } }),
+  );
   app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
   app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
@@ -302,6 +336,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       (closed ??= (async () => {
         accepting = false;
         await deps.discovery?.stop();
+        await deadman.stop();
         worker.stop();
         stopProbes();
         stopWatch();
@@ -315,6 +350,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     worker,
     store,
     metrics,
+    deadman,
   };
 }
 
