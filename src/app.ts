@@ -282,6 +282,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   app.use(createDeadmanRouter({ status: () => deadman.status() }));
+  const flush = () => dispatcher.flush();
   app.use(
     createDeliveriesRouter({
       store,
@@ -291,7 +292,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       flush: () => dispatcher.flush(),
     }),
   );
-  const flush = () => dispatcher.flush();
   app.use(createNotificationsRouter({ store, now, flush }));
   app.use(createBulkRouter({ store, now, flush, logger: deps.logger.child({ component: 'api' }) }));
   app.use(
@@ -306,12 +306,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       onRelease: () => worker.wake(),
     }),
   );
-  app.use(
-    createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: () => {
-        const status = deadman.status();
-        return status.enabled ? status : undefined;
-      } }),
-  );
+  const deadmanStatus = () => {
+    const status = deadman.status();
+    return status.enabled ? status : undefined;
+  };
+  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: deadmanStatus }));
   app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
   app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));

@@ -5,9 +5,10 @@ import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
 import { bodySince } from './bulk.js';
 import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
 import type { DeliveryRecord, DeliveryState, Store } from '../delivery/types.js';
-
-const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 import type { Metrics } from '../observability/metrics.js';
+
+/** A delivery list cursor: the sequence number of the last delivery of the previous page. */
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead', 'skipped', 'superseded'];
 
