@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { main } from '../../src/cli.js';
 import { controlCommand } from '../../src/commands/control.js';
+import { targetsCommand } from '../../src/commands/targets.js';
 import { deliveriesCommand, replayCommand } from '../../src/commands/deliveries.js';
 import { notificationCommand, notificationsCommand } from '../../src/commands/notifications.js';
 import { byMode, config, group } from '../helpers/console.js';
@@ -100,6 +101,12 @@ describe('alertmux notifications, notification, deliveries, replay, pause, resum
   it('pauses and resumes a target', async () => {
     expect(await controlCommand('pause', ['hook'], io())).to.equal(0);
     expect(text()).to.equal('hook: paused (its deliveries queue until it is resumed)');
+    out = [];
+    const file = join(dir, 'token');
+    writeFileSync(file, 'adm-7f3e\n');
+    expect(await targetsCommand(['--token-file', file], io({}))).to.equal(0);
+    expect(text()).to.match(/^hook\s+webhook\s+paused\s+/m);
+    expect(text()).to.match(/^logs\s+log\s+yes\s+/m);
     const answer = await app.post('/webhook', group('c', [{ alertname: 'Queued', team: 'db', route: 'hook-only' }]));
     expect(answer.body.targets[1]).to.deep.include({ state: 'skipped', skipReason: 'paused' });
     out = [];
