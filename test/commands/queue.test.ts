@@ -186,6 +186,17 @@ describe('alertmux notifications, notification, deliveries, replay, pause, resum
     expect(await notificationCommand([], io())).to.equal(2);
     expect(await controlCommand('pause', [], io())).to.equal(2);
     expect(await deliveriesCommand(['--bogus'], io())).to.equal(2);
+    // The command line dispatches to the client commands (no token in this environment: 401).
+    const saved = { token: process.env['ALERTMUX_TOKEN'], admin: process.env['ALERTMUX_ADMIN_TOKEN'] };
+    delete process.env['ALERTMUX_TOKEN'];
+    delete process.env['ALERTMUX_ADMIN_TOKEN'];
+    try {
+      expect(await main(['deliveries', '--url', app.base], (s) => out.push(s), (s) => err.push(s))).to.equal(1);
+      expect(err.pop()).to.match(/^GET \/api\/v1\/deliveries: 401 unauthorized/);
+    } finally {
+      if (saved.token !== undefined) process.env['ALERTMUX_TOKEN'] = saved.token;
+      if (saved.admin !== undefined) process.env['ALERTMUX_ADMIN_TOKEN'] = saved.admin;
+    }
     out = [];
     expect(await main(['help', 'notifications'], (s) => out.push(s), (s) => err.push(s))).to.equal(0);
     expect(text()).to.match(/^Usage: alertmux notifications/);
