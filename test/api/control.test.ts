@@ -152,6 +152,23 @@ targets:
     expect(alertnames()).to.deep.equal(['Still']);
   });
 
+  it('keeps the health and breaker transitions of a target, newest first, with why', async () => {
+    await app.close();
+    hook.reply = () => ({ status: 503, body: 'down for maintenance' });
+    app = await startApp(configText('health: {unhealthy_after: 1}\nbreaker: {consecutive_failures: 1, cooldown: 1h}'));
+    await send('Down');
+    const history = (await app.get('/api/v1/targets/hook', ADMIN)).body.healthHistory as Array<{ kind: string; from: string; to: string; reason?: string }>;
+    expect(history.map((h) => [h.kind, h.from, h.to])).to.have.deep.members([
+      ['breaker', 'closed', 'open'],
+      ['health', 'unknown', 'unhealthy'],
+    ]);
+    expect(history.find((h) => h.kind === 'health')?.reason).to.equal('unexpected status code 503: down for maintenance');
+    expect(history.find((h) => h.kind === 'breaker')?.reason).to.equal('1 failed delivery in a row');
+    // A reload that changes nothing of the target keeps its history.
+    expect((await app.post('/-/reload', undefined, ADMIN)).status).to.equal(200);
+    expect((await app.get('/api/v1/targets/hook', ADMIN)).body.healthHistory).to.have.length(2);
+  });
+
   it('shows where each target came from', async () => {
     const targets = (await app.get('/api/v1/targets', ADMIN)).body.targets as Array<{ name: string; source: unknown; paused: boolean }>;
     expect(targets.map((t) => [t.name, t.source, t.paused])).to.deep.equal([
