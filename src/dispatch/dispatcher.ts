@@ -10,6 +10,7 @@ import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
 import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
 import { Deadlines } from './deadlines.js';
+import { Fallbacks } from './fallback.js';
 import { Limiter } from './limiter.js';
 import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
@@ -77,12 +78,15 @@ export class Dispatcher {
   /** The attempts' timeouts, aborted together on close. */
   private readonly deadlines = new Deadlines();
   private readonly idleWaiters: Array<() => void> = [];
+  /** Fallback deliveries of dead-lettered and long-held ones; the retry worker runs its sweep. */
+  readonly fallbacks: Fallbacks;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
     this.ledger = new LedgerRecovery({ store: deps.store, logger: deps.logger, countError: () => deps.metrics.storageErrors.inc(), now: deps.now });
     this.writer = new LedgerWriter(deps.store, this.ledger);
     this.ledger.attach(this.writer);
+    this.fallbacks = new Fallbacks({ store: deps.store, metrics: deps.metrics, logger: deps.logger, runtime: deps.runtime, now: deps.now });
   }
 
   /** Apply a new max_concurrency after a reload. */
@@ -202,6 +206,11 @@ export class Dispatcher {
       const done = finished.get(record);
       return done ? targetResult(done) : targetResult(record, true);
     });
+    // Fallback deliveries of targets dead-lettered by now (sent by the retry worker), after the selected targets.
+    for (const done of finished.values()) {
+      const fallback = done.fallbackId === undefined ? undefined : this.fallbacks.of(done);
+      if (fallback) results.push(targetResult(fallback));
+    }
     const result = summarize(notification, results, performance.now() - started);
     this.logResult(result, rt);
     return result;
@@ -282,7 +291,8 @@ export class Dispatcher {
     strategy: HealthStrategy,
     committed?: Promise<boolean>,
   ) {
-    const laneKey = BusyDeliveries.lane(record.target, record.groupKey);
+    // A fallback delivery is in a lane of its own: it carries another target's share of the group, so no order or supersede applies.
+    const laneKey = BusyDeliveries.lane(record.target, record.fallbackOf === undefined ? record.groupKey : `\u0000fallback\u0000${record.id}`);
     const previous = this.lanes.get(laneKey)?.tail;
     this.busy.add(record.id, laneKey);
     const run = this.inLane(laneKey, previous, record, message, target, mode, strategy, committed);
@@ -330,7 +340,7 @@ export class Dispatcher {
     const name = record.target;
     // Waited in its lane (the bench's sequential mode): its own sequence number is needed to compare.
     if (checkOrder && committed && !(await committed)) return record;
-    if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
+    if (checkOrder && record.fallbackOf === undefined && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
       // A newer notification of the same group arrived while this one waited.
       return this.apply(record, 'superseded', 'superseded');
     }
@@ -338,6 +348,8 @@ export class Dispatcher {
     const skip = target.status.paused ? 'paused' : strategy === 'publish_to_all' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
+      // A pause is the operator's choice, not an outage: it holds without a fallback.
+      if (skip !== 'paused') this.fallbacks.held(record, target.config);
       const wait = skip === 'paused' ? PAUSED_UNTIL : (target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown);
       if (committed && !(await committed)) return record;
       return this.apply(record, 'pending', skip, wait);
@@ -356,7 +368,7 @@ export class Dispatcher {
     const slot = this.limiter.acquire();
     if (slot) await slot;
     try {
-      outcome = await this.publish(target, message, record.id, attempts);
+      outcome = await this.publish(target, message, record, attempts);
     } finally {
       this.limiter.release();
       own?.release();
@@ -365,7 +377,9 @@ export class Dispatcher {
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
-    return this.settle(record, target, outcome, attempts, durationMs);
+    const settled = this.settle(record, target, outcome, attempts, durationMs);
+    if (settled.state === 'dead' && target.config.fallback !== undefined) await this.fallbacks.afterDead(settled);
+    return settled;
   }
 
   private retrySlotsOf(target: string): Limiter {
@@ -388,12 +402,12 @@ export class Dispatcher {
     return undefined;
   }
 
-  private async publish(target: TargetRuntime, message: TargetMessage, deliveryId: string, attempt: number): Promise<Outcome> {
+  private async publish(target: TargetRuntime, message: TargetMessage, record: DeliveryRecord, attempt: number): Promise<Outcome> {
     target.meters.requests.inc();
     const started = performance.now();
     const deadline = this.deadlines.take(target.timeout);
     try {
-      return await target.publisher.publish(message, { deliveryId, attempt, signal: deadline.signal });
+      return await target.publisher.publish(message, { deliveryId: record.id, attempt, signal: deadline.signal, fallbackFor: record.fallbackFor });
     } catch (err) {
       // Publishers return failures as values; a throw is a bug, never retried blindly.
       return { ok: false, retryable: false, reason: 'other', message: `publisher error: ${String(err)}` };
@@ -410,6 +424,7 @@ export class Dispatcher {
     const stopped = this.stopping.signal.aborted;
     const targetFailed = !outcome.ok && outcome.retryable;
     if (!stopped) {
+      if (!targetFailed) this.fallbacks.reached(record.target);
       target.breaker.record(!targetFailed);
       target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
       target.status.recent.add(now, outcome.ok, durationMs);
@@ -435,7 +450,7 @@ export class Dispatcher {
     metrics.notificationsFailed.inc({ ...labels, reason: outcome.reason });
     if (stopped) return this.apply(record, 'pending', undefined, now);
     const next = afterFailure(outcome, attempts, record.createdAt, now, rt.config.retry, this.deps.random);
-    if (next.state === 'pending' && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
+    if (next.state === 'pending' && record.fallbackOf === undefined && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
       return this.apply(record, 'superseded', 'superseded');
     }
     if (next.state === 'dead') {
@@ -476,6 +491,7 @@ export class Dispatcher {
       retryable: record.retryable ?? null,
       durationMs: record.durationMs ?? null,
       deliveredAt: record.deliveredAt ?? null,
+      heldSince: record.heldSince ?? null,
       updatedAt: record.updatedAt,
     };
     // A newer outcome of a delivery whose last one is kept unwritten replaces it.

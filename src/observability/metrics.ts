@@ -124,6 +124,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ['target', 'reason'] as const,
       registers,
     }),
+    fallbacks: new Counter({
+      name: 'alertmux_fallback_deliveries_total',
+      help: 'Fallback deliveries sent: a delivery to `target` dead-lettered (reason dead) or held for fallback_after (reason held) also went to `fallback`.',
+      labelNames: ['target', 'fallback', 'reason'] as const,
+      registers,
+    }),
     replays: new Counter({
       name: 'alertmux_delivery_replays_total',
       help: 'Deliveries replayed by an operator.',
@@ -198,6 +204,17 @@ export function createMetrics(registry: Registry) {
     configReloadTime: new Gauge({
       name: 'alertmux_config_last_reload_success_timestamp_seconds',
       help: 'Timestamp of the last successful configuration reload.',
+      registers,
+    }),
+    targetsDirBroken: new Gauge({
+      name: 'alertmux_targets_dir_broken_files',
+      help: 'targets_dir files that failed the last load: their target keeps its last good version, or is left out (problems in the log and GET /api/v1/config/status).',
+      registers,
+    }),
+    targetsDirFileOk: new Gauge({
+      name: 'alertmux_targets_dir_file_last_load_success',
+      help: 'Whether a targets_dir file loaded at the last load (1), or is broken (0).',
+      labelNames: ['file'] as const,
       registers,
     }),
     targets: new Gauge({
