@@ -2,9 +2,15 @@ import { hostname } from 'node:os';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
+import { createBulkRouter } from './api/bulk.js';
+import { createConfigRouter, type ReloadStatus } from './api/config.js';
+import { createControlRouter } from './api/control.js';
 import { createDeadmanRouter } from './api/deadman.js';
 import { ConfigStatus, createConfigStatusRouter } from './api/config-status.js';
 import { createDeliveriesRouter } from './api/deliveries.js';
+import { createNotificationsRouter } from './api/notifications.js';
+import { createOverviewRouter } from './api/overview.js';
+import { TargetStatuses } from './dispatch/target-status.js';
 import { createDiscoveryRouter } from './api/discovery.js';
 import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
@@ -103,11 +109,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     set: (key, value, ttlMs) => store.stateSet(`${target}\u0000${key}`, JSON.stringify(value), now() + ttlMs),
     delete: (key) => store.stateDelete(`${target}\u0000${key}`),
   });
+  // Paused or not and recent transitions, by target name: kept across reloads, the paused flag in the ledger.
+  const statuses = new TargetStatuses(store, now);
   const hooks: RuntimeHooks = {
     metrics,
     logger: deps.logger,
     now,
+    status: (target) => statuses.of(target),
     onRecovered: (target) => {
+      // A paused target's queue waits for its resume, not for its recovery.
+      if (statuses.of(target).paused) return;
       // Skips still queued in the writer must land first, or they would overwrite the wake with their later due time.
       void dispatcher
         .flush()
@@ -150,11 +161,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics.targets.reset();
     for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
     syncTargetSeries(metrics, config.targets, seriesOf);
+    for (const t of config.targets) metrics.targetPaused.set({ target: t.name }, statuses.of(t.name).paused ? 1 : 0);
     seriesOf = config.targets;
   };
   setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(now() / 1000);
+  /** The last load (the start or a reload) as the overview and GET /api/v1/config show it, from the config status. */
+  const reloadStatus = (): ReloadStatus => {
+    const { ok, at, error, problems = [] } = configStatus.status().lastLoad;
+    return { lastReloadAt: at, lastReloadSuccess: ok, ...(ok ? {} : { lastReloadError: [error, ...problems].filter(Boolean).join('\n'), problems }) };
+  };
 
   const dispatcher = new Dispatcher({
     store,
@@ -312,6 +329,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       onTry: () => worker.wake(),
     }),
   );
+  app.use(createNotificationsRouter({ store, now, flush }));
+  app.use(createBulkRouter({ store, now, flush, logger: deps.logger.child({ component: 'api' }) }));
+  app.use(
+    createControlRouter({
+      runtime: current,
+      statuses,
+      store,
+      metrics,
+      now,
+      flush,
+      logger: deps.logger.child({ component: 'api' }),
+      onRelease: () => worker.wake(),
+    }),
+  );
+  const deadmanStatus = () => {
+    const status = deadman.status();
+    return status.enabled ? status : undefined;
+  };
+  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus, deadman: deadmanStatus }));
+  app.use(createConfigRouter({ runtime: current, reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));

@@ -14,6 +14,7 @@ import { Fallbacks } from './fallback.js';
 import { Limiter } from './limiter.js';
 import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
+import { PAUSED_UNTIL } from './target-status.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
 import type { DeliveryRecord, DeliveryState, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
@@ -134,6 +135,8 @@ export class Dispatcher {
       // Kept by object: webhook targets that pass the group through send this same text.
       original: messageJson(original),
       enriched: messageJson(enriched),
+      alertnames: original.alerts.map((a) => a.labels['alertname']).filter((a): a is string => a !== undefined),
+      alertCount: original.alerts.length,
     };
 
     const names = options.targets ?? [...rt.targets.keys()];
@@ -368,11 +371,17 @@ export class Dispatcher {
     }
     // Through a breaker that is not closed, the one delivery let past the gate is its half-open trial.
     const trial = operatorTrial || (mode !== 'now' && strategy !== 'publish_to_all' && target.breaker.state !== 'closed');
-    const skip = strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
+    // A paused target queues everything, whatever the strategy or an operator's trial; resume releases it (store.release).
+    const skip = target.status.paused
+      ? 'paused'
+      : strategy === 'publish_to_all' || mode === 'now'
+        ? undefined
+        : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
-      this.fallbacks.held(record, target.config);
-      const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
+      // A pause is the operator's choice, not an outage: it holds without a fallback.
+      if (skip !== 'paused') this.fallbacks.held(record, target.config);
+      const wait = skip === 'paused' ? PAUSED_UNTIL : (target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown);
       if (committed && !(await committed)) return record;
       return this.apply(record, 'pending', skip, wait);
     }
@@ -460,6 +469,7 @@ export class Dispatcher {
       if (!targetFailed) this.fallbacks.reached(record.target);
       target.breaker.record(!targetFailed);
       target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
+      target.status.recent.add(now, outcome.ok, durationMs);
     } else target.breaker.release();
     record.attempts = attempts;
     record.durationMs = durationMs;
