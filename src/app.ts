@@ -1,9 +1,16 @@
+import { hostname } from 'node:os';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
+import { createBulkRouter } from './api/bulk.js';
+import { createConfigRouter, type ReloadStatus } from './api/config.js';
+import { createControlRouter } from './api/control.js';
 import { createDeadmanRouter } from './api/deadman.js';
 import { ConfigStatus, createConfigStatusRouter } from './api/config-status.js';
 import { createDeliveriesRouter } from './api/deliveries.js';
+import { createNotificationsRouter } from './api/notifications.js';
+import { createOverviewRouter } from './api/overview.js';
+import { TargetStatuses } from './dispatch/target-status.js';
 import { createDiscoveryRouter } from './api/discovery.js';
 import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
@@ -47,7 +54,9 @@ export interface AppDeps {
   now?: () => number;
   random?: () => number;
   /** Opens the ledger; defaults to SQLite at `storage.path`. */
-  openStore?: (path: string) => Store;
+  openStore?: (path: string, options: { replica: string }) => Store;
+  /** This process's name in the attempt history (main.ts: ALERTMUX_REPLICA, else the host name). Default: the host name. */
+  replica?: string;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
   discovery?: TargetDiscovery;
   /** Timers of the dead man's switch (default: unref'd setTimeout). */
@@ -82,7 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let fileConfig = initial;
   const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
   // The ledger first: a start that cannot open it fails before anything runs in the background.
-  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
+  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path, { replica: deps.replica ?? hostname() });
   try {
     await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
   } catch (err) {
@@ -98,11 +107,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     set: (key, value, ttlMs) => store.stateSet(`${target}\u0000${key}`, JSON.stringify(value), now() + ttlMs),
     delete: (key) => store.stateDelete(`${target}\u0000${key}`),
   });
+  // Paused or not and recent transitions, by target name: kept across reloads, the paused flag in the ledger.
+  const statuses = new TargetStatuses(store, now);
   const hooks: RuntimeHooks = {
     metrics,
     logger: deps.logger,
     now,
+    status: (target) => statuses.of(target),
     onRecovered: (target) => {
+      // A paused target's queue waits for its resume, not for its recovery.
+      if (statuses.of(target).paused) return;
       // Skips still queued in the writer must land first, or they would overwrite the wake with their later due time.
       void dispatcher
         .flush()
@@ -145,11 +159,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics.targets.reset();
     for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
     syncTargetSeries(metrics, config.targets, seriesOf);
+    for (const t of config.targets) metrics.targetPaused.set({ target: t.name }, statuses.of(t.name).paused ? 1 : 0);
     seriesOf = config.targets;
   };
   setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(now() / 1000);
+  /** The last load (the start or a reload) as the overview and GET /api/v1/config show it, from the config status. */
+  const reloadStatus = (): ReloadStatus => {
+    const { ok, at, error, problems = [] } = configStatus.status().lastLoad;
+    return { lastReloadAt: at, lastReloadSuccess: ok, ...(ok ? {} : { lastReloadError: [error, ...problems].filter(Boolean).join('\n'), problems }) };
+  };
 
   const dispatcher = new Dispatcher({
     store,
@@ -202,6 +222,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         });
       }
       const replaced = [...runtime.targets.values()].filter((t) => next.targets.get(t.config.name) !== t);
+      const changes = targetChanges(runtime, next);
       stopProbes();
       runtime = next;
       const watchChanged = fromFile.targets_dir !== fileConfig.targets_dir || fromFile.targets_dir_interval !== fileConfig.targets_dir_interval;
@@ -214,7 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       metrics.configReloadSuccess.set(1);
       metrics.configReloadTime.set(now() / 1000);
       if (!loaded) configStatus.loaded(fromFile, restartOnly.length ? [`changed settings that take effect only after a restart: ${restartOnly.join(', ')}`] : []);
-      deps.logger.info('config reloaded', { targets: config.targets.length, changed: replaced.map((t) => t.config.name) });
+      deps.logger.info('config reloaded', { targets: config.targets.length, ...changes });
       worker.wake();
       void deadman.configure(nextDeadman);
       return { ok: true };
@@ -280,16 +301,51 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   app.use(createConfigStatusRouter(configStatus));
   app.use(createDeadmanRouter({ status: () => deadman.status() }));
+  const trial = { runtime: current, busy: dispatcher.busy, attemptNow: worker.attemptNow.bind(worker) };
+  const flush = () => dispatcher.flush();
   app.use(
     createDeliveriesRouter({
       store,
       metrics,
       now,
       onReplay: () => worker.wake(),
-      flush: () => dispatcher.flush(),
+      flush,
+      logger: deps.logger.child({ component: 'api' }),
+      trial,
     }),
   );
-  app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
+  app.use(
+    createTargetsRouter({
+      runtime: current,
+      http: deps.http,
+      userAgent,
+      store,
+      flush,
+      trial,
+      logger: deps.logger.child({ component: 'api' }),
+      onTry: () => worker.wake(),
+    }),
+  );
+  app.use(createNotificationsRouter({ store, now, flush }));
+  app.use(createBulkRouter({ store, now, flush, logger: deps.logger.child({ component: 'api' }) }));
+  app.use(
+    createControlRouter({
+      runtime: current,
+      statuses,
+      store,
+      metrics,
+      now,
+      flush,
+      logger: deps.logger.child({ component: 'api' }),
+      onRelease: () => worker.wake(),
+    }),
+  );
+  const deadmanStatus = () => {
+    const status = deadman.status();
+    return status.enabled ? status : undefined;
+  };
+  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus, deadman: deadmanStatus }));
+  app.use(createConfigRouter({ runtime: current, reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
@@ -328,6 +384,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     deadman,
   };
+}
+
+/** Which targets a reload added, changed (rebuilt: its health and breaker start fresh) and removed, by name. */
+export function targetChanges(before: Runtime, after: Runtime): { added: string[]; changed: string[]; removed: string[] } {
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const [name, t] of after.targets) {
+    const old = before.targets.get(name);
+    if (!old) added.push(name);
+    else if (old !== t) changed.push(name);
+  }
+  const removed = [...before.targets.keys()].filter((name) => !after.targets.has(name));
+  return { added, changed, removed };
 }
 
 const QUEUE_DEPTH = 'alertmux_delivery_queue_depth';

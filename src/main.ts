@@ -60,6 +60,8 @@ export async function runServer(options: RunOptions): Promise<void> {
       registry,
       http,
       userAgent: `alertmux/${options.version}`,
+      // This process's name in the attempt history; the host name (a pod's name) unless set.
+      replica: env['ALERTMUX_REPLICA'] || undefined,
       // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
       discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
     });

@@ -7,7 +7,7 @@ import { keepOrSkip, readTargetsDir, secretsOf, type DirFile } from './targets-d
 import { validateConfig } from './validate.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 import { kindOf, type TargetConfig, type TargetKinds } from './target.js';
-import type { Config, TargetFile } from './types.js';
+import type { Config, TargetFile, TargetSource } from './types.js';
 
 export { ConfigError, formatProblem, type Problem } from './problems.js';
 export { parseTarget, type ParsedTarget } from './target-file.js';
@@ -86,12 +86,17 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   const targetFiles: TargetFile[] = files.map((f) => ({ file: f.file, ...(f.effective ? { target: f.effective.name } : {}), state: f.state, problems: f.problems }));
   const warnings: string[] = [];
   if (!targets.length && !config.discovery?.kubernetes) warnings.push('the config has no targets: notifications are accepted and delivered nowhere');
+  // Where each target came from (GET /api/v1/targets): the main file, or its targets_dir file.
+  const sources: Record<string, TargetSource> = {};
+  for (const t of own) if (isTarget(t)) sources[t.name] = { kind: 'config', ...(options.file === undefined ? {} : { file: resolve(options.file) }) };
+  for (const f of files) if (f.effective) sources[f.effective.name] ??= { kind: 'targets_dir', file: f.file };
   return deepFreeze({
     ...config,
     targets,
     targetFiles,
     warnings,
     secrets: [...secrets].filter((s) => typeof s === 'string' && s.length > 0),
+    sources,
   });
 }
 

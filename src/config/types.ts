@@ -39,10 +39,19 @@ export interface Config {
   targets: TargetConfig[];
   /** Every secret value the config holds, for redaction; never printed. */
   secrets: readonly string[];
+  /** Where each target came from, by name (absent: the config file). */
+  sources?: Readonly<Record<string, TargetSource>>;
   /** Each target file of `targets_dir` and what became of it (a broken one does not fail the load). */
   targetFiles?: readonly TargetFile[];
   /** What is legal but likely a mistake (no targets), for check-config and the load's log line. */
   warnings?: readonly string[];
+}
+
+/** Where a target's definition came from: the config file, a targets_dir file, or a Kubernetes Secret (`namespace/name`). */
+export interface TargetSource {
+  kind: 'config' | 'targets_dir' | 'kubernetes';
+  file?: string;
+  secret?: string;
 }
 
 /** A `targets_dir` file (or mounted Secret's `config`) after a load. */

@@ -34,6 +34,8 @@ export function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean):
     fallbackReason: d.fallbackReason,
     fallbackId: d.fallbackId,
     heldSince: d.heldSince,
+    replayedAt: d.replayedAt,
+    attemptsAtReplay: d.attemptsAtReplay,
   };
 }
 

@@ -1,16 +1,22 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
 import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
 import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
+import { joinNames, listFields, listNotifications, OUTCOME_BUCKETS_SQL } from './notification-list.js';
 import { storedDeliveries, storedDelivery } from './records.js';
 import { WriterThread } from './writer-thread.js';
 import type {
+  BulkFilter,
+  OutcomeBucket,
+  TargetQueueStats,
   AcceptBatchItem,
   AcceptDedup,
   AcceptResult,
+  AttemptRecord,
   IdFilter,
   DeliveryFilter,
   DeliveryRecord,
@@ -18,6 +24,8 @@ import type {
   NewDelivery,
   NotificationRecord,
   QueueStats,
+  ReplayFilter,
+  ReplayResult,
   Store,
   WriteBatch,
   WriteResult,
@@ -74,7 +82,38 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE deliveries ADD COLUMN held_since INTEGER;
    CREATE UNIQUE INDEX deliveries_fallback_of ON deliveries(fallback_of) WHERE fallback_of IS NOT NULL;
    CREATE INDEX deliveries_held ON deliveries(target, held_since) WHERE state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL;`,
+  // Every attempt on record (issue 23): one row per attempt, added in the transaction that writes the attempt's
+  // outcome (one INSERT more per attempt, no round trip), removed with its delivery (pruning, DELETE) by the
+  // cascade. Unique per delivery, attempt and start: an outcome written again (ledger recovery) adds no second row.
+  // A replay no longer resets attempts and created_at: it records when it happened and the attempts then, and the
+  // fresh retry budget (max_attempts, max_age) counts from there.
+  `CREATE TABLE delivery_attempts (
+     id INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+     notification_id TEXT NOT NULL, target TEXT NOT NULL, attempt INTEGER NOT NULL, started_at INTEGER NOT NULL,
+     replica TEXT NOT NULL, duration_ms REAL, status_code INTEGER, reason TEXT, error TEXT, outcome TEXT NOT NULL,
+     next_attempt_at INTEGER, trial INTEGER NOT NULL, replay INTEGER NOT NULL);
+   CREATE UNIQUE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, attempt, started_at);
+   ALTER TABLE deliveries ADD COLUMN replayed_at INTEGER;
+   ALTER TABLE deliveries ADD COLUMN attempts_at_replay INTEGER;`,
+  // The notification list (GET /api/v1/notifications, the console): one small row per stored notification, in time
+  // order (appended), with what its filters read: alertnames and wanting targets as '\nA\nB\n'. Filtering walks these
+  // rows (about 40 to a page) instead of the notifications' payloads (about one to a page). Filled from what is stored.
+  `CREATE TABLE notification_index (
+     created_at INTEGER NOT NULL, id TEXT NOT NULL, receiver TEXT NOT NULL, group_key TEXT NOT NULL, status TEXT NOT NULL,
+     alerts INTEGER NOT NULL, alertnames TEXT NOT NULL, targets TEXT NOT NULL,
+     PRIMARY KEY (created_at, id)) WITHOUT ROWID;
+   INSERT INTO notification_index
+     SELECT n.created_at, n.id, n.receiver, n.group_key, n.status,
+       COALESCE(json_array_length(n.original, '$.alerts'), 0),
+       char(10) || COALESCE((SELECT group_concat(a, char(10)) FROM (SELECT DISTINCT json_extract(value, '$.labels.alertname') AS a
+         FROM json_each(n.original, '$.alerts') WHERE a IS NOT NULL)), '') || char(10),
+       char(10) || COALESCE((SELECT group_concat(t, char(10)) FROM (SELECT DISTINCT d.target AS t FROM deliveries d
+         WHERE d.notification_id = n.id AND COALESCE(d.skip_reason, '') NOT IN ('filtered', 'disabled'))), '') || char(10)
+     FROM notifications n WHERE json_valid(n.original);`,
 ];
+
+/** The longest error excerpt kept per attempt (the delivery's lastError is already redacted). */
+export const ATTEMPT_ERROR_CHARS = 500;
 
 interface Row {
   seq: number;
@@ -103,6 +142,8 @@ interface Row {
   fallback_reason: DeliveryRecord['fallbackReason'] | null;
   fallback_id: string | null;
   held_since: number | null;
+  replayed_at: number | null;
+  attempts_at_replay: number | null;
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -135,6 +176,8 @@ function fromRow(r: Row): DeliveryRecord {
     fallbackReason: opt(r.fallback_reason),
     fallbackId: opt(r.fallback_id),
     heldSince: opt(r.held_since),
+    replayedAt: opt(r.replayed_at),
+    attemptsAtReplay: opt(r.attempts_at_replay),
   };
 }
 
@@ -172,8 +215,15 @@ export interface LedgerWrites {
   commit(batch: WriteBatch): WriteResult;
 }
 
+/** What the ledger's writes record besides what they are given. */
+export interface WriteOptions {
+  /** Who makes the attempts, for the attempt history. */
+  replica?: string;
+}
+
 /** Prepare the accept and update statements on `db`; shared by the main connection and the writer thread. */
-export function prepareWrites(db: Database.Database): LedgerWrites {
+export function prepareWrites(db: Database.Database, options: WriteOptions = {}): LedgerWrites {
+  const replica = options.replica ?? hostname();
   const insertNotification = db.prepare(
     `INSERT INTO notifications (id, key, receiver, group_key, status, created_at, original, enriched)
      VALUES (@id, @key, @receiver, @groupKey, @status, @createdAt, @original, @enriched)`,
@@ -183,6 +233,10 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
        priority, alerts, attempts, created_at, updated_at, next_attempt_at)
      VALUES (@id, @notificationId, @target, @targetType, @groupKey, @notificationKey, @state, @skipReason,
        @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt)`,
+  );
+  const insertIndex = db.prepare(
+    `INSERT INTO notification_index (created_at, id, receiver, group_key, status, alerts, alertnames, targets)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const pendingOfLane = db.prepare(
     // A fallback delivery is in no lane: it carries another target's share of its notification, so it neither supersedes nor is superseded.
@@ -198,6 +252,12 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
        duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt, held_since = COALESCE(held_since, @heldSince)
      WHERE id = @id AND state NOT IN ('superseded')`,
   );
+  // Notification and target from the row the update just touched (no lookup elsewhere); nothing for a deleted delivery.
+  const insertAttempt = db.prepare(
+    `INSERT OR IGNORE INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms,
+       status_code, reason, error, outcome, next_attempt_at, trial, replay)
+     SELECT id, notification_id, target, ?, ?, ?, ?, ?, ?, substr(?, 1, ${ATTEMPT_ERROR_CHARS}), ?, ?, ?, ? FROM deliveries WHERE id = ?`,
+  );
 
   const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup): AcceptResult => {
     // Deliveries that are duplicates (an Alertmanager retry, its HA peer sending the same), by nflog's rule.
@@ -207,6 +267,9 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
       return { seqs: deliveries.map(() => 0), duplicates, stored: false };
     }
     insertNotification.run(n);
+    const { alertnames, alerts } = listFields(n);
+    const wanting = deliveries.filter((d) => d.skipReason !== 'filtered' && d.skipReason !== 'disabled').map((d) => d.target);
+    insertIndex.run(n.createdAt, n.id, n.receiver, n.groupKey, n.status, alerts, joinNames(alertnames), joinNames(wanting));
     const seqs = deliveries.map((d, i) => {
       const duplicate = duplicates.includes(i);
       const seq = Number(
@@ -230,7 +293,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
   };
   const updateRows = (updates: readonly DeliveryUpdate[]) => {
     for (const u of updates) {
-      updateStmt.run({
+      const row = {
         id: u.id,
         state: u.state,
         skipReason: u.skipReason ?? null,
@@ -244,7 +307,25 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
         deliveredAt: u.deliveredAt ?? null,
         heldSince: u.heldSince ?? null,
         updatedAt: u.updatedAt,
-      });
+      };
+      updateStmt.run(row);
+      if (u.attemptedAt != null) {
+        // Positional: no copy of the row per attempt.
+        insertAttempt.run(
+          row.attempts,
+          u.attemptedAt,
+          replica,
+          row.durationMs,
+          row.lastStatus,
+          row.lastReason,
+          row.lastError,
+          row.state,
+          row.nextAttemptAt,
+          u.trial ? 1 : 0,
+          u.replay ? 1 : 0,
+          row.id,
+        );
+      }
     }
   };
   const writeAll = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[]) => {
@@ -283,7 +364,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
  * occasional writes use this thread's connection; for a file, accepts and outcome updates
  * are committed by a writer thread (`writerThread: false` keeps them here).
  */
-export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
+export function openSqliteStore(path: string, options: { writerThread?: boolean } & WriteOptions = {}): Store {
   const threaded = path !== ':memory:' && options.writerThread !== false;
   let db: Database.Database | undefined;
   let writes: LedgerWrites;
@@ -292,12 +373,12 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     // With a writer thread, checkpoints are its job: one here would stop the event loop for the copy and the sync.
     db = openDatabase(path, { autocheckpoint: !threaded });
     migrate(db);
-    writes = prepareWrites(db);
+    writes = prepareWrites(db, options);
   } catch (err) {
     db?.close();
     throw ledgerOpenError(path, err);
   }
-  const thread = threaded ? new WriterThread(path) : undefined;
+  const thread = threaded ? new WriterThread(path, options) : undefined;
 
   const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
   // One priority at a time along deliveries_queue: with ORDER BY priority over all due rows, SQLite sorted
@@ -316,6 +397,15 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ?`,
   );
   const notification = db.prepare(`SELECT * FROM notifications WHERE id = ?`);
+  const replayStmt = db.prepare(
+    `UPDATE deliveries SET state = 'pending', skip_reason = NULL, next_attempt_at = ?, replayed_at = ?, attempts_at_replay = attempts,
+       updated_at = ? WHERE id = ?`,
+  );
+  const attemptsOfDelivery = db.prepare(`SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt, started_at`);
+  // Along the deliveries of the notification, then each one's attempts: no index of its own on the hot path.
+  const attemptsOfNotification = db.prepare(
+    `SELECT a.* FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.notification_id = ? ORDER BY a.id`,
+  );
   const insertFallback = db.prepare(
     `INSERT OR IGNORE INTO deliveries (id, notification_id, target, target_type, group_key, notification_key, state, skip_reason,
        priority, alerts, attempts, created_at, updated_at, next_attempt_at, fallback_of, fallback_for, fallback_reason)
@@ -323,6 +413,10 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
        @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt, @fallbackOf, @fallbackFor, @fallbackReason)`,
   );
   const markFallback = db.prepare(`UPDATE deliveries SET fallback_id = ? WHERE id = ? AND fallback_id IS NULL`);
+  const listFallback = db.prepare(
+    `UPDATE notification_index SET targets = targets || @target
+     WHERE (created_at, id) = ((SELECT created_at FROM notifications WHERE id = @id), @id) AND instr(targets, char(10) || @target) = 0`,
+  );
   const addFallback = db.transaction((d: NewDelivery): DeliveryRecord | undefined => {
     const inserted = insertFallback.run({
       ...d,
@@ -335,6 +429,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     });
     if (inserted.changes === 0) return undefined;
     markFallback.run(d.id, d.fallbackOf);
+    // The fallback target now has a delivery of the notification: the list's target filter finds it there too.
+    listFallback.run({ id: d.notificationId, target: `${d.target}\n` });
     return storedDelivery(d, Number(inserted.lastInsertRowid), false);
   });
   const heldOf = db.prepare(
@@ -347,6 +443,21 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   );
   const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);
   const deleteStmt = db.prepare(`DELETE FROM deliveries WHERE id = ?`);
+  // A paused target's queue waits without being picked; resuming makes it due now, in its order (priority, then seq).
+  const holdStmt = db.prepare(`UPDATE deliveries SET skip_reason = 'paused', next_attempt_at = ? WHERE target = ? AND state = 'pending'`);
+  const releaseStmt = db.prepare(
+    `UPDATE deliveries SET next_attempt_at = ?, skip_reason = CASE WHEN skip_reason = 'paused' THEN NULL ELSE skip_reason END
+     WHERE target = ? AND state = 'pending' AND (next_attempt_at > ? OR skip_reason = 'paused')`,
+  );
+  // Along deliveries_state_target (the queue and the dead letters only), as the queue gauges.
+  const targetStatsStmt = db.prepare(
+    `SELECT target, state, COUNT(*) AS count, MIN(created_at) AS oldest FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, target`,
+  );
+  const outcomesStmt = db.prepare(OUTCOME_BUCKETS_SQL);
+  const pruneIndex = db.prepare(
+    `DELETE FROM notification_index WHERE (created_at, id) IN (SELECT created_at, id FROM notification_index i WHERE i.created_at < ?
+       AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.id = i.id) LIMIT ?)`,
+  );
   // In batches along the time indexes: a finished delivery updated before `before` was created before it too.
   const pruneDeliveries = db.prepare(
     `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries INDEXED BY deliveries_created
@@ -392,24 +503,15 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup) =>
     storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupOf)),
   );
-  const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
-    const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
-    const params: unknown[] = [];
-    if (filter.ids) {
-      clauses.push(`id IN (${filter.ids.map(() => '?').join(', ')})`);
-      params.push(...filter.ids);
-    }
-    if (filter.target) {
-      clauses.push('target = ?');
-      params.push(filter.target);
-    }
-    const ids = (db.prepare(`SELECT id FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{ id: string }>).map((r) => r.id);
-    const reset = db.prepare(
-      `UPDATE deliveries SET state = 'pending', skip_reason = NULL, attempts = 0, next_attempt_at = ?, created_at = ?, updated_at = ? WHERE id = ?`,
-    );
-    // A replay starts a fresh attempt budget and age; created_at is reset so max_age counts from the replay.
-    for (const id of ids) reset.run(now, now, now, id);
-    return ids;
+  const replay = db.transaction((filter: ReplayFilter, now: number): ReplayResult => {
+    const { where, params } = bulkWhere(filter);
+    const rows = db.prepare(`SELECT id, target FROM deliveries WHERE ${where} ORDER BY seq`).all(...params) as Array<{ id: string; target: string }>;
+    const configured = filter.configured && new Set(filter.configured);
+    const unconfigured = configured ? rows.filter((r) => !configured.has(r.target)) : [];
+    const ids = (configured ? rows.filter((r) => configured.has(r.target)) : rows).map((r) => r.id);
+    // A fresh retry budget and max_age, counted from the replay; the attempts so far, their history and created_at stay.
+    for (const id of ids) replayStmt.run(now, now, now, id);
+    return { ids, unconfigured: unconfigured.slice(0, 100), unconfiguredCount: unconfigured.length };
   });
 
   return {
@@ -468,33 +570,65 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     list: (filter: DeliveryFilter) => {
       const clauses: string[] = [];
       const params: unknown[] = [];
-      for (const [column, value] of [
-        ['state', filter.state],
-        ['target', filter.target],
-        ['notification_id', filter.notificationId],
+      for (const [clause, value] of [
+        ['state = ?', filter.state],
+        ['target = ?', filter.target],
+        ['notification_id = ?', filter.notificationId],
+        ['created_at >= ?', filter.since],
+        ['created_at <= ?', filter.until],
+        ['last_reason = ?', filter.reason],
+        ['seq < ?', filter.before],
       ] as const) {
         if (value !== undefined) {
-          clauses.push(`${column} = ?`);
+          clauses.push(clause);
           params.push(value);
         }
       }
       const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-      const sql = `SELECT * FROM deliveries ${where} ORDER BY seq DESC LIMIT ?`;
+      const sql = `SELECT * FROM deliveries ${where} ORDER BY seq ${filter.oldestFirst ? 'ASC' : 'DESC'} LIMIT ?`;
       return (db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(fromRow);
     },
     addFallback: (d) => settled(() => addFallback(d)),
     heldSince: (target, before, limit) => settled(() => (heldOf.all(target, before, limit) as Row[]).map(fromRow)),
     earliestHeld: (target) => settled(() => opt((earliestHeldOf.get(target) as { at: number | null }).at)),
     replay: (filter, now) => replay(filter, now),
+    attemptsOf: (id) => (attemptsOfDelivery.all(id) as AttemptRow[]).map(attemptFromRow),
+    attemptsOfNotification: (id) => (attemptsOfNotification.all(id) as AttemptRow[]).map(attemptFromRow),
     delete: (id) => deleteStmt.run(id).changes > 0,
+    deleteMany: (filter) => {
+      const { where, params } = bulkWhere(filter);
+      return db.prepare(`DELETE FROM deliveries WHERE ${where}`).run(...params).changes;
+    },
+    notifications: (filter) => listNotifications(db, filter),
+    deliveriesOfMany: (ids) => {
+      if (!ids.length) return [];
+      const sql = `SELECT * FROM deliveries WHERE notification_id IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`;
+      return (db.prepare(sql).all(...ids) as Row[]).map(fromRow);
+    },
+    hold: (target, until) => holdStmt.run(until, target).changes,
+    release: (target, now) => releaseStmt.run(now, target, now).changes,
+    targetStats: () => {
+      const byTarget = new Map<string, TargetQueueStats>();
+      for (const r of targetStatsStmt.all() as Array<{ target: string; state: 'pending' | 'dead'; count: number; oldest: number }>) {
+        const t = byTarget.get(r.target) ?? { target: r.target, pending: 0, dead: 0 };
+        t[r.state] = r.count;
+        if (r.state === 'pending') t.oldestPendingAt = r.oldest;
+        byTarget.set(r.target, t);
+      }
+      return [...byTarget.values()];
+    },
+    outcomeBuckets: (since, bucketMs) => outcomesStmt.all({ since, bucketMs }) as OutcomeBucket[],
     prune: (before, now, limit = -1) =>
-      db.transaction(
-        () =>
+      db.transaction(() => {
+        const removed =
           pruneDeliveries.run({ before, limit }).changes +
           pruneNotifications.run(before, limit).changes +
           pruneState.run(now, limit).changes +
-          pruneDedup.run(before, limit).changes,
-      )(),
+          pruneDedup.run(before, limit).changes;
+        // The list rows of the notifications removed (not counted: each is part of its notification).
+        pruneIndex.run(before, limit);
+        return removed;
+      })(),
     stats: (): QueueStats => ({
       byStateAndPriority: statsStmt.all() as QueueStats['byStateAndPriority'],
       oldestPendingAt: opt((oldest.get() as { at: number | null }).at),
@@ -507,6 +641,59 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       db.close();
     },
   };
+}
+
+interface AttemptRow {
+  delivery_id: string;
+  notification_id: string;
+  target: string;
+  attempt: number;
+  started_at: number;
+  replica: string;
+  duration_ms: number | null;
+  status_code: number | null;
+  reason: string | null;
+  error: string | null;
+  outcome: AttemptRecord['outcome'];
+  next_attempt_at: number | null;
+  trial: number;
+  replay: number;
+}
+
+const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
+  deliveryId: r.delivery_id,
+  notificationId: r.notification_id,
+  target: r.target,
+  attempt: r.attempt,
+  at: r.started_at,
+  replica: r.replica,
+  durationMs: opt(r.duration_ms),
+  statusCode: opt(r.status_code),
+  reason: opt(r.reason),
+  error: opt(r.error),
+  outcome: r.outcome,
+  nextAttemptAt: opt(r.next_attempt_at),
+  trial: r.trial === 1,
+  replay: r.replay === 1,
+});
+
+/** The WHERE clause of a bulk replay or delete. */
+function bulkWhere(filter: BulkFilter): { where: string; params: unknown[] } {
+  const clauses = [filter.ids ? `state IN ('dead', 'pending')` : filter.state === 'pending' ? `state = 'pending'` : `state = 'dead'`];
+  const params: unknown[] = [];
+  if (filter.ids) {
+    clauses.push(`id IN (${filter.ids.map(() => '?').join(', ')})`);
+    params.push(...filter.ids);
+  }
+  if (filter.target !== undefined) {
+    clauses.push('target = ?');
+    params.push(filter.target);
+  }
+  if (filter.since !== undefined) {
+    clauses.push('created_at >= ?');
+    params.push(filter.since);
+  }
+  return { where: clauses.join(' AND '), params };
 }
 
 interface StateRow {

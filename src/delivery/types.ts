@@ -4,7 +4,7 @@ import type { DedupEntry, DedupState } from './dedup.js';
 export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'skipped' | 'superseded';
 
 /** Why a target was skipped without an attempt. */
-export const SKIP_REASONS = ['disabled', 'filtered', 'unhealthy', 'degraded', 'circuit_open', 'duplicate', 'superseded'] as const;
+export const SKIP_REASONS = ['disabled', 'filtered', 'unhealthy', 'degraded', 'circuit_open', 'duplicate', 'superseded', 'paused'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** A received notification as stored: the payload as Alertmanager sent it and as enriched. */
@@ -19,6 +19,9 @@ export interface NotificationRecord {
   original: string;
   /** JSON of the enriched payload. */
   enriched: string;
+  /** The alerts' distinct alertnames and how many alerts (for the notification list); read from `original` when absent. */
+  alertnames?: readonly string[];
+  alertCount?: number;
 }
 
 /** One notification to one target. */
@@ -47,6 +50,10 @@ export interface DeliveryRecord {
   retryable?: boolean;
   durationMs?: number;
   deliveredAt?: number;
+  /** When an operator last replayed it (its retry budget and max_age count from here), if ever. */
+  replayedAt?: number;
+  /** `attempts` at that replay: the attempts of the current budget are `attempts - attemptsAtReplay`. */
+  attemptsAtReplay?: number;
   /** On a fallback delivery: the id of the delivery it stands in for. */
   fallbackOf?: string;
   /** On a fallback delivery: the target of the delivery it stands in for. */
@@ -57,6 +64,31 @@ export interface DeliveryRecord {
   fallbackId?: string;
   /** Since when a delivery to a target with a fallback has been held by its target's breaker or health (then `fallback_after` counts). */
   heldSince?: number;
+}
+
+/** One attempt of a delivery, as the ledger keeps it (the attempt history; replay adds to it, never erases it). */
+export interface AttemptRecord {
+  deliveryId: string;
+  notificationId: string;
+  target: string;
+  /** Its number among all the delivery's attempts (replays keep counting). */
+  attempt: number;
+  /** When it started (epoch ms). */
+  at: number;
+  /** Which alertmux process made it (host name unless overridden). */
+  replica: string;
+  durationMs?: number;
+  statusCode?: number;
+  reason?: string;
+  /** An excerpt of the error, redacted as the delivery's lastError is. */
+  error?: string;
+  /** The delivery's state after it: delivered, pending (a retry is due at nextAttemptAt), dead, superseded. */
+  outcome: DeliveryState;
+  nextAttemptAt?: number;
+  /** It was the breaker's half-open trial (an operator's trial included). */
+  trial: boolean;
+  /** It was the first attempt after an operator's replay. */
+  replay: boolean;
 }
 
 /** Why a fallback delivery was sent: its original was dead-lettered, or held for `fallback_after`. */
@@ -134,14 +166,100 @@ export interface DeliveryUpdate {
   /** Since when it has been held (fallback_after); never cleared by an update. */
   heldSince?: number | null;
   updatedAt: number;
+  /**
+   * Set when this update records an attempt (not a skip or a supersede): when the attempt started. The ledger
+   * then adds a row to the attempt history in the same transaction.
+   */
+  attemptedAt?: number | null;
+  /** That attempt was the breaker's half-open trial. */
+  trial?: boolean;
+  /** That attempt was the first after an operator's replay. */
+  replay?: boolean;
 }
 
-/** Filter of the operator API. */
+/** Which deliveries a replay makes pending again: a bulk filter, limited to the configured targets. */
+export interface ReplayFilter extends BulkFilter {
+  /** Only deliveries of these targets (the configured ones); the others are reported, not replayed. */
+  configured?: readonly string[];
+}
+
+/** What a replay did. */
+export interface ReplayResult {
+  /** The ids replayed. */
+  ids: string[];
+  /** Deliveries the filter matched whose target is not in `configured` (at most 100 listed), and how many in all. */
+  unconfigured: Array<{ id: string; target: string }>;
+  unconfiguredCount: number;
+}
+
+/** Filter of the operator API. Times are ms; `before` is a sequence number (the cursor: rows older than it). */
 export interface DeliveryFilter {
   state?: DeliveryState;
   target?: string;
   notificationId?: string;
+  /** Created at or after / at or before. */
+  since?: number;
+  until?: number;
+  /** The last failure's reason (`serverError`, ...). */
+  reason?: string;
+  before?: number;
   limit?: number;
+  /** Oldest first (default: newest first). */
+  oldestFirst?: boolean;
+}
+
+/** Which deliveries a bulk replay or delete acts on. `state` defaults to dead; `ids` match dead and pending ones. */
+export interface BulkFilter {
+  ids?: readonly string[];
+  target?: string;
+  state?: 'dead' | 'pending';
+  /** Created at or after (ms). */
+  since?: number;
+}
+
+/** Outcome filter of the notification list (docs/api.md): `pending` is any notification with a delivery still queued. */
+export type NotificationOutcome = 'delivered' | 'partial' | 'failed' | 'accepted' | 'pending';
+
+/** Filter of the notification list. Times are ms; `before` is the cursor (the last row of the previous page). */
+export interface NotificationFilter {
+  alertname?: string;
+  receiver?: string;
+  groupKey?: string;
+  status?: 'firing' | 'resolved';
+  outcome?: NotificationOutcome;
+  target?: string;
+  since?: number;
+  until?: number;
+  before?: { createdAt: number; id: string };
+}
+
+/** A notification as the list shows it (no payload). */
+export interface NotificationSummary {
+  id: string;
+  createdAt: number;
+  receiver: string;
+  groupKey: string;
+  status: 'firing' | 'resolved';
+  alerts: number;
+  alertnames: string[];
+}
+
+/** Per target: deliveries waiting (pending) and dead-lettered, and the oldest pending one's creation time. */
+export interface TargetQueueStats {
+  target: string;
+  pending: number;
+  dead: number;
+  oldestPendingAt?: number;
+}
+
+/** Notifications received since a time, counted by outcome (as of now) per bucket. */
+export interface OutcomeBucket {
+  /** Bucket index from the start. */
+  bucket: number;
+  delivered: number;
+  partial: number;
+  failed: number;
+  accepted: number;
 }
 
 /** Queue depth for metrics: pending and dead deliveries (finished ones are not counted). */
@@ -196,9 +314,33 @@ export interface Store {
   heldSince(target: string, before: number, limit: number): Promise<DeliveryRecord[]>;
   /** The earliest `heldSince` of a pending delivery of `target` without a fallback, if any. */
   earliestHeld(target: string): Promise<number | undefined>;
-  /** Make dead (or pending) deliveries pending and due now, with a fresh attempt budget. Returns the ids replayed. */
-  replay(filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number): string[];
+  /**
+   * Make dead (or pending) deliveries pending and due now, with a fresh attempt budget counted from `now`;
+   * their attempts, attempt history and createdAt are kept.
+   */
+  replay(filter: ReplayFilter, now: number): ReplayResult;
+  /** The attempt history of a delivery, oldest first. */
+  attemptsOf(deliveryId: string): AttemptRecord[];
+  /** The attempt history of every delivery of a notification, oldest first. */
+  attemptsOfNotification(notificationId: string): AttemptRecord[];
   delete(id: string): boolean;
+  /** Delete the deliveries a bulk filter selects; returns how many. */
+  deleteMany(filter: BulkFilter): number;
+  /**
+   * Notifications newest first (by arrival, then id) matching `filter`, read lazily: the caller stops when it has
+   * enough (a label matcher is applied by the caller, on the payload).
+   */
+  notifications(filter: NotificationFilter): Iterable<NotificationSummary>;
+  /** The deliveries of these notifications, in arrival order. */
+  deliveriesOfMany(notificationIds: readonly string[]): DeliveryRecord[];
+  /** Hold a paused target's pending deliveries (skip reason `paused`, due at `until`); returns how many. */
+  hold(target: string, until: number): number;
+  /** Release them: due now, in order; returns how many. */
+  release(target: string, now: number): number;
+  /** Queue depth, dead letters and oldest pending delivery per target. */
+  targetStats(): TargetQueueStats[];
+  /** Notifications created since `since`, counted by current outcome per `bucketMs` bucket (empty buckets left out). */
+  outcomeBuckets(since: number, bucketMs: number): OutcomeBucket[];
   /**
    * Remove finished records older than `before`, and expired correlation state: at most `limit` rows of each
    * kind (all without one). Returns the number of rows removed.

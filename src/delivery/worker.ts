@@ -1,3 +1,4 @@
+import { alertnameOf } from '../alerts/common.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TargetMessage, WebhookMessage } from '../alerts/types.js';
@@ -21,6 +22,8 @@ export interface Retrier<T> {
   flush(): Promise<void>;
   /** Attempt one pending delivery again. */
   retry(record: DeliveryRecord, message: TargetMessage, target: T): Promise<unknown>;
+  /** Attempt one delivery now, past the gate (an operator's replay or trial; `trial`: the caller took the breaker trial). */
+  attemptNow(record: DeliveryRecord, message: TargetMessage, target: T, trial: boolean): Promise<DeliveryRecord>;
   /** The message a target gets: the enriched group cut to the record's alerts. */
   targetMessage(original: WebhookMessage, enriched: WebhookMessage, alerts: readonly number[]): TargetMessage;
 }
@@ -154,7 +157,16 @@ export class RetryWorker<T = unknown> {
         ledger.failed(err instanceof Error ? err : new Error(String(err)), [update]);
       }
       this.deps.metrics.deadLetters.inc({ target: record.target, reason: 'other' });
-      this.deps.logger.warn('delivery dead-lettered', { target: record.target, deliveryId: record.id, why });
+      const parsed = this.parsed(record.notificationId);
+      this.deps.logger.warn('delivery dead-lettered', {
+        target: record.target,
+        alertname: parsed && alertnameOf(parsed.original),
+        notificationId: record.notificationId,
+        deliveryId: record.id,
+        attempts: record.attempts,
+        reason: 'other',
+        why,
+      });
       return;
     }
     this.active++;
@@ -164,17 +176,36 @@ export class RetryWorker<T = unknown> {
     });
   }
 
+  /**
+   * Attempt `record` now, outside its schedule and past the gate (an operator's replay or trial; `trial`: the
+   * caller took its target's breaker trial). Undefined when its notification is gone from the ledger.
+   */
+  attemptNow(record: DeliveryRecord, target: T, trial: boolean): Promise<DeliveryRecord> | undefined {
+    const message = this.message(record);
+    if (!message) return undefined;
+    this.active++;
+    return this.deps.dispatcher.attemptNow(record, message, target, trial).finally(() => {
+      this.active--;
+      this.wake();
+    });
+  }
+
   private message(record: DeliveryRecord) {
-    let parsed = this.messages.get(record.notificationId);
+    const parsed = this.parsed(record.notificationId);
+    return parsed && this.deps.dispatcher.targetMessage(parsed.original, parsed.enriched, record.alerts);
+  }
+
+  private parsed(notificationId: string): { original: WebhookMessage; enriched: WebhookMessage } | undefined {
+    let parsed = this.messages.get(notificationId);
     if (!parsed) {
-      const n = this.deps.store.getNotification(record.notificationId);
+      const n = this.deps.store.getNotification(notificationId);
       if (!n) return undefined;
       parsed = { original: JSON.parse(n.original) as WebhookMessage, enriched: JSON.parse(n.enriched) as WebhookMessage };
       // A small cache: retries of one notification to several targets parse it once.
       if (this.messages.size >= 500) this.messages.delete(this.messages.keys().next().value as string);
-      this.messages.set(record.notificationId, parsed);
+      this.messages.set(notificationId, parsed);
     }
-    return this.deps.dispatcher.targetMessage(parsed.original, parsed.enriched, record.alerts);
+    return parsed;
   }
 
   private schedule(delayMs: number): void {

@@ -42,7 +42,12 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
     }
   }
   for (const t of targets) for (const s of fromSecret.get(t.name)?.secrets ?? []) secrets.add(s);
-  return { config: Object.freeze({ ...config, targets, secrets: [...secrets] }), clashes };
+  const sources = { ...config.sources };
+  for (const t of targets) {
+    const d = fromSecret.get(t.name);
+    if (d) sources[t.name] = { kind: 'kubernetes', secret: `${d.namespace}/${d.name}` };
+  }
+  return { config: Object.freeze({ ...config, targets, secrets: [...secrets], sources }), clashes };
 }
 
 /** Discovered targets (in `targets`) with a fallback problem; a file target's fallback was checked with its file. */

@@ -109,7 +109,7 @@ export function createMetrics(registry: Registry) {
     }),
     skipped: new Counter({
       name: 'alertmux_deliveries_skipped_total',
-      help: 'Targets skipped without an attempt, by reason (disabled, filtered, duplicate, unhealthy, degraded, circuit_open, superseded).',
+      help: 'Targets skipped without an attempt, by reason (disabled, filtered, duplicate, unhealthy, degraded, circuit_open, superseded, paused).',
       labelNames: ['target', 'reason'] as const,
       registers,
     }),
@@ -172,6 +172,12 @@ export function createMetrics(registry: Registry) {
       name: 'alertmux_target_circuit_state',
       help: 'Circuit breaker of each target: 1 for its current state, 0 for the others.',
       labelNames: ['target', 'state'] as const,
+      registers,
+    }),
+    targetPaused: new Gauge({
+      name: 'alertmux_target_paused',
+      help: 'Whether an operator paused the target (1): its deliveries queue and are not attempted until resumed.',
+      labelNames: ['target'] as const,
       registers,
     }),
     breakerTransitions: new Counter({
