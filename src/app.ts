@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
@@ -40,7 +41,9 @@ export interface AppDeps {
   now?: () => number;
   random?: () => number;
   /** Opens the ledger; defaults to SQLite at `storage.path`. */
-  openStore?: (path: string) => Store;
+  openStore?: (path: string, options: { replica: string }) => Store;
+  /** This process's name in the attempt history (main.ts: ALERTMUX_REPLICA, else the host name). Default: the host name. */
+  replica?: string;
   /** Bench-only: attempt targets one after another. */
   sequential?: boolean;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
@@ -76,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let fileConfig = initial;
   const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
   // The ledger first: a start that cannot open it fails before anything runs in the background.
-  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path);
+  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path, { replica: deps.replica ?? hostname() });
   try {
     await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
   } catch (err) {
@@ -175,6 +178,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         deps.logger.warn('storage.path changed; it takes effect after a restart', { current: runtime.config.storage.path });
       }
       const replaced = [...runtime.targets.values()].filter((t) => next.targets.get(t.config.name) !== t);
+      const changes = targetChanges(runtime, next);
       stopProbes();
       runtime = next;
       const watchChanged = fromFile.targets_dir !== fileConfig.targets_dir || fromFile.targets_dir_interval !== fileConfig.targets_dir_interval;
@@ -186,7 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       setTargetGauges(config);
       metrics.configReloadSuccess.set(1);
       metrics.configReloadTime.set(now() / 1000);
-      deps.logger.info('config reloaded', { targets: config.targets.length, changed: replaced.map((t) => t.config.name) });
+      deps.logger.info('config reloaded', { targets: config.targets.length, ...changes });
       worker.wake();
       return { ok: true };
     } catch (err) {
@@ -244,16 +248,31 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use(createUiRouter({ dir: deps.uiDir ?? fileURLToPath(new URL('./ui/', import.meta.url)), admin: () => runtime.config.admin }));
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
+  const trial = { runtime: current, busy: dispatcher.busy, attemptNow: worker.attemptNow.bind(worker) };
+  const flush = () => dispatcher.flush();
   app.use(
     createDeliveriesRouter({
       store,
       metrics,
       now,
       onReplay: () => worker.wake(),
-      flush: () => dispatcher.flush(),
+      flush,
+      logger: deps.logger.child({ component: 'api' }),
+      trial,
     }),
   );
-  app.use(createTargetsRouter({ runtime: current, http: deps.http, userAgent }));
+  app.use(
+    createTargetsRouter({
+      runtime: current,
+      http: deps.http,
+      userAgent,
+      store,
+      flush,
+      trial,
+      logger: deps.logger.child({ component: 'api' }),
+      onTry: () => worker.wake(),
+    }),
+  );
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));
@@ -290,6 +309,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     store,
     metrics,
   };
+}
+
+/** Which targets a reload added, changed (rebuilt: its health and breaker start fresh) and removed, by name. */
+export function targetChanges(before: Runtime, after: Runtime): { added: string[]; changed: string[]; removed: string[] } {
+  const added: string[] = [];
+  const changed: string[] = [];
+  for (const [name, t] of after.targets) {
+    const old = before.targets.get(name);
+    if (!old) added.push(name);
+    else if (old !== t) changed.push(name);
+  }
+  const removed = [...before.targets.keys()].filter((name) => !after.targets.has(name));
+  return { added, changed, removed };
 }
 
 const QUEUE_DEPTH = 'alertmux_delivery_queue_depth';

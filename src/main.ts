@@ -57,6 +57,8 @@ export async function runServer(options: RunOptions): Promise<void> {
       registry,
       http,
       userAgent: `alertmux/${options.version}`,
+      // This process's name in the attempt history; the host name (a pod's name) unless set.
+      replica: env['ALERTMUX_REPLICA'] || undefined,
       // Bench-only (npm run bench): attempt targets one after another, the reference parallel dispatch is measured against.
       sequential: env['ALERTMUX_BENCH_SEQUENTIAL'] === '1',
       // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).

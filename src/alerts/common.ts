@@ -22,3 +22,8 @@ export function withAlerts(msg: WebhookMessage, alerts: Alert[]): WebhookMessage
     commonAnnotations: commonPairs(alerts.map((a) => a.annotations)),
   };
 }
+
+/** The alert name a notification is about (its group's, else the one all its alerts share), for log lines. */
+export function alertnameOf(msg: WebhookMessage): string | undefined {
+  return msg.groupLabels['alertname'] ?? msg.commonLabels['alertname'];
+}

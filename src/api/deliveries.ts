@@ -1,8 +1,12 @@
-import express, { type Router } from 'express';
+import express, { type Request, type Router } from 'express';
+import { alertnameOf } from '../alerts/common.js';
 import { summarize, targetResult } from '../dispatch/result.js';
 import { jsonBody } from '../receiver/body.js';
 import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
-import type { DeliveryRecord, DeliveryState, Store } from '../delivery/types.js';
+import { startReplayTrials, type TrialDeps } from './trial.js';
+import type { WebhookMessage } from '../alerts/types.js';
+import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
+import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead', 'skipped', 'superseded'];
@@ -16,6 +20,9 @@ export interface DeliveriesDeps {
   onReplay(): void;
   /** Ledger updates still in memory are written before reading; resolves once committed. */
   flush(): Promise<void>;
+  logger: Logger;
+  /** A replay of a target whose breaker is not closed goes through as its trial now. */
+  trial: TrialDeps;
 }
 
 /** The retry queue and dead letters: list, inspect, replay, delete. */
@@ -38,7 +45,14 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     await deps.flush();
     const d = deps.store.getDelivery(req.params['id'] ?? '');
     if (!d) res.status(404).json({ error: 'no such delivery' });
-    else res.json(view(d));
+    else res.json({ ...view(d), attemptHistory: deps.store.attemptsOf(d.id).map(attemptView) });
+  });
+
+  router.get('/api/v1/deliveries/:id/attempts', queryParams(), async (req, res) => {
+    await deps.flush();
+    const d = deps.store.getDelivery(req.params['id'] ?? '');
+    if (!d) res.status(404).json({ error: 'no such delivery' });
+    else res.json({ deliveryId: d.id, target: d.target, attempts: d.attempts, attemptHistory: deps.store.attemptsOf(d.id).map(attemptView) });
   });
 
   router.get('/api/v1/notifications/:id', queryParams(), async (req, res) => {
@@ -49,18 +63,27 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       return;
     }
     const deliveries = deps.store.deliveriesOf(n.id);
-    res.json({ ...summarize(n, deliveries.map((d) => targetResult(d)), 0), receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });
+    const history = new Map<string, AttemptRecord[]>();
+    for (const a of deps.store.attemptsOfNotification(n.id)) history.set(a.deliveryId, [...(history.get(a.deliveryId) ?? []), a]);
+    const result = summarize(n, deliveries.map((d) => targetResult(d)), 0);
+    const targets = result.targets.map((t) => ({ ...t, attemptHistory: (history.get(t.deliveryId ?? '') ?? []).map(attemptView) }));
+    res.json({ ...result, targets, receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });
   });
 
   router.post('/api/v1/deliveries/:id/replay', queryParams(), async (req, res) => {
     await deps.flush();
-    const ids = deps.store.replay({ ids: [req.params['id'] ?? ''] }, deps.now());
-    if (!ids.length) {
+    const id = req.params['id'] ?? '';
+    const d = deps.store.getDelivery(id);
+    if (!d || (d.state !== 'dead' && d.state !== 'pending')) {
       res.status(404).json({ error: 'no dead or pending delivery with that id' });
       return;
     }
-    countReplays(deps, ids);
-    res.status(202).json({ replayed: ids.length, ids });
+    if (!deps.trial.runtime().targets.has(d.target)) {
+      deps.logger.warn('replay refused: the target is no longer configured', { ...who(req), ...about(deps.store, d) });
+      res.status(409).json({ error: `target "${d.target}" is no longer configured: add it back to replay this delivery, or delete it`, target: d.target, deliveryId: d.id });
+      return;
+    }
+    await replay(req, res, { ids: [id] });
   });
 
   // Parsed here only: a router-wide parser would also read (and cap at 64 KiB) every later route's body.
@@ -88,28 +111,84 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       return;
     }
     await deps.flush();
-    const ids = deps.store.replay(
-      { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined },
-      deps.now(),
-    );
-    countReplays(deps, ids);
-    res.status(202).json({ replayed: ids.length, ids });
+    await replay(req, res, { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined });
   });
 
   router.delete('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
     await deps.flush();
-    if (deps.store.delete(req.params['id'] ?? '')) res.status(204).end();
-    else res.status(404).json({ error: 'no such delivery' });
+    const d = deps.store.getDelivery(req.params['id'] ?? '');
+    if (d && deps.store.delete(d.id)) {
+      deps.logger.info('delivery deleted', { ...who(req), ...about(deps.store, d), state: d.state, attempts: d.attempts });
+      res.status(204).end();
+    } else res.status(404).json({ error: 'no such delivery' });
   });
+
+  /**
+   * Replay what `filter` matches among configured targets (the others are reported, not replayed); a target whose
+   * breaker is not closed gets its oldest replayed delivery now as the trial, and the answer waits for it.
+   */
+  async function replay(req: Request, res: express.Response, filter: ReplayFilter): Promise<void> {
+    const configured = [...deps.trial.runtime().targets.keys()];
+    const result = deps.store.replay({ ...filter, configured }, deps.now());
+    const records = result.ids.map((id) => deps.store.getDelivery(id)).filter((d): d is DeliveryRecord => d !== undefined);
+    for (const d of records) deps.metrics.replays.inc({ target: d.target });
+    const notReplayed = result.unconfiguredCount
+      ? { count: result.unconfiguredCount, why: 'their target is no longer configured', deliveries: result.unconfigured }
+      : undefined;
+    const only = records.length === 1 ? records[0] : undefined;
+    deps.logger.info('deliveries replayed', {
+      ...who(req),
+      ...(only ? about(deps.store, only) : { targets: [...new Set(records.map((d) => d.target))], ids: result.ids.slice(0, 20) }),
+      replayed: records.length,
+      ...(notReplayed ? { notReplayed: notReplayed.count } : {}),
+    });
+    // The trials take their breaker's one trial before the worker wakes and looks for due deliveries.
+    const { runs, held } = startReplayTrials(deps.trial, records);
+    if (records.length) deps.onReplay();
+    const trials = await Promise.all(runs);
+    res.status(202).json({
+      replayed: result.ids.length,
+      ids: result.ids,
+      ...(trials.length ? { trials } : {}),
+      ...(held.length ? { held } : {}),
+      ...(notReplayed ? { notReplayed } : {}),
+    });
+  }
   return router;
 }
 
-function countReplays(deps: DeliveriesDeps, ids: string[]): void {
-  for (const id of ids) {
-    const d = deps.store.getDelivery(id);
-    if (d) deps.metrics.replays.inc({ target: d.target });
+/** Who asked (for the log line of an operator's action). */
+function who(req: Request): { by: string } {
+  return { by: req.socket.remoteAddress ?? 'unknown' };
+}
+
+/** A delivery as a log line names it: target, alert name, notification and delivery ids. */
+function about(store: Store, d: DeliveryRecord): Record<string, unknown> {
+  let alertname: string | undefined;
+  try {
+    const n = store.getNotification(d.notificationId);
+    alertname = n && alertnameOf(JSON.parse(n.original) as WebhookMessage);
+  } catch {
+    // A notification that cannot be read leaves the alert name out of the line, not the line out of the log.
   }
-  if (ids.length) deps.onReplay();
+  return { target: d.target, alertname, notificationId: d.notificationId, deliveryId: d.id };
+}
+
+/** One attempt as the API shows it (the console's timeline). */
+function attemptView(a: AttemptRecord) {
+  return {
+    attempt: a.attempt,
+    at: new Date(a.at).toISOString(),
+    replica: a.replica,
+    durationMs: a.durationMs === undefined ? undefined : Math.round(a.durationMs * 10) / 10,
+    statusCode: a.statusCode,
+    reason: a.reason,
+    error: a.error,
+    outcome: a.outcome,
+    nextAttemptAt: a.nextAttemptAt === undefined ? undefined : new Date(a.nextAttemptAt).toISOString(),
+    trial: a.trial,
+    replay: a.replay,
+  };
 }
 
 /** A delivery as the API shows it (times as ISO strings). */
@@ -125,6 +204,8 @@ function view(d: DeliveryRecord) {
     skipReason: d.skipReason,
     priority: d.priority,
     attempts: d.attempts,
+    replayedAt: iso(d.replayedAt),
+    attemptsSinceReplay: d.replayedAt === undefined ? undefined : d.attempts - (d.attemptsAtReplay ?? 0),
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
     nextAttemptAt: iso(d.nextAttemptAt),

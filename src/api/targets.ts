@@ -2,15 +2,29 @@ import express, { type Router } from 'express';
 import { probeTarget } from '../health/probe.js';
 import { redactTarget } from '../publishers/registry.js';
 import { queryParams } from './input.js';
+import { startAttempt, type TrialDeps } from './trial.js';
+import type { Request } from 'express';
 import type { Dispatcher as HttpDispatcher } from 'undici';
+import type { Store } from '../delivery/types.js';
 import type { Runtime, TargetRuntime } from '../dispatch/runtime.js';
+import type { Logger } from '../observability/logger.js';
 
 /** What the targets routes need. */
 export interface TargetsDeps {
   runtime: () => Runtime;
   http: HttpDispatcher;
   userAgent: string;
+  store: Pick<Store, 'list'>;
+  /** Ledger updates still in memory are written before reading. */
+  flush(): Promise<void>;
+  trial: TrialDeps;
+  logger: Logger;
+  /** Deliveries tried now: the retry worker should look (the rest of a closed breaker's backlog). */
+  onTry(): void;
 }
+
+/** How many of a target's oldest pending deliveries `/try` looks at for one that is not in flight. */
+const TRY_CANDIDATES = 50;
 
 /** A target as the API shows it: config (secrets redacted), health and breaker. */
 export function targetView(t: TargetRuntime) {
@@ -30,7 +44,7 @@ export function targetView(t: TargetRuntime) {
   };
 }
 
-/** GET /api/v1/targets, GET /api/v1/targets/:name, POST /api/v1/targets/:name/check. */
+/** GET /api/v1/targets, GET /api/v1/targets/:name, POST /api/v1/targets/:name/check and /try. */
 export function createTargetsRouter(deps: TargetsDeps): Router {
   const router = express.Router();
   router.get('/api/v1/targets', queryParams(), (_req, res) => {
@@ -47,8 +61,50 @@ export function createTargetsRouter(deps: TargetsDeps): Router {
       res.status(404).json({ error: 'no such target' });
       return;
     }
+    if (!t.config.health_check) {
+      // Nothing to run: say so rather than answer ok; what can close an open breaker now is a trial delivery.
+      res.json({
+        probed: false,
+        detail: 'no health probe configured for this target; its health comes from real deliveries only',
+        breaker: t.breaker.snapshot(),
+        trial: { route: `POST /api/v1/targets/${encodeURIComponent(t.config.name)}/try`, what: 'attempt its oldest queued delivery now (the breaker trial)' },
+        target: targetView(t),
+      });
+      return;
+    }
     const probe = await probeTarget(t, deps.http, deps.userAgent);
-    res.json({ ...probe, probed: t.config.health_check !== undefined, target: targetView(t) });
+    res.json({ ...probe, probed: true, target: targetView(t) });
+  });
+
+  router.post('/api/v1/targets/:name/try', queryParams(), async (req, res) => {
+    const t = deps.runtime().targets.get(req.params['name'] ?? '');
+    if (!t) {
+      res.status(404).json({ error: 'no such target' });
+      return;
+    }
+    await deps.flush();
+    const name = t.config.name;
+    const queued = deps.store.list({ state: 'pending', target: name, oldestFirst: true, limit: TRY_CANDIDATES });
+    const record = queued.find((d) => !deps.trial.busy.has(d.id));
+    if (!record) {
+      const detail = queued.length ? 'its queued deliveries are being attempted now' : 'nothing queued for this target';
+      res.json({ target: name, tried: false, detail, breaker: t.breaker.snapshot() });
+      return;
+    }
+    const started = startAttempt(deps.trial, record, t);
+    if ('held' in started) {
+      res.status(409).json({ error: `not tried: ${started.held.why}`, ...started.held, breaker: t.breaker.snapshot() });
+      return;
+    }
+    logTry(deps.logger, req, name, record.id, record.notificationId);
+    // The rest of the backlog: woken by the breaker closing, or (closed breaker) due already.
+    deps.onTry();
+    const result = await started.run;
+    res.json({ target: name, tried: true, result, breaker: t.breaker.snapshot() });
   });
   return router;
+}
+
+function logTry(logger: Logger, req: Request, target: string, deliveryId: string, notificationId: string): void {
+  logger.info('target tried now by an operator', { by: req.socket.remoteAddress ?? 'unknown', target, deliveryId, notificationId });
 }

@@ -12,8 +12,9 @@ import type { WriteBatch } from './types.js';
 const port = parentPort;
 if (!port) throw new Error('ledger-thread.js runs as a worker thread');
 // SQLite's automatic checkpoint stays on here, for a load that never pauses; the pauses get ours.
-const db = openDatabase((workerData as { path: string }).path);
-const writes = prepareWrites(db);
+const { path, replica } = workerData as { path: string; replica?: string };
+const db = openDatabase(path);
+const writes = prepareWrites(db, { replica });
 const checkpoints = new Checkpointer(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');

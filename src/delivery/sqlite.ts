@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
@@ -10,6 +11,7 @@ import type {
   AcceptBatchItem,
   AcceptDedup,
   AcceptResult,
+  AttemptRecord,
   IdFilter,
   DeliveryFilter,
   DeliveryRecord,
@@ -17,6 +19,8 @@ import type {
   NewDelivery,
   NotificationRecord,
   QueueStats,
+  ReplayFilter,
+  ReplayResult,
   Store,
   WriteBatch,
   WriteResult,
@@ -63,7 +67,22 @@ export const MIGRATIONS: readonly string[] = [
      duplicates INTEGER NOT NULL DEFAULT 0, last_duplicate_at INTEGER,
      PRIMARY KEY (receiver, group_key, target)) WITHOUT ROWID;
    DROP INDEX notifications_key;`,
+  // Every attempt on record (issue 23): one row per attempt, added in the transaction that writes the attempt's
+  // outcome (one INSERT more per attempt, no round trip), removed with its delivery (pruning, DELETE) by the
+  // cascade. A replay no longer resets attempts and created_at: it records when it happened and the attempts then,
+  // and the fresh retry budget (max_attempts, max_age) counts from there.
+  `CREATE TABLE delivery_attempts (
+     id INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
+     notification_id TEXT NOT NULL, target TEXT NOT NULL, attempt INTEGER NOT NULL, started_at INTEGER NOT NULL,
+     replica TEXT NOT NULL, duration_ms REAL, status_code INTEGER, reason TEXT, error TEXT, outcome TEXT NOT NULL,
+     next_attempt_at INTEGER, trial INTEGER NOT NULL, replay INTEGER NOT NULL);
+   CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+   ALTER TABLE deliveries ADD COLUMN replayed_at INTEGER;
+   ALTER TABLE deliveries ADD COLUMN attempts_at_replay INTEGER;`,
 ];
+
+/** The longest error excerpt kept per attempt (the delivery's lastError is already redacted). */
+export const ATTEMPT_ERROR_CHARS = 500;
 
 interface Row {
   seq: number;
@@ -87,6 +106,8 @@ interface Row {
   retryable: number | null;
   duration_ms: number | null;
   delivered_at: number | null;
+  replayed_at: number | null;
+  attempts_at_replay: number | null;
 }
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
@@ -114,6 +135,8 @@ function fromRow(r: Row): DeliveryRecord {
     retryable: r.retryable === null ? undefined : r.retryable === 1,
     durationMs: opt(r.duration_ms),
     deliveredAt: opt(r.delivered_at),
+    replayedAt: opt(r.replayed_at),
+    attemptsAtReplay: opt(r.attempts_at_replay),
   };
 }
 
@@ -151,8 +174,15 @@ export interface LedgerWrites {
   commit(batch: WriteBatch): WriteResult;
 }
 
+/** What the ledger's writes record besides what they are given. */
+export interface WriteOptions {
+  /** Who makes the attempts, for the attempt history. */
+  replica?: string;
+}
+
 /** Prepare the accept and update statements on `db`; shared by the main connection and the writer thread. */
-export function prepareWrites(db: Database.Database): LedgerWrites {
+export function prepareWrites(db: Database.Database, options: WriteOptions = {}): LedgerWrites {
+  const replica = options.replica ?? hostname();
   const insertNotification = db.prepare(
     `INSERT INTO notifications (id, key, receiver, group_key, status, created_at, original, enriched)
      VALUES (@id, @key, @receiver, @groupKey, @status, @createdAt, @original, @enriched)`,
@@ -175,6 +205,14 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
        last_status = @lastStatus, last_reason = @lastReason, last_error = @lastError, retryable = @retryable,
        duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt
      WHERE id = @id AND state NOT IN ('superseded')`,
+  );
+  // Notification and target from the row the update just touched (no lookup elsewhere); nothing for a deleted delivery.
+  const insertAttempt = db.prepare(
+    `INSERT INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms,
+       status_code, reason, error, outcome, next_attempt_at, trial, replay)
+     SELECT id, notification_id, target, @attempts, @attemptedAt, @replica, @durationMs, @lastStatus, @lastReason,
+       substr(@lastError, 1, ${ATTEMPT_ERROR_CHARS}), @state, @nextAttemptAt, @trial, @replay
+     FROM deliveries WHERE id = @id`,
   );
 
   const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup): AcceptResult => {
@@ -208,7 +246,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
   };
   const updateRows = (updates: readonly DeliveryUpdate[]) => {
     for (const u of updates) {
-      updateStmt.run({
+      const row = {
         id: u.id,
         state: u.state,
         skipReason: u.skipReason ?? null,
@@ -221,7 +259,11 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
         durationMs: u.durationMs ?? null,
         deliveredAt: u.deliveredAt ?? null,
         updatedAt: u.updatedAt,
-      });
+      };
+      updateStmt.run(row);
+      if (u.attemptedAt != null) {
+        insertAttempt.run({ ...row, attemptedAt: u.attemptedAt, replica, trial: u.trial ? 1 : 0, replay: u.replay ? 1 : 0 });
+      }
     }
   };
   const writeAll = db.transaction((accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[]) => {
@@ -260,7 +302,7 @@ export function prepareWrites(db: Database.Database): LedgerWrites {
  * occasional writes use this thread's connection; for a file, accepts and outcome updates
  * are committed by a writer thread (`writerThread: false` keeps them here).
  */
-export function openSqliteStore(path: string, options: { writerThread?: boolean } = {}): Store {
+export function openSqliteStore(path: string, options: { writerThread?: boolean } & WriteOptions = {}): Store {
   const threaded = path !== ':memory:' && options.writerThread !== false;
   let db: Database.Database | undefined;
   let writes: LedgerWrites;
@@ -269,12 +311,12 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     // With a writer thread, checkpoints are its job: one here would stop the event loop for the copy and the sync.
     db = openDatabase(path, { autocheckpoint: !threaded });
     migrate(db);
-    writes = prepareWrites(db);
+    writes = prepareWrites(db, options);
   } catch (err) {
     db?.close();
     throw ledgerOpenError(path, err);
   }
-  const thread = threaded ? new WriterThread(path) : undefined;
+  const thread = threaded ? new WriterThread(path, options) : undefined;
 
   const byId = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
   // One priority at a time along deliveries_queue: with ORDER BY priority over all due rows, SQLite sorted
@@ -292,6 +334,15 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ?`,
   );
   const notification = db.prepare(`SELECT * FROM notifications WHERE id = ?`);
+  const replayStmt = db.prepare(
+    `UPDATE deliveries SET state = 'pending', skip_reason = NULL, next_attempt_at = ?, replayed_at = ?, attempts_at_replay = attempts,
+       updated_at = ? WHERE id = ?`,
+  );
+  const attemptsOfDelivery = db.prepare(`SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`);
+  // Along the deliveries of the notification, then each one's attempts: no index of its own on the hot path.
+  const attemptsOfNotification = db.prepare(
+    `SELECT a.* FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.notification_id = ? ORDER BY a.id`,
+  );
   const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);
   const deleteStmt = db.prepare(`DELETE FROM deliveries WHERE id = ?`);
   // In batches along the time indexes: a finished delivery updated before `before` was created before it too.
@@ -339,7 +390,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const accept = db.transaction((n: NotificationRecord, deliveries: NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup) =>
     storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupOf)),
   );
-  const replay = db.transaction((filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number) => {
+  const replay = db.transaction((filter: ReplayFilter, now: number): ReplayResult => {
     const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
     const params: unknown[] = [];
     if (filter.ids) {
@@ -350,13 +401,13 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       clauses.push('target = ?');
       params.push(filter.target);
     }
-    const ids = (db.prepare(`SELECT id FROM deliveries WHERE ${clauses.join(' AND ')}`).all(...params) as Array<{ id: string }>).map((r) => r.id);
-    const reset = db.prepare(
-      `UPDATE deliveries SET state = 'pending', skip_reason = NULL, attempts = 0, next_attempt_at = ?, created_at = ?, updated_at = ? WHERE id = ?`,
-    );
-    // A replay starts a fresh attempt budget and age; created_at is reset so max_age counts from the replay.
-    for (const id of ids) reset.run(now, now, now, id);
-    return ids;
+    const rows = db.prepare(`SELECT id, target FROM deliveries WHERE ${clauses.join(' AND ')} ORDER BY seq`).all(...params) as Array<{ id: string; target: string }>;
+    const configured = filter.configured && new Set(filter.configured);
+    const unconfigured = configured ? rows.filter((r) => !configured.has(r.target)) : [];
+    const ids = (configured ? rows.filter((r) => configured.has(r.target)) : rows).map((r) => r.id);
+    // A fresh retry budget and max_age, counted from the replay; the attempts so far, their history and created_at stay.
+    for (const id of ids) replayStmt.run(now, now, now, id);
+    return { ids, unconfigured: unconfigured.slice(0, 100), unconfiguredCount: unconfigured.length };
   });
 
   return {
@@ -426,10 +477,12 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
         }
       }
       const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-      const sql = `SELECT * FROM deliveries ${where} ORDER BY seq DESC LIMIT ?`;
+      const sql = `SELECT * FROM deliveries ${where} ORDER BY seq ${filter.oldestFirst ? 'ASC' : 'DESC'} LIMIT ?`;
       return (db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(fromRow);
     },
     replay: (filter, now) => replay(filter, now),
+    attemptsOf: (id) => (attemptsOfDelivery.all(id) as AttemptRow[]).map(attemptFromRow),
+    attemptsOfNotification: (id) => (attemptsOfNotification.all(id) as AttemptRow[]).map(attemptFromRow),
     delete: (id) => deleteStmt.run(id).changes > 0,
     prune: (before, now, limit = -1) =>
       db.transaction(
@@ -483,6 +536,8 @@ function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): Delive
     retryable: d.retryable,
     durationMs: d.durationMs,
     deliveredAt: d.deliveredAt,
+    replayedAt: d.replayedAt,
+    attemptsAtReplay: d.attemptsAtReplay,
   };
 }
 
@@ -490,6 +545,40 @@ function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): Delive
 export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): DeliveryRecord[] {
   return deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
 }
+
+interface AttemptRow {
+  delivery_id: string;
+  notification_id: string;
+  target: string;
+  attempt: number;
+  started_at: number;
+  replica: string;
+  duration_ms: number | null;
+  status_code: number | null;
+  reason: string | null;
+  error: string | null;
+  outcome: AttemptRecord['outcome'];
+  next_attempt_at: number | null;
+  trial: number;
+  replay: number;
+}
+
+const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
+  deliveryId: r.delivery_id,
+  notificationId: r.notification_id,
+  target: r.target,
+  attempt: r.attempt,
+  at: r.started_at,
+  replica: r.replica,
+  durationMs: opt(r.duration_ms),
+  statusCode: opt(r.status_code),
+  reason: opt(r.reason),
+  error: opt(r.error),
+  outcome: r.outcome,
+  nextAttemptAt: opt(r.next_attempt_at),
+  trial: r.trial === 1,
+  replay: r.replay === 1,
+});
 
 interface StateRow {
   receiver: string;

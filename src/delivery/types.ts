@@ -47,6 +47,35 @@ export interface DeliveryRecord {
   retryable?: boolean;
   durationMs?: number;
   deliveredAt?: number;
+  /** When an operator last replayed it (its retry budget and max_age count from here), if ever. */
+  replayedAt?: number;
+  /** `attempts` at that replay: the attempts of the current budget are `attempts - attemptsAtReplay`. */
+  attemptsAtReplay?: number;
+}
+
+/** One attempt of a delivery, as the ledger keeps it (the attempt history; replay adds to it, never erases it). */
+export interface AttemptRecord {
+  deliveryId: string;
+  notificationId: string;
+  target: string;
+  /** Its number among all the delivery's attempts (replays keep counting). */
+  attempt: number;
+  /** When it started (epoch ms). */
+  at: number;
+  /** Which alertmux process made it (host name unless overridden). */
+  replica: string;
+  durationMs?: number;
+  statusCode?: number;
+  reason?: string;
+  /** An excerpt of the error, redacted as the delivery's lastError is. */
+  error?: string;
+  /** The delivery's state after it: delivered, pending (a retry is due at nextAttemptAt), dead, superseded. */
+  outcome: DeliveryState;
+  nextAttemptAt?: number;
+  /** It was the breaker's half-open trial (an operator's trial included). */
+  trial: boolean;
+  /** It was the first attempt after an operator's replay. */
+  replay: boolean;
 }
 
 /** A delivery as created on accept (before it has an id-assigned sequence). */
@@ -118,6 +147,33 @@ export interface DeliveryUpdate {
   durationMs?: number | null;
   deliveredAt?: number | null;
   updatedAt: number;
+  /**
+   * Set when this update records an attempt (not a skip or a supersede): when the attempt started. The ledger
+   * then adds a row to the attempt history in the same transaction.
+   */
+  attemptedAt?: number | null;
+  /** That attempt was the breaker's half-open trial. */
+  trial?: boolean;
+  /** That attempt was the first after an operator's replay. */
+  replay?: boolean;
+}
+
+/** Which deliveries a replay makes pending again. */
+export interface ReplayFilter {
+  ids?: string[];
+  target?: string;
+  state?: 'dead' | 'pending';
+  /** Only deliveries of these targets (the configured ones); the others are reported, not replayed. */
+  configured?: readonly string[];
+}
+
+/** What a replay did. */
+export interface ReplayResult {
+  /** The ids replayed. */
+  ids: string[];
+  /** Deliveries the filter matched whose target is not in `configured` (at most 100 listed), and how many in all. */
+  unconfigured: Array<{ id: string; target: string }>;
+  unconfiguredCount: number;
 }
 
 /** Filter of the operator API. */
@@ -126,6 +182,8 @@ export interface DeliveryFilter {
   target?: string;
   notificationId?: string;
   limit?: number;
+  /** Oldest first (default: newest first). */
+  oldestFirst?: boolean;
 }
 
 /** Queue depth for metrics: pending and dead deliveries (finished ones are not counted). */
@@ -171,8 +229,15 @@ export interface Store {
   getDelivery(id: string): DeliveryRecord | undefined;
   deliveriesOf(notificationId: string): DeliveryRecord[];
   list(filter: DeliveryFilter): DeliveryRecord[];
-  /** Make dead (or pending) deliveries pending and due now, with a fresh attempt budget. Returns the ids replayed. */
-  replay(filter: { ids?: string[]; target?: string; state?: 'dead' | 'pending' }, now: number): string[];
+  /**
+   * Make dead (or pending) deliveries pending and due now, with a fresh attempt budget counted from `now`;
+   * their attempts, attempt history and createdAt are kept.
+   */
+  replay(filter: ReplayFilter, now: number): ReplayResult;
+  /** The attempt history of a delivery, oldest first. */
+  attemptsOf(deliveryId: string): AttemptRecord[];
+  /** The attempt history of every delivery of a notification, oldest first. */
+  attemptsOfNotification(notificationId: string): AttemptRecord[];
   delete(id: string): boolean;
   /**
    * Remove finished records older than `before`, and expired correlation state: at most `limit` rows of each

@@ -1,5 +1,6 @@
+import { alertnameOf } from '../alerts/common.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
-import type { Runtime } from '../dispatch/runtime.js';
+import type { Runtime, TargetRuntime } from '../dispatch/runtime.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { WebhookMessage } from '../alerts/types.js';
@@ -126,7 +127,16 @@ export class RetryWorker {
         ledger.failed(err instanceof Error ? err : new Error(String(err)), [update]);
       }
       this.deps.metrics.deadLetters.inc({ target: record.target, reason: 'other' });
-      this.deps.logger.warn('delivery dead-lettered', { target: record.target, deliveryId: record.id, why });
+      const parsed = this.parsed(record.notificationId);
+      this.deps.logger.warn('delivery dead-lettered', {
+        target: record.target,
+        alertname: parsed && alertnameOf(parsed.original),
+        notificationId: record.notificationId,
+        deliveryId: record.id,
+        attempts: record.attempts,
+        reason: 'other',
+        why,
+      });
       return;
     }
     this.active++;
@@ -136,17 +146,36 @@ export class RetryWorker {
     });
   }
 
+  /**
+   * Attempt `record` now, outside its schedule and past the gate (an operator's replay or trial; `trial`: the
+   * caller took its target's breaker trial). Undefined when its notification is gone from the ledger.
+   */
+  attemptNow(record: DeliveryRecord, target: TargetRuntime, trial: boolean): Promise<DeliveryRecord> | undefined {
+    const message = this.message(record);
+    if (!message) return undefined;
+    this.active++;
+    return this.deps.dispatcher.attemptNow(record, message, target, trial).finally(() => {
+      this.active--;
+      this.wake();
+    });
+  }
+
   private message(record: DeliveryRecord) {
-    let parsed = this.messages.get(record.notificationId);
+    const parsed = this.parsed(record.notificationId);
+    return parsed && this.deps.dispatcher.targetMessage(parsed.original, parsed.enriched, record.alerts);
+  }
+
+  private parsed(notificationId: string): { original: WebhookMessage; enriched: WebhookMessage } | undefined {
+    let parsed = this.messages.get(notificationId);
     if (!parsed) {
-      const n = this.deps.store.getNotification(record.notificationId);
+      const n = this.deps.store.getNotification(notificationId);
       if (!n) return undefined;
       parsed = { original: JSON.parse(n.original) as WebhookMessage, enriched: JSON.parse(n.enriched) as WebhookMessage };
       // A small cache: retries of one notification to several targets parse it once.
       if (this.messages.size >= 500) this.messages.delete(this.messages.keys().next().value as string);
-      this.messages.set(record.notificationId, parsed);
+      this.messages.set(notificationId, parsed);
     }
-    return this.deps.dispatcher.targetMessage(parsed.original, parsed.enriched, record.alerts);
+    return parsed;
   }
 
   private schedule(delayMs: number): void {

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import type { WriteOptions } from './sqlite.js';
 import type { WriteBatch, WriteResult } from './types.js';
 
 interface Waiting {
@@ -18,7 +19,10 @@ export class WriterThread {
   private next = 0;
   private readonly waiting = new Map<number, Waiting>();
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    private readonly options: WriteOptions = {},
+  ) {
     this.worker = this.start();
   }
 
@@ -44,7 +48,7 @@ export class WriterThread {
   }
 
   private start(): Worker {
-    const worker = spawn(this.path);
+    const worker = spawn(this.path, this.options);
     worker.unref();
     worker.on('message', ({ id, result }: { id: number; result: WriteResult }) => {
       this.waiting.get(id)?.resolve(result);
@@ -69,8 +73,8 @@ export class WriterThread {
  */
 const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4 };
 
-function spawn(path: string): Worker {
-  const workerData = { path };
+function spawn(path: string, options: WriteOptions): Worker {
+  const workerData = { path, replica: options.replica };
   const resourceLimits = RESOURCE_LIMITS;
   const entry = new URL(import.meta.url.endsWith('.ts') ? './ledger-thread.ts' : './ledger-thread.js', import.meta.url);
   if (entry.pathname.endsWith('.js')) return new Worker(entry, { workerData, resourceLimits });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { withAlerts } from '../alerts/common.js';
+import { alertnameOf, withAlerts } from '../alerts/common.js';
 import { messageJson } from '../alerts/json.js';
 import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
@@ -47,8 +47,19 @@ export class StorageError extends Error {
   override name = 'StorageError';
 }
 
-/** Whether an attempt is a notification's first (health-aware skip) or a retry by the worker. */
-type Mode = 'first' | 'retry';
+/**
+ * Whether an attempt is a notification's first (health-aware skip), a retry by the worker, or an operator's
+ * attempt now (a replay's trial, `POST /targets/:name/try`), which passes the gate: the caller took the trial.
+ */
+type Mode = 'first' | 'retry' | 'now';
+
+/** What the attempt history records of an attempt besides its outcome. */
+interface AttemptMeta {
+  /** When it started (the clock's time). */
+  at: number;
+  trial: boolean;
+  replay: boolean;
+}
 
 /**
  * Fans a notification out to every selected target at once, through the
@@ -74,6 +85,8 @@ export class Dispatcher {
   /** The attempts' timeouts, aborted together on close. */
   private readonly deadlines = new Deadlines();
   private readonly idleWaiters: Array<() => void> = [];
+  /** Deliveries an operator sent as their target's breaker trial (attemptNow), until their attempt starts. */
+  private readonly trials = new Set<string>();
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
@@ -207,6 +220,15 @@ export class Dispatcher {
     return this.runDelivery(record, message, target, 'retry', this.deps.runtime().config.dispatch.health_strategy);
   }
 
+  /**
+   * Attempt a delivery now, outside its schedule and past the gate (an operator asked for it). `trial`: the
+   * caller took the target's breaker trial (`CircuitBreaker.forceTrial`); the outcome closes or re-opens it.
+   */
+  attemptNow(record: DeliveryRecord, message: TargetMessage, target: TargetRuntime, trial: boolean): Promise<DeliveryRecord> {
+    if (trial) this.trials.add(record.id);
+    return this.runDelivery(record, message, target, 'now', this.deps.runtime().config.dispatch.health_strategy);
+  }
+
   /** Rebuild what a target receives from the stored notification. */
   targetMessage(original: WebhookMessage, enriched: WebhookMessage, alerts: readonly number[]): TargetMessage {
     if (alerts.length === original.alerts.length) return { message: enriched, original };
@@ -295,7 +317,7 @@ export class Dispatcher {
   ): Promise<DeliveryRecord> {
     try {
       if (previous) await previous;
-      return await this.attempt(record, message, target, mode, strategy, previous !== undefined || mode === 'retry', committed);
+      return await this.attempt(record, message, target, mode, strategy, previous !== undefined || mode !== 'first', committed);
     } catch (err) {
       const error = this.deps.runtime().redact(String(err));
       this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error });
@@ -319,13 +341,18 @@ export class Dispatcher {
   ): Promise<DeliveryRecord> {
     const { metrics, store } = this.deps;
     const name = record.target;
+    const operatorTrial = this.trials.delete(record.id);
     // Waited in its lane (the bench's sequential mode): its own sequence number is needed to compare.
     if (checkOrder && committed && !(await committed)) return record;
     if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
+      // The trial taken for it goes back: nothing was sent.
+      if (operatorTrial) target.breaker.release();
       // A newer notification of the same group arrived while this one waited.
       return this.apply(record, 'superseded', 'superseded');
     }
-    const skip = strategy === 'publish_to_all' ? undefined : this.gate(target, mode, strategy);
+    // Through a breaker that is not closed, the one delivery let past the gate is its half-open trial.
+    const trial = operatorTrial || (mode !== 'now' && strategy !== 'publish_to_all' && target.breaker.state !== 'closed');
+    const skip = strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
       const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
@@ -334,9 +361,10 @@ export class Dispatcher {
     }
 
     const attempts = record.attempts + 1;
+    // The first attempt after an operator's replay (its budget starts there).
+    const replay = record.replayedAt !== undefined && attempts === (record.attemptsAtReplay ?? 0) + 1;
     if (attempts > 1) metrics.retries.inc({ target: name });
     this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 0) + 1);
-    const started = performance.now();
     let outcome: Outcome;
     // Retries first take one of their target's slots, so that a drained backlog never holds every global one.
     const own = mode === 'retry' ? this.retrySlotsOf(name) : undefined;
@@ -345,6 +373,8 @@ export class Dispatcher {
     // A slot under max_concurrency; free ones are taken without a promise.
     const slot = this.limiter.acquire();
     if (slot) await slot;
+    const started = performance.now();
+    const meta: AttemptMeta = { at: this.deps.now(), trial, replay };
     try {
       outcome = await this.publish(target, message, record.id, attempts);
     } finally {
@@ -355,7 +385,7 @@ export class Dispatcher {
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
-    return this.settle(record, target, outcome, attempts, durationMs);
+    return this.settle(record, target, message, outcome, attempts, durationMs, meta);
   }
 
   private retrySlotsOf(target: string): Limiter {
@@ -393,7 +423,15 @@ export class Dispatcher {
     }
   }
 
-  private settle(record: DeliveryRecord, target: TargetRuntime, outcome: Outcome, attempts: number, durationMs: number): DeliveryRecord {
+  private settle(
+    record: DeliveryRecord,
+    target: TargetRuntime,
+    message: TargetMessage,
+    outcome: Outcome,
+    attempts: number,
+    durationMs: number,
+    meta: AttemptMeta,
+  ): DeliveryRecord {
     const { metrics, logger, now: clock } = this.deps;
     const rt = this.deps.runtime();
     const now = clock();
@@ -407,14 +445,28 @@ export class Dispatcher {
     record.durationMs = durationMs;
     record.lastStatus = outcome.status;
 
+    const alertname = alertnameOf(message.message);
     if (outcome.ok) {
       target.meters.delivered.inc();
-      logger.debug('delivered', { target: record.target, type: record.targetType, deliveryId: record.id, attempts, statusCode: outcome.status, durationMs: Math.round(durationMs) });
+      // After retries, a state change an SRE wants to see (the target got it in the end); a first-time success is routine.
+      const level = attempts > 1 ? 'info' : 'debug';
+      if (logger.isLevelEnabled(level)) {
+        logger[level](attempts > 1 ? 'delivered after retries' : 'delivered', {
+          target: record.target,
+          type: record.targetType,
+          alertname,
+          notificationId: record.notificationId,
+          deliveryId: record.id,
+          attempts,
+          statusCode: outcome.status,
+          durationMs: Math.round(durationMs),
+        });
+      }
       record.lastReason = undefined;
       record.lastError = undefined;
       record.retryable = undefined;
       record.deliveredAt = now;
-      return this.apply(record, 'delivered');
+      return this.apply(record, 'delivered', undefined, undefined, meta);
     }
     const error = rt.redact(outcome.message);
     record.lastReason = outcome.reason;
@@ -422,25 +474,38 @@ export class Dispatcher {
     record.retryable = outcome.retryable;
     const labels = { target: record.target, type: record.targetType };
     metrics.notificationsFailed.inc({ ...labels, reason: outcome.reason });
-    if (stopped) return this.apply(record, 'pending', undefined, now);
-    const next = afterFailure(outcome, attempts, record.createdAt, now, rt.config.retry, this.deps.random);
+    if (stopped) return this.apply(record, 'pending', undefined, now, meta);
+    // A replay gives a fresh budget: max_attempts and max_age count from it (attempts and createdAt stay the history's).
+    const budgetAttempts = attempts - (record.attemptsAtReplay ?? 0);
+    const next = afterFailure(outcome, budgetAttempts, record.replayedAt ?? record.createdAt, now, rt.config.retry, this.deps.random);
     if (next.state === 'pending' && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
-      return this.apply(record, 'superseded', 'superseded');
+      return this.apply(record, 'superseded', 'superseded', undefined, meta);
     }
     if (next.state === 'dead') {
       metrics.deadLetters.inc({ target: record.target, reason: outcome.reason });
-      logger.warn('delivery dead-lettered', { ...labels, deliveryId: record.id, attempts, reason: outcome.reason, error, why: next.why });
-      return this.apply(record, 'dead');
+      logger.warn('delivery dead-lettered', {
+        ...labels,
+        alertname,
+        notificationId: record.notificationId,
+        deliveryId: record.id,
+        attempts,
+        reason: outcome.reason,
+        error,
+        why: next.why,
+      });
+      return this.apply(record, 'dead', undefined, undefined, meta);
     }
     logger.warn('delivery failed; will retry', {
       ...labels,
+      alertname,
+      notificationId: record.notificationId,
       deliveryId: record.id,
       attempts,
       reason: outcome.reason,
       error,
       nextAttemptAt: new Date(next.nextAttemptAt).toISOString(),
     });
-    return this.apply(record, 'pending', undefined, next.nextAttemptAt);
+    return this.apply(record, 'pending', undefined, next.nextAttemptAt, meta);
   }
 
   /**
@@ -448,7 +513,7 @@ export class Dispatcher {
    * ledger write of the whole record. The caller set what the attempt found on the record first.
    * Records and updates each keep one V8 shape: this runs once per attempt.
    */
-  private apply(record: DeliveryRecord, state: DeliveryState, skipReason?: SkipReason, nextAttemptAt?: number): DeliveryRecord {
+  private apply(record: DeliveryRecord, state: DeliveryState, skipReason?: SkipReason, nextAttemptAt?: number, attempt?: AttemptMeta): DeliveryRecord {
     record.state = state;
     record.skipReason = skipReason;
     record.nextAttemptAt = nextAttemptAt;
@@ -466,6 +531,10 @@ export class Dispatcher {
       durationMs: record.durationMs ?? null,
       deliveredAt: record.deliveredAt ?? null,
       updatedAt: record.updatedAt,
+      // Set when an attempt was made: the ledger adds it to the attempt history in the same transaction.
+      attemptedAt: attempt ? attempt.at : null,
+      trial: attempt ? attempt.trial : false,
+      replay: attempt ? attempt.replay : false,
     };
     // A newer outcome of a delivery whose last one is kept unwritten replaces it.
     this.ledger.unwritten.replace(update);

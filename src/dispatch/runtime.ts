@@ -94,7 +94,8 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     if (to === 'open') {
       const trialAt = new Date(breaker.opensTrialAt ?? now()).toISOString();
       hooks.logger.warn('circuit breaker opened: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt });
-    } else if (to === 'closed') hooks.logger.info('circuit breaker closed: the trial succeeded; waking its deliveries', { target: name });
+    } else if (to === 'half_open') hooks.logger.info('circuit breaker half-open: one trial delivery goes to the target', { target: name, from });
+    else if (to === 'closed') hooks.logger.info('circuit breaker closed: the trial succeeded; waking its deliveries', { target: name, from });
     if (to === 'closed') hooks.onRecovered(name);
   });
   return {

@@ -27,6 +27,8 @@ export class CircuitBreaker {
   private trips = 0;
   private reopenAt = 0;
   private trialInFlight = false;
+  /** The trial in flight was forced before the cooldown ended: given back unused, the breaker is open again. */
+  private forced = false;
   private window: SlidingWindow;
 
   constructor(
@@ -57,15 +59,36 @@ export class CircuitBreaker {
     return true;
   }
 
+  /**
+   * An operator's trial now (a replay, `POST /targets/:name/try`), without waiting for the cooldown: half-open at
+   * once, and this caller has the one trial. False when the breaker is closed (no trial needed) or a trial is
+   * already in flight. Pair a `true` with `record` or `release`.
+   */
+  forceTrial(): boolean {
+    if (this.current === 'closed' || this.trialInFlight) return false;
+    this.forced = this.now() < this.reopenAt;
+    if (this.current !== 'half_open') this.transition('half_open');
+    this.trialInFlight = true;
+    return true;
+  }
+
+  /** Whether a trial is in flight now. */
+  get trialRunning(): boolean {
+    return this.trialInFlight;
+  }
+
   /** Give back an acquired slot without an outcome (the attempt never happened). */
   release(): void {
     this.trialInFlight = false;
+    if (this.forced && this.current === 'half_open' && this.now() < this.reopenAt) this.transition('open');
+    this.forced = false;
   }
 
   /** The outcome of a delivery that `tryAcquire` let through. Only retryable failures count against the target. */
   record(ok: boolean): void {
     const now = this.now();
     this.trialInFlight = false;
+    this.forced = false;
     this.window.add(now, ok);
     if (this.current === 'half_open') {
       if (ok) this.close();

@@ -194,17 +194,31 @@ describe('the SQLite ledger', () => {
     expect(claim('new', T0 + 3, { repeat: true })).to.equal(true);
   });
 
-  it('replays dead letters with a fresh attempt budget, by id or by target', () => {
+  it('replays dead letters with a fresh attempt budget counted from the replay, keeping their attempts and createdAt', () => {
     store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a' })], new Set());
     store.accept(notification('n2', 'b'), [delivery('d2', 'n2', { groupKey: 'b', target: 'u' })], new Set());
     store.update([
       { id: 'd1', state: 'dead', attempts: 12, lastError: 'boom', updatedAt: T0 },
       { id: 'd2', state: 'dead', attempts: 3, updatedAt: T0 },
     ]);
-    expect(store.replay({ target: 't' }, T0 + 5)).to.deep.equal(['d1']);
-    expect(store.getDelivery('d1')).to.include({ state: 'pending', attempts: 0, nextAttemptAt: T0 + 5, createdAt: T0 + 5 });
-    expect(store.replay({ ids: ['d2', 'nope'] }, T0 + 6)).to.deep.equal(['d2']);
-    expect(store.replay({ state: 'dead' }, T0 + 7)).to.deep.equal([]);
+    expect(store.replay({ target: 't' }, T0 + 5).ids).to.deep.equal(['d1']);
+    expect(store.getDelivery('d1')).to.include({ state: 'pending', attempts: 12, attemptsAtReplay: 12, replayedAt: T0 + 5, nextAttemptAt: T0 + 5, createdAt: T0 });
+    expect(store.replay({ ids: ['d2', 'nope'] }, T0 + 6).ids).to.deep.equal(['d2']);
+    expect(store.replay({ state: 'dead' }, T0 + 7).ids).to.deep.equal([]);
+  });
+
+  it('replays only deliveries of configured targets and reports the others', () => {
+    store.accept(notification('n1', 'a'), [delivery('d1', 'n1', { groupKey: 'a' }), delivery('d2', 'n1', { groupKey: 'a', target: 'gone' })], new Set());
+    store.update([
+      { id: 'd1', state: 'dead', attempts: 1, updatedAt: T0 },
+      { id: 'd2', state: 'dead', attempts: 1, updatedAt: T0 },
+    ]);
+    expect(store.replay({ state: 'dead', configured: ['t'] }, T0 + 5)).to.deep.equal({
+      ids: ['d1'],
+      unconfigured: [{ id: 'd2', target: 'gone' }],
+      unconfiguredCount: 1,
+    });
+    expect(store.getDelivery('d2')?.state).to.equal('dead');
   });
 
   it('wakes the waiting deliveries of a recovered target', () => {
