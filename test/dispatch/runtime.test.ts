@@ -68,8 +68,18 @@ targets:
       'warn target health changed healthy>unhealthy',
       'info target health changed unhealthy>degraded',
       'warn circuit breaker opened: the target looks down; its deliveries wait for a trial closed>',
-      'info circuit breaker closed: the trial succeeded; waking its deliveries >',
+      'info circuit breaker half-open: one trial delivery goes to the target open>',
+      'info circuit breaker closed: the trial succeeded; waking its deliveries half_open>',
     ]);
+    // Exactly one line per change: each breaker transition, and each health transition, once.
+    const breakerLines = lines.filter(([, msg]) => msg.startsWith('circuit breaker'));
+    expect(breakerLines.map(([level, , meta]) => `${level} ${String(meta['target'])} ${String(meta['from'])}`)).to.deep.equal([
+      'warn t closed',
+      'info t open',
+      'info t half_open',
+    ]);
+    const healthLines = lines.filter(([, msg]) => msg === 'target health changed').map(([, , meta]) => `${String(meta['from'])}>${String(meta['to'])}`);
+    expect(healthLines).to.deep.equal(['unknown>healthy', 'healthy>degraded', 'degraded>healthy', 'healthy>unhealthy', 'unhealthy>degraded']);
     expect(lines.find(([, msg]) => msg.startsWith('circuit breaker opened'))?.[2]).to.include({ target: 't', trialAt });
     await http.close();
   });

@@ -164,6 +164,44 @@ describe('CircuitBreaker', () => {
     expect(breaker.tryAcquire()).to.equal(false);
   });
 
+  it('gives an operator the trial at once, before the cooldown ends, and only one', () => {
+    expect(breaker.forceTrial()).to.equal(false); // closed: nothing to try
+    fail(3);
+    expect(breaker.state).to.equal('open');
+    expect(breaker.forceTrial()).to.equal(true);
+    expect(breaker.state).to.equal('half_open');
+    expect(breaker.forceTrial()).to.equal(false);
+    expect(breaker.tryAcquire()).to.equal(false);
+    breaker.record(true);
+    expect(breaker.state).to.equal('closed');
+    expect(transitions).to.deep.equal([
+      ['closed', 'open'],
+      ['open', 'half_open'],
+      ['half_open', 'closed'],
+    ]);
+  });
+
+  it('re-opens with a doubled cooldown when a forced trial fails', () => {
+    fail(3);
+    expect(breaker.forceTrial()).to.equal(true);
+    breaker.record(false);
+    expect(breaker.state).to.equal('open');
+    expect(breaker.opensTrialAt).to.equal(now + 2 * cfg.cooldown);
+  });
+
+  it('goes back to open, with its cooldown, when a forced trial is released unused', () => {
+    fail(3);
+    const reopen = breaker.opensTrialAt;
+    now += 1000;
+    expect(breaker.forceTrial()).to.equal(true);
+    breaker.release();
+    expect(breaker.state).to.equal('open');
+    expect(breaker.opensTrialAt).to.equal(reopen);
+    expect(breaker.tryAcquire()).to.equal(false);
+    now = reopen!;
+    expect(breaker.tryAcquire()).to.equal(true);
+  });
+
   it('ignores outcomes of deliveries that were in flight when it opened', () => {
     fail(3);
     const reopen = breaker.opensTrialAt;
