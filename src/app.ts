@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
+import { createBulkRouter } from './api/bulk.js';
+import { createConfigRouter, type ReloadStatus } from './api/config.js';
+import { createControlRouter } from './api/control.js';
 import { createDeliveriesRouter } from './api/deliveries.js';
+import { createNotificationsRouter } from './api/notifications.js';
+import { createOverviewRouter } from './api/overview.js';
+import { TargetStatuses } from './dispatch/target-status.js';
 import { createDiscoveryRouter } from './api/discovery.js';
 import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
@@ -95,11 +101,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     set: (key, value, ttlMs) => store.stateSet(`${target}\u0000${key}`, JSON.stringify(value), now() + ttlMs),
     delete: (key) => store.stateDelete(`${target}\u0000${key}`),
   });
+  // Paused or not and recent transitions, by target name: kept across reloads, the paused flag in the ledger.
+  const statuses = new TargetStatuses(store, now);
   const hooks: RuntimeHooks = {
     metrics,
     logger: deps.logger,
     now,
+    status: (target) => statuses.of(target),
     onRecovered: (target) => {
+      // A paused target's queue waits for its resume, not for its recovery.
+      if (statuses.of(target).paused) return;
       // Skips still queued in the writer must land first, or they would overwrite the wake with their later due time.
       void dispatcher
         .flush()
@@ -140,11 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics.targets.reset();
     for (const t of config.targets) metrics.targets.inc({ type: t.type, enabled: String(t.enabled) });
     syncTargetSeries(metrics, config.targets, seriesOf);
+    for (const t of config.targets) metrics.targetPaused.set({ target: t.name }, statuses.of(t.name).paused ? 1 : 0);
     seriesOf = config.targets;
   };
   setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(now() / 1000);
+  let reloadStatus: ReloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: true };
 
   const dispatcher = new Dispatcher({
     store,
@@ -190,12 +203,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       setTargetGauges(config);
       metrics.configReloadSuccess.set(1);
       metrics.configReloadTime.set(now() / 1000);
+      reloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: true };
       deps.logger.info('config reloaded', { targets: config.targets.length, ...changes });
       worker.wake();
       return { ok: true };
     } catch (err) {
       metrics.configReloadSuccess.set(0);
       const error = runtime.redact(err instanceof Error ? err.message : String(err));
+      reloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: false, lastReloadError: error };
       deps.logger.error('config reload failed; keeping the previous config', { error });
       return { ok: false, error };
     }
@@ -273,6 +288,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       onTry: () => worker.wake(),
     }),
   );
+  app.use(createNotificationsRouter({ store, now, flush }));
+  app.use(createBulkRouter({ store, now, flush, logger: deps.logger.child({ component: 'api' }) }));
+  app.use(
+    createControlRouter({
+      runtime: current,
+      statuses,
+      store,
+      metrics,
+      now,
+      flush,
+      logger: deps.logger.child({ component: 'api' }),
+      onRelease: () => worker.wake(),
+    }),
+  );
+  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus }));
+  app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));

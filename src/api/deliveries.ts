@@ -5,8 +5,12 @@ import { jsonBody } from '../receiver/body.js';
 import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
 import { startReplayTrials, type TrialDeps } from './trial.js';
 import type { WebhookMessage } from '../alerts/types.js';
+import { bodySince } from './bulk.js';
+import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
 import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
+
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 import type { Metrics } from '../observability/metrics.js';
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead', 'skipped', 'superseded'];
@@ -28,17 +32,36 @@ export interface DeliveriesDeps {
 /** The retry queue and dead letters: list, inspect, replay, delete. */
 export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
   const router = express.Router();
-  const listQuery = queryParams({ state: oneOf(STATES), target: text, notification: text, limit: integer(1, 1000) });
+  const listQuery = queryParams({
+    state: oneOf(STATES),
+    target: text,
+    notification: text,
+    reason: text,
+    since: time,
+    until: time,
+    limit: integer(1, 1000),
+    cursor: cursorOf(isSeq),
+  });
   router.get('/api/v1/deliveries', listQuery, async (req, res) => {
     const query = req.query as Record<string, string | undefined>;
+    const now = deps.now();
+    const at = (name: string) => (query[name] === undefined ? undefined : parseTime(query[name], now));
+    const limit = Number(query['limit'] ?? 100);
     await deps.flush();
+    // One more than the page: whether a next page exists.
     const rows = deps.store.list({
       state: query['state'] as DeliveryState | undefined,
       target: query['target'],
       notificationId: query['notification'],
-      limit: Number(query['limit'] ?? 100),
+      reason: query['reason'],
+      since: at('since'),
+      until: at('until'),
+      before: query['cursor'] === undefined ? undefined : decodeCursor(query['cursor'], isSeq),
+      limit: limit + 1,
     });
-    res.json({ deliveries: rows.map(view) });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    res.json({ deliveries: page.map(view), nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null });
   });
 
   router.get('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
@@ -88,12 +111,17 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
 
   // Parsed here only: a router-wide parser would also read (and cap at 64 KiB) every later route's body.
   router.post('/api/v1/deliveries/replay', queryParams(), jsonBody(64 * 1024), async (req, res) => {
-    const read = bodyObject(req, ['target', 'state', 'ids']);
+    const read = bodyObject(req, ['target', 'state', 'ids', 'since']);
     if (!read.ok) {
       res.status(read.status).json({ error: read.error });
       return;
     }
     const body = read.body as { target?: unknown; state?: unknown; ids?: unknown };
+    const since = bodySince(read.body['since'], deps.now());
+    if (!since.ok) {
+      res.status(400).json({ error: since.error });
+      return;
+    }
     if (body.state !== undefined && body.state !== 'dead' && body.state !== 'pending') {
       res.status(400).json({ error: 'state must be dead or pending' });
       return;
@@ -106,12 +134,12 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       res.status(400).json({ error: 'target must be a target name' });
       return;
     }
-    if (body.ids === undefined && body.target === undefined && body.state === undefined) {
+    if (body.ids === undefined && body.target === undefined && body.state === undefined && since.since === undefined) {
       res.status(400).json({ error: 'give a filter: {"target": "...", "state": "dead"} or {"ids": [...]}; {"state": "dead"} replays every dead letter' });
       return;
     }
     await deps.flush();
-    await replay(req, res, { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined });
+    await replay(req, res, { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined, since: since.since });
   });
 
   router.delete('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
@@ -208,7 +236,7 @@ function view(d: DeliveryRecord) {
     attemptsSinceReplay: d.replayedAt === undefined ? undefined : d.attempts - (d.attemptsAtReplay ?? 0),
     createdAt: iso(d.createdAt),
     updatedAt: iso(d.updatedAt),
-    nextAttemptAt: iso(d.nextAttemptAt),
+    nextAttemptAt: d.skipReason === 'paused' ? undefined : iso(d.nextAttemptAt),
     deliveredAt: iso(d.deliveredAt),
     lastStatus: d.lastStatus,
     lastReason: d.lastReason,

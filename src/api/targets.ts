@@ -40,6 +40,10 @@ export function targetView(t: TargetRuntime) {
     counts: { succeeded: health.succeeded, failed: health.failed, consecutiveFailures: health.consecutiveFailures },
     window: health.window,
     lastProbe: health.lastProbe,
+    paused: t.status.paused,
+    pausedAt: t.status.pausedAt === undefined ? undefined : new Date(t.status.pausedAt).toISOString(),
+    source: t.source,
+    healthHistory: t.status.history(),
     config: redactTarget(t.config),
   };
 }

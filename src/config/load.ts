@@ -11,7 +11,7 @@ import { parseDuration } from './duration.js';
 import { configSchema, targetSchema } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
 import type { TargetConfig } from '../publishers/registry.js';
-import type { Config } from './types.js';
+import type { Config, TargetSource } from './types.js';
 
 /** A config that failed to parse or validate. `details` lists every problem found (path: message). */
 export class ConfigError extends Error {
@@ -28,6 +28,8 @@ export class ConfigError extends Error {
 export interface LoadOptions extends SecretSource {
   /** Directory that relative paths (`${file:...}`, `targets_dir`, storage) are resolved against. */
   baseDir: string;
+  /** The config file's path, when the text came from one (shown as its targets' source). */
+  file?: string;
 }
 
 let collecting: Set<unknown> | undefined;
@@ -76,15 +78,21 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   try {
     if (!validateConfig(resolved)) throw new ConfigError('config does not match the schema', formatErrors(validateConfig.errors));
     const config = resolved as unknown as Omit<Config, 'secrets'>;
+    const sources: Record<string, TargetSource> = {};
+    for (const t of config.targets) sources[t.name] = { kind: 'config', ...(options.file ? { file: options.file } : {}) };
     if (config.targets_dir) {
       const dir = (config.targets_dir = resolve(options.baseDir, config.targets_dir));
-      config.targets = [...config.targets, ...loadTargetsDir(dir, options, problems, secrets)];
+      const files = new Map<TargetConfig, string>();
+      const fromDir = loadTargetsDir(dir, options, problems, secrets, files);
+      // A name already taken by the file is reported as a duplicate below; the file's target keeps its source.
+      for (const t of fromDir) sources[t.name] ??= { kind: 'targets_dir', file: files.get(t) };
+      config.targets = [...config.targets, ...fromDir];
     }
     checkReferences(config, problems);
     if (problems.length) throw new ConfigError('config is invalid', problems);
     if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
     for (const t of config.targets) if (t.type === 'file') t.path = resolve(options.baseDir, t.path);
-    return deepFreeze({ ...config, secrets: [...secrets].filter((s) => typeof s === 'string' && s.length > 0) });
+    return deepFreeze({ ...config, secrets: [...secrets].filter((s) => typeof s === 'string' && s.length > 0), sources });
   } finally {
     collecting = undefined;
   }
@@ -98,7 +106,7 @@ export function loadConfigFile(path: string, source: SecretSource = { env: {} })
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  return parseConfig(text, { ...source, baseDir: dirname(resolve(path)) });
+  return parseConfig(text, { ...source, baseDir: dirname(resolve(path)), file: resolve(path) });
 }
 
 function parseDocument(text: string, what: string): unknown {
@@ -137,7 +145,13 @@ function formatErrors(errors: ErrorObject[] | null | undefined, prefix = ''): st
  * (a Kubernetes Secret mounted as a volume), is one target named after the file
  * unless it names itself. `${file:...}` in it is relative to its own directory.
  */
-export function loadTargetsDir(dir: string, source: SecretSource, problems: string[], secrets: Set<string>): TargetConfig[] {
+export function loadTargetsDir(
+  dir: string,
+  source: SecretSource,
+  problems: string[],
+  secrets: Set<string>,
+  files?: Map<TargetConfig, string>,
+): TargetConfig[] {
   let entries: string[];
   try {
     entries = readdirSync(dir).filter((e) => !e.startsWith('.')).sort();
@@ -165,6 +179,7 @@ export function loadTargetsDir(dir: string, source: SecretSource, problems: stri
     } else continue;
     const target = parseTargetFile(file, name, source, problems, secrets);
     if (target) targets.push(target);
+    if (target) files?.set(target, file);
   }
   return targets;
 }

@@ -36,6 +36,15 @@ export interface Config {
   targets: TargetConfig[];
   /** Every secret value the config holds, for redaction; never printed. */
   secrets: readonly string[];
+  /** Where each target came from, by name (absent: the config file). */
+  sources?: Readonly<Record<string, TargetSource>>;
+}
+
+/** Where a target's definition came from: the config file, a targets_dir file, or a Kubernetes Secret (`namespace/name`). */
+export interface TargetSource {
+  kind: 'config' | 'targets_dir' | 'kubernetes';
+  file?: string;
+  secret?: string;
 }
 
 /** `discovery.kubernetes`: targets from labelled Secrets through the Kubernetes API. `interval` is milliseconds. */

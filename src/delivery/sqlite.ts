@@ -8,6 +8,12 @@ import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
 import { WriterThread } from './writer-thread.js';
 import type {
+  BulkFilter,
+  NotificationFilter,
+  NotificationOutcome,
+  NotificationSummary,
+  OutcomeBucket,
+  TargetQueueStats,
   AcceptBatchItem,
   AcceptDedup,
   AcceptResult,
@@ -79,6 +85,21 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
    ALTER TABLE deliveries ADD COLUMN replayed_at INTEGER;
    ALTER TABLE deliveries ADD COLUMN attempts_at_replay INTEGER;`,
+  // The notification list (GET /api/v1/notifications, the console): one small row per stored notification, in time
+  // order (appended), with what its filters read: alertnames and wanting targets as '\nA\nB\n'. Filtering walks these
+  // rows (about 40 to a page) instead of the notifications' payloads (about one to a page). Filled from what is stored.
+  `CREATE TABLE notification_index (
+     created_at INTEGER NOT NULL, id TEXT NOT NULL, receiver TEXT NOT NULL, group_key TEXT NOT NULL, status TEXT NOT NULL,
+     alerts INTEGER NOT NULL, alertnames TEXT NOT NULL, targets TEXT NOT NULL,
+     PRIMARY KEY (created_at, id)) WITHOUT ROWID;
+   INSERT INTO notification_index
+     SELECT n.created_at, n.id, n.receiver, n.group_key, n.status,
+       COALESCE(json_array_length(n.original, '$.alerts'), 0),
+       char(10) || COALESCE((SELECT group_concat(a, char(10)) FROM (SELECT DISTINCT json_extract(value, '$.labels.alertname') AS a
+         FROM json_each(n.original, '$.alerts') WHERE a IS NOT NULL)), '') || char(10),
+       char(10) || COALESCE((SELECT group_concat(t, char(10)) FROM (SELECT DISTINCT d.target AS t FROM deliveries d
+         WHERE d.notification_id = n.id AND COALESCE(d.skip_reason, '') NOT IN ('filtered', 'disabled'))), '') || char(10)
+     FROM notifications n WHERE json_valid(n.original);`,
 ];
 
 /** The longest error excerpt kept per attempt (the delivery's lastError is already redacted). */
@@ -193,6 +214,10 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
      VALUES (@id, @notificationId, @target, @targetType, @groupKey, @notificationKey, @state, @skipReason,
        @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt)`,
   );
+  const insertIndex = db.prepare(
+    `INSERT INTO notification_index (created_at, id, receiver, group_key, status, alerts, alertnames, targets)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const pendingOfLane = db.prepare(
     `SELECT id FROM deliveries WHERE target = ? AND group_key = ? AND +state = 'pending' AND seq < ?`,
   );
@@ -223,6 +248,9 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
       return { seqs: deliveries.map(() => 0), duplicates, stored: false };
     }
     insertNotification.run(n);
+    const { alertnames, alerts } = listFields(n);
+    const wanting = deliveries.filter((d) => d.skipReason !== 'filtered' && d.skipReason !== 'disabled').map((d) => d.target);
+    insertIndex.run(n.createdAt, n.id, n.receiver, n.groupKey, n.status, alerts, joinNames(alertnames), joinNames(wanting));
     const seqs = deliveries.map((d, i) => {
       const duplicate = duplicates.includes(i);
       const seq = Number(
@@ -345,6 +373,32 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   );
   const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);
   const deleteStmt = db.prepare(`DELETE FROM deliveries WHERE id = ?`);
+  // A paused target's queue waits without being picked; resuming makes it due now, in its order (priority, then seq).
+  const holdStmt = db.prepare(`UPDATE deliveries SET skip_reason = 'paused', next_attempt_at = ? WHERE target = ? AND state = 'pending'`);
+  const releaseStmt = db.prepare(
+    `UPDATE deliveries SET next_attempt_at = ?, skip_reason = CASE WHEN skip_reason = 'paused' THEN NULL ELSE skip_reason END
+     WHERE target = ? AND state = 'pending' AND (next_attempt_at > ? OR skip_reason = 'paused')`,
+  );
+  // Along deliveries_state_target (the queue and the dead letters only), as the queue gauges.
+  const targetStatsStmt = db.prepare(
+    `SELECT target, state, COUNT(*) AS count, MIN(created_at) AS oldest FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, target`,
+  );
+  // The outcome of each notification as of now, from its deliveries' states (the rule of docs/api.md).
+  const outcomesStmt = db.prepare(
+    `SELECT bucket, SUM(ok AND NOT open) AS delivered, SUM(ok AND open) AS partial, SUM(NOT ok AND dead AND NOT pending) AS failed,
+       SUM(NOT ok AND pending) AS accepted
+     FROM (SELECT (i.created_at - @since) / @bucketMs AS bucket,
+       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'delivered') AS ok,
+       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'pending') AS pending,
+       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'dead') AS dead,
+       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state IN ('pending', 'dead')) AS open
+       FROM notification_index i WHERE i.created_at >= @since)
+     GROUP BY bucket ORDER BY bucket`,
+  );
+  const pruneIndex = db.prepare(
+    `DELETE FROM notification_index WHERE (created_at, id) IN (SELECT created_at, id FROM notification_index i WHERE i.created_at < ?
+       AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.id = i.id) LIMIT ?)`,
+  );
   // In batches along the time indexes: a finished delivery updated before `before` was created before it too.
   const pruneDeliveries = db.prepare(
     `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries INDEXED BY deliveries_created
@@ -391,17 +445,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     storedDeliveries(deliveries, writes.acceptRows(n, deliveries, inFlight, dedupOf)),
   );
   const replay = db.transaction((filter: ReplayFilter, now: number): ReplayResult => {
-    const clauses = [`state IN (${filter.ids ? `'dead', 'pending'` : `'${filter.state ?? 'dead'}'`})`];
-    const params: unknown[] = [];
-    if (filter.ids) {
-      clauses.push(`id IN (${filter.ids.map(() => '?').join(', ')})`);
-      params.push(...filter.ids);
-    }
-    if (filter.target) {
-      clauses.push('target = ?');
-      params.push(filter.target);
-    }
-    const rows = db.prepare(`SELECT id, target FROM deliveries WHERE ${clauses.join(' AND ')} ORDER BY seq`).all(...params) as Array<{ id: string; target: string }>;
+    const { where, params } = bulkWhere(filter);
+    const rows = db.prepare(`SELECT id, target FROM deliveries WHERE ${where} ORDER BY seq`).all(...params) as Array<{ id: string; target: string }>;
     const configured = filter.configured && new Set(filter.configured);
     const unconfigured = configured ? rows.filter((r) => !configured.has(r.target)) : [];
     const ids = (configured ? rows.filter((r) => configured.has(r.target)) : rows).map((r) => r.id);
@@ -466,13 +511,17 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     list: (filter: DeliveryFilter) => {
       const clauses: string[] = [];
       const params: unknown[] = [];
-      for (const [column, value] of [
-        ['state', filter.state],
-        ['target', filter.target],
-        ['notification_id', filter.notificationId],
+      for (const [clause, value] of [
+        ['state = ?', filter.state],
+        ['target = ?', filter.target],
+        ['notification_id = ?', filter.notificationId],
+        ['created_at >= ?', filter.since],
+        ['created_at <= ?', filter.until],
+        ['last_reason = ?', filter.reason],
+        ['seq < ?', filter.before],
       ] as const) {
         if (value !== undefined) {
-          clauses.push(`${column} = ?`);
+          clauses.push(clause);
           params.push(value);
         }
       }
@@ -484,11 +533,35 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     attemptsOf: (id) => (attemptsOfDelivery.all(id) as AttemptRow[]).map(attemptFromRow),
     attemptsOfNotification: (id) => (attemptsOfNotification.all(id) as AttemptRow[]).map(attemptFromRow),
     delete: (id) => deleteStmt.run(id).changes > 0,
+    deleteMany: (filter) => {
+      const { where, params } = bulkWhere(filter);
+      return db.prepare(`DELETE FROM deliveries WHERE ${where}`).run(...params).changes;
+    },
+    notifications: (filter) => listNotifications(db, filter),
+    deliveriesOfMany: (ids) => {
+      if (!ids.length) return [];
+      const sql = `SELECT * FROM deliveries WHERE notification_id IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`;
+      return (db.prepare(sql).all(...ids) as Row[]).map(fromRow);
+    },
+    hold: (target, until) => holdStmt.run(until, target).changes,
+    release: (target, now) => releaseStmt.run(now, target, now).changes,
+    targetStats: () => {
+      const byTarget = new Map<string, TargetQueueStats>();
+      for (const r of targetStatsStmt.all() as Array<{ target: string; state: 'pending' | 'dead'; count: number; oldest: number }>) {
+        const t = byTarget.get(r.target) ?? { target: r.target, pending: 0, dead: 0 };
+        t[r.state] = r.count;
+        if (r.state === 'pending') t.oldestPendingAt = r.oldest;
+        byTarget.set(r.target, t);
+      }
+      return [...byTarget.values()];
+    },
+    outcomeBuckets: (since, bucketMs) => outcomesStmt.all({ since, bucketMs }) as OutcomeBucket[],
     prune: (before, now, limit = -1) =>
       db.transaction(
         () =>
           pruneDeliveries.run({ before, limit }).changes +
           pruneNotifications.run(before, limit).changes +
+          pruneIndex.run(before, limit).changes +
           pruneState.run(now, limit).changes +
           pruneDedup.run(before, limit).changes,
       )(),
@@ -579,6 +652,95 @@ const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
   trial: r.trial === 1,
   replay: r.replay === 1,
 });
+
+/** The WHERE clause of a bulk replay or delete. */
+function bulkWhere(filter: BulkFilter): { where: string; params: unknown[] } {
+  const clauses = [filter.ids ? `state IN ('dead', 'pending')` : filter.state === 'pending' ? `state = 'pending'` : `state = 'dead'`];
+  const params: unknown[] = [];
+  if (filter.ids) {
+    clauses.push(`id IN (${filter.ids.map(() => '?').join(', ')})`);
+    params.push(...filter.ids);
+  }
+  if (filter.target !== undefined) {
+    clauses.push('target = ?');
+    params.push(filter.target);
+  }
+  if (filter.since !== undefined) {
+    clauses.push('created_at >= ?');
+    params.push(filter.since);
+  }
+  return { where: clauses.join(' AND '), params };
+}
+
+/** Names as the notification list stores them: `\nA\nB\n`, so `instr(names, '\nA\n')` finds one exactly. */
+function joinNames(names: readonly string[]): string {
+  return `\n${[...new Set(names)].join('\n')}\n`;
+}
+
+/** The alertnames and alert count of a notification, from its record or else its payload. */
+function listFields(n: NotificationRecord): { alertnames: readonly string[]; alerts: number } {
+  if (n.alertnames && n.alertCount !== undefined) return { alertnames: n.alertnames, alerts: n.alertCount };
+  try {
+    const alerts = (JSON.parse(n.original) as { alerts?: Array<{ labels?: Record<string, string> }> }).alerts ?? [];
+    return { alertnames: alerts.map((a) => a.labels?.['alertname']).filter((a): a is string => typeof a === 'string'), alerts: alerts.length };
+  } catch {
+    return { alertnames: [], alerts: 0 };
+  }
+}
+
+/** The SQL condition of an outcome filter, on the notification `i` (the rule of docs/api.md). */
+const OUTCOME_SQL: Record<NotificationOutcome, string> = (() => {
+  const has = (states: string) => `EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state IN (${states}))`;
+  return {
+    delivered: `NOT ${has(`'pending', 'dead'`)}`,
+    partial: `${has(`'delivered'`)} AND ${has(`'pending', 'dead'`)}`,
+    failed: `NOT ${has(`'delivered'`)} AND ${has(`'dead'`)} AND NOT ${has(`'pending'`)}`,
+    accepted: `NOT ${has(`'delivered'`)} AND ${has(`'pending'`)}`,
+    pending: has(`'pending'`),
+  };
+})();
+
+interface IndexRow {
+  created_at: number;
+  id: string;
+  receiver: string;
+  group_key: string;
+  status: 'firing' | 'resolved';
+  alerts: number;
+  alertnames: string;
+}
+
+/** Notifications newest first along notification_index (its key is the order and the cursor). */
+function* listNotifications(db: Database.Database, filter: NotificationFilter): Generator<NotificationSummary> {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (filter.before) add('(created_at, id) < (?, ?)', filter.before.createdAt, filter.before.id);
+  if (filter.since !== undefined) add('created_at >= ?', filter.since);
+  if (filter.until !== undefined) add('created_at <= ?', filter.until);
+  if (filter.receiver !== undefined) add('receiver = ?', filter.receiver);
+  if (filter.groupKey !== undefined) add('group_key = ?', filter.groupKey);
+  if (filter.status !== undefined) add('status = ?', filter.status);
+  if (filter.alertname !== undefined) add('instr(alertnames, ?) > 0', `\n${filter.alertname}\n`);
+  if (filter.target !== undefined) add('instr(targets, ?) > 0', `\n${filter.target}\n`);
+  if (filter.outcome !== undefined) clauses.push(OUTCOME_SQL[filter.outcome]);
+  const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+  const sql = `SELECT created_at, id, receiver, group_key, status, alerts, alertnames FROM notification_index i ${where} ORDER BY created_at DESC, id DESC`;
+  for (const r of db.prepare(sql).iterate(...params) as IterableIterator<IndexRow>) {
+    yield {
+      id: r.id,
+      createdAt: r.created_at,
+      receiver: r.receiver,
+      groupKey: r.group_key,
+      status: r.status,
+      alerts: r.alerts,
+      alertnames: r.alertnames.split('\n').filter((a) => a !== ''),
+    };
+  }
+}
 
 interface StateRow {
   receiver: string;

@@ -4,7 +4,7 @@ import type { DedupEntry, DedupState } from './dedup.js';
 export type DeliveryState = 'pending' | 'delivered' | 'dead' | 'skipped' | 'superseded';
 
 /** Why a target was skipped without an attempt. */
-export const SKIP_REASONS = ['disabled', 'filtered', 'unhealthy', 'degraded', 'circuit_open', 'duplicate', 'superseded'] as const;
+export const SKIP_REASONS = ['disabled', 'filtered', 'unhealthy', 'degraded', 'circuit_open', 'duplicate', 'superseded', 'paused'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /** A received notification as stored: the payload as Alertmanager sent it and as enriched. */
@@ -19,6 +19,9 @@ export interface NotificationRecord {
   original: string;
   /** JSON of the enriched payload. */
   enriched: string;
+  /** The alerts' distinct alertnames and how many alerts (for the notification list); read from `original` when absent. */
+  alertnames?: readonly string[];
+  alertCount?: number;
 }
 
 /** One notification to one target. */
@@ -163,6 +166,8 @@ export interface ReplayFilter {
   ids?: string[];
   target?: string;
   state?: 'dead' | 'pending';
+  /** Created at or after (ms). */
+  since?: number;
   /** Only deliveries of these targets (the configured ones); the others are reported, not replayed. */
   configured?: readonly string[];
 }
@@ -176,14 +181,74 @@ export interface ReplayResult {
   unconfiguredCount: number;
 }
 
-/** Filter of the operator API. */
+/** Filter of the operator API. Times are ms; `before` is a sequence number (the cursor: rows older than it). */
 export interface DeliveryFilter {
   state?: DeliveryState;
   target?: string;
   notificationId?: string;
+  /** Created at or after / at or before. */
+  since?: number;
+  until?: number;
+  /** The last failure's reason (`serverError`, ...). */
+  reason?: string;
+  before?: number;
   limit?: number;
   /** Oldest first (default: newest first). */
   oldestFirst?: boolean;
+}
+
+/** Which deliveries a bulk replay or delete acts on. `state` defaults to dead; `ids` match dead and pending ones. */
+export interface BulkFilter {
+  ids?: readonly string[];
+  target?: string;
+  state?: 'dead' | 'pending';
+  /** Created at or after (ms). */
+  since?: number;
+}
+
+/** Outcome filter of the notification list (docs/api.md): `pending` is any notification with a delivery still queued. */
+export type NotificationOutcome = 'delivered' | 'partial' | 'failed' | 'accepted' | 'pending';
+
+/** Filter of the notification list. Times are ms; `before` is the cursor (the last row of the previous page). */
+export interface NotificationFilter {
+  alertname?: string;
+  receiver?: string;
+  groupKey?: string;
+  status?: 'firing' | 'resolved';
+  outcome?: NotificationOutcome;
+  target?: string;
+  since?: number;
+  until?: number;
+  before?: { createdAt: number; id: string };
+}
+
+/** A notification as the list shows it (no payload). */
+export interface NotificationSummary {
+  id: string;
+  createdAt: number;
+  receiver: string;
+  groupKey: string;
+  status: 'firing' | 'resolved';
+  alerts: number;
+  alertnames: string[];
+}
+
+/** Per target: deliveries waiting (pending) and dead-lettered, and the oldest pending one's creation time. */
+export interface TargetQueueStats {
+  target: string;
+  pending: number;
+  dead: number;
+  oldestPendingAt?: number;
+}
+
+/** Notifications received since a time, counted by outcome (as of now) per bucket. */
+export interface OutcomeBucket {
+  /** Bucket index from the start. */
+  bucket: number;
+  delivered: number;
+  partial: number;
+  failed: number;
+  accepted: number;
 }
 
 /** Queue depth for metrics: pending and dead deliveries (finished ones are not counted). */
@@ -239,6 +304,23 @@ export interface Store {
   /** The attempt history of every delivery of a notification, oldest first. */
   attemptsOfNotification(notificationId: string): AttemptRecord[];
   delete(id: string): boolean;
+  /** Delete the deliveries a bulk filter selects; returns how many. */
+  deleteMany(filter: BulkFilter): number;
+  /**
+   * Notifications newest first (by arrival, then id) matching `filter`, read lazily: the caller stops when it has
+   * enough (a label matcher is applied by the caller, on the payload).
+   */
+  notifications(filter: NotificationFilter): Iterable<NotificationSummary>;
+  /** The deliveries of these notifications, in arrival order. */
+  deliveriesOfMany(notificationIds: readonly string[]): DeliveryRecord[];
+  /** Hold a paused target's pending deliveries (skip reason `paused`, due at `until`); returns how many. */
+  hold(target: string, until: number): number;
+  /** Release them: due now, in order; returns how many. */
+  release(target: string, now: number): number;
+  /** Queue depth, dead letters and oldest pending delivery per target. */
+  targetStats(): TargetQueueStats[];
+  /** Notifications created since `since`, counted by current outcome per `bucketMs` bucket (empty buckets left out). */
+  outcomeBuckets(since: number, bucketMs: number): OutcomeBucket[];
   /**
    * Remove finished records older than `before`, and expired correlation state: at most `limit` rows of each
    * kind (all without one). Returns the number of rows removed.

@@ -21,6 +21,7 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
     .sort((a, b) => a.createdAt - b.createdAt || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const targets = [...config.targets];
   const secrets = new Set(config.secrets);
+  const sources = { ...config.sources };
   for (const d of valid) {
     const target = d.target!;
     const owner = owners.get(target.name);
@@ -30,7 +31,8 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
     }
     owners.set(target.name, `Secret ${d.namespace}/${d.name}`);
     targets.push(target);
+    sources[target.name] = { kind: 'kubernetes', secret: `${d.namespace}/${d.name}` };
     for (const s of d.secrets) secrets.add(s);
   }
-  return { config: Object.freeze({ ...config, targets, secrets: [...secrets] }), clashes };
+  return { config: Object.freeze({ ...config, targets, secrets: [...secrets], sources }), clashes };
 }

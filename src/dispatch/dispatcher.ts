@@ -20,6 +20,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Outcome } from '../publishers/publisher.js';
 import type { Runtime, TargetRuntime } from './runtime.js';
+import { PAUSED_UNTIL } from './target-status.js';
 
 /** Everything the dispatcher needs from outside. */
 export interface DispatcherDeps {
@@ -128,6 +129,8 @@ export class Dispatcher {
       // Kept by object: webhook targets that pass the group through send this same text.
       original: messageJson(original),
       enriched: messageJson(enriched),
+      alertnames: original.alerts.map((a) => a.labels['alertname']).filter((a): a is string => a !== undefined),
+      alertCount: original.alerts.length,
     };
 
     const names = options.targets ?? [...rt.targets.keys()];
@@ -352,10 +355,11 @@ export class Dispatcher {
     }
     // Through a breaker that is not closed, the one delivery let past the gate is its half-open trial.
     const trial = operatorTrial || (mode !== 'now' && strategy !== 'publish_to_all' && target.breaker.state !== 'closed');
-    const skip = strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
+    // A paused target queues everything, whatever the strategy or an operator's try; resume releases it (store.release).
+    const skip = target.status.paused ? 'paused' : strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
-      const wait = target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown;
+      const wait = skip === 'paused' ? PAUSED_UNTIL : (target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown);
       if (committed && !(await committed)) return record;
       return this.apply(record, 'pending', skip, wait);
     }
@@ -440,6 +444,7 @@ export class Dispatcher {
     if (!stopped) {
       target.breaker.record(!targetFailed);
       target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
+      target.status.recent.add(now, outcome.ok, durationMs);
     } else target.breaker.release();
     record.attempts = attempts;
     record.durationMs = durationMs;

@@ -55,12 +55,13 @@ export function targetResult(d: DeliveryRecord, inFlight = false): TargetResult 
         r.queued = true;
         return r;
       }
-      if (d.skipReason && (d.lastReason === undefined || d.attempts === 0)) {
+      // A paused target's delivery reads as paused whatever its earlier attempts did: it waits for the resume, not a due time.
+      if (d.skipReason === 'paused' || (d.skipReason && (d.lastReason === undefined || d.attempts === 0))) {
         r.state = 'skipped';
         r.skipReason = d.skipReason;
       } else failed(r, d, true);
       r.queued = true;
-      if (d.nextAttemptAt !== undefined) r.nextAttemptAt = new Date(d.nextAttemptAt).toISOString();
+      if (d.nextAttemptAt !== undefined && d.skipReason !== 'paused') r.nextAttemptAt = new Date(d.nextAttemptAt).toISOString();
       return r;
     }
   }

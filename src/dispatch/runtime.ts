@@ -3,7 +3,8 @@ import { CircuitBreaker } from '../health/breaker.js';
 import { HEALTH_STATES, HealthMonitor } from '../health/monitor.js';
 import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
 import { compileMatchers, type Matcher } from './matchers.js';
-import type { Config } from '../config/types.js';
+import type { Config, TargetSource } from '../config/types.js';
+import { TargetStatus } from './target-status.js';
 import type { Logger } from '../observability/logger.js';
 import { targetMeters, type Metrics, type TargetMeters } from '../observability/metrics.js';
 import type { Publisher, PublisherDeps } from '../publishers/publisher.js';
@@ -23,6 +24,10 @@ export interface TargetRuntime {
   readonly meters: TargetMeters;
   /** Identity of the config it was built from; a reload reuses the runtime only when this is equal. */
   readonly signature: string;
+  /** Paused or not, and its recent transitions: by name, so it outlives this runtime. */
+  readonly status: TargetStatus;
+  /** Where its definition came from. */
+  readonly source: TargetSource;
 }
 
 /** What one config produces; rebuilt and swapped whole on reload. */
@@ -44,6 +49,8 @@ export interface RuntimeHooks {
   onRecovered(target: string): void;
   /** Publisher deps of one target (its own correlation state). */
   publisherDeps(target: string): PublisherDeps;
+  /** The operator state of a target (paused, history); a fresh one per runtime when not given. */
+  status?(target: string): TargetStatus;
 }
 
 /**
@@ -55,9 +62,10 @@ export function buildRuntime(config: Config, hooks: RuntimeHooks, previous?: Run
   const targets = new Map<string, TargetRuntime>();
   try {
     for (const target of config.targets) {
-      const signature = JSON.stringify([target, config.health, config.breaker, config.dispatch.timeout]);
+      const source = config.sources?.[target.name] ?? { kind: 'config' };
+      const signature = JSON.stringify([target, config.health, config.breaker, config.dispatch.timeout, source]);
       const old = previous?.targets.get(target.name);
-      targets.set(target.name, old && old.signature === signature ? old : createTargetRuntime(target, config, signature, hooks));
+      targets.set(target.name, old && old.signature === signature ? old : createTargetRuntime(target, config, signature, source, hooks));
     }
   } catch (err) {
     // Nothing of a failed build may linger (e.g. a publisher's re-post timer): close what was created new.
@@ -73,9 +81,10 @@ export function buildRuntime(config: Config, hooks: RuntimeHooks, previous?: Run
   };
 }
 
-function createTargetRuntime(target: TargetConfig, config: Config, signature: string, hooks: RuntimeHooks): TargetRuntime {
+function createTargetRuntime(target: TargetConfig, config: Config, signature: string, source: TargetSource, hooks: RuntimeHooks): TargetRuntime {
   const { metrics, now } = hooks;
   const name = target.name;
+  const status = hooks.status?.(name) ?? new TargetStatus(now);
   for (const state of HEALTH_STATES) metrics.targetHealth.set({ target: name, state }, state === 'unknown' ? 1 : 0);
   for (const state of ['closed', 'open', 'half_open']) metrics.breakerState.set({ target: name, state }, state === 'closed' ? 1 : 0);
   const health = new HealthMonitor(config.health, now, (from, to) => {
@@ -84,6 +93,7 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     // Healthy ⇄ degraded can flip with every sample near a threshold: a debug line; down and back are warn and info.
     const level = to === 'unhealthy' ? 'warn' : from === 'unhealthy' || to === 'unknown' ? 'info' : 'debug';
     hooks.logger[level]('target health changed', { target: name, from, to });
+    status.record('health', from, to, to === 'healthy' || to === 'unknown' ? undefined : health.snapshot().lastError);
     // Back from down: what waits for it can go. Not degraded → healthy: nothing waits on that but retries in backoff.
     if (from === 'unhealthy') hooks.onRecovered(name);
   });
@@ -91,6 +101,7 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     metrics.breakerState.set({ target: name, state: from }, 0);
     metrics.breakerState.set({ target: name, state: to }, 1);
     metrics.breakerTransitions.inc({ target: name, from, to });
+    status.record('breaker', from, to, to === 'open' ? health.snapshot().lastError : undefined);
     if (to === 'open') {
       const trialAt = new Date(breaker.opensTrialAt ?? now()).toISOString();
       hooks.logger.warn('circuit breaker opened: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt });
@@ -108,5 +119,7 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     timeout: target.timeout ?? config.dispatch.timeout,
     meters: targetMeters(metrics, name, target.type),
     signature,
+    status,
+    source,
   };
 }

@@ -61,6 +61,7 @@ function forNamed(metrics: Metrics, target: string, op: Op): void {
   for (const [from, to] of BREAKER_TRANSITIONS) apply(metrics.breakerTransitions, { target, from, to }, op);
   // The state gauges are set when a target's runtime is built; only what is gone is removed here.
   if (op === 'remove') {
+    metrics.targetPaused.remove({ target });
     for (const state of HEALTH_STATES) metrics.targetHealth.remove({ target, state });
     for (const state of BREAKER_STATES) metrics.breakerState.remove({ target, state });
   }

@@ -168,6 +168,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ['target', 'state'] as const,
       registers,
     }),
+    targetPaused: new Gauge({
+      name: 'alertmux_target_paused',
+      help: 'Whether an operator paused the target (1): its deliveries queue and are not attempted until resumed.',
+      labelNames: ['target'] as const,
+      registers,
+    }),
     breakerTransitions: new Counter({
       name: 'alertmux_target_circuit_transitions_total',
       help: 'Circuit breaker state changes.',

@@ -1,0 +1,63 @@
+import express, { type Router } from 'express';
+import { PAUSED_UNTIL, type TargetStatuses } from '../dispatch/target-status.js';
+import { queryParams } from './input.js';
+import { remoteOf } from './query.js';
+import { targetView } from './targets.js';
+import type { Runtime } from '../dispatch/runtime.js';
+import type { Store } from '../delivery/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+
+/** What pause and resume need. */
+export interface ControlDeps {
+  runtime: () => Runtime;
+  statuses: TargetStatuses;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  now: () => number;
+  /** Ledger updates still in memory are written first (a pending outcome must not land after the hold). */
+  flush(): Promise<void>;
+  /** Released deliveries are due: the retry worker should look now. */
+  onRelease(): void;
+}
+
+/**
+ * POST /api/v1/targets/:name/pause and /resume. A paused target's deliveries are recorded and
+ * queued (skip reason `paused`), never attempted; resume makes them due at once, in their order.
+ * The flag is kept in the ledger: it survives reloads and restarts.
+ */
+export function createControlRouter(deps: ControlDeps): Router {
+  const router = express.Router();
+  for (const action of ['pause', 'resume'] as const) {
+    router.post(`/api/v1/targets/:name/${action}`, queryParams(), async (req, res) => {
+      const name = req.params['name'] ?? '';
+      const target = deps.runtime().targets.get(name);
+      if (!target) {
+        res.status(404).json({ error: 'no such target' });
+        return;
+      }
+      const remote = remoteOf(req);
+      const changed = action === 'pause' ? deps.statuses.pause(name, remote) : deps.statuses.resume(name, remote);
+      await deps.flush();
+      const moved = action === 'pause' ? deps.store.hold(name, PAUSED_UNTIL) : deps.store.release(name, deps.now());
+      deps.metrics.targetPaused.set({ target: name }, action === 'pause' ? 1 : 0);
+      if (action === 'pause') {
+        deps.logger.info(changed ? 'target paused: its deliveries queue until it is resumed' : 'target pause requested; it was already paused', {
+          target: name,
+          remote,
+          queued: moved,
+        });
+      } else {
+        deps.logger.info(changed ? 'target resumed: releasing its queued deliveries' : 'target resume requested; it was not paused', {
+          target: name,
+          remote,
+          released: moved,
+        });
+        if (moved > 0) deps.onRelease();
+      }
+      res.json(targetView(target));
+    });
+  }
+  return router;
+}

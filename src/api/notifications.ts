@@ -1,0 +1,132 @@
+import express, { type Router } from 'express';
+import { matchesAll, parseMatchers, type Matcher } from '../dispatch/matchers.js';
+import { summarize, targetResult } from '../dispatch/result.js';
+import { integer, oneOf, queryParams, text } from './input.js';
+import { cursorOf, decodeCursor, encodeCursor, matcherSet, parseTime, time } from './query.js';
+import type { WebhookMessage } from '../alerts/types.js';
+import type { DeliveryRecord, NotificationFilter, NotificationOutcome, NotificationSummary, Store } from '../delivery/types.js';
+
+export const OUTCOMES: readonly NotificationOutcome[] = ['delivered', 'partial', 'failed', 'accepted', 'pending'];
+/** Notifications a label matcher may read (their payloads) for one page; the page ends there with a cursor to go on. */
+export const MATCH_SCAN_LIMIT = 5000;
+
+type Cursor = [createdAt: number, id: string];
+const isCursor = (v: unknown): v is Cursor => Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && typeof v[1] === 'string';
+
+/** What the notification list needs. */
+export interface NotificationsDeps {
+  store: Store;
+  now: () => number;
+  /** Ledger updates still in memory are written before reading. */
+  flush(): Promise<void>;
+}
+
+/** GET /api/v1/notifications: newest first, filtered, with a cursor that holds under concurrent inserts. */
+export function createNotificationsRouter(deps: NotificationsDeps): Router {
+  const router = express.Router();
+  const spec = {
+    alertname: text,
+    receiver: text,
+    groupKey: text,
+    status: oneOf(['firing', 'resolved']),
+    outcome: oneOf(OUTCOMES),
+    target: text,
+    since: time,
+    until: time,
+    match: matcherSet,
+    limit: integer(1, 1000),
+    cursor: cursorOf(isCursor),
+  };
+  router.get('/api/v1/notifications', queryParams(spec), async (req, res) => {
+    const q = req.query as Record<string, string | undefined>;
+    const now = deps.now();
+    const cursor = q['cursor'] === undefined ? undefined : decodeCursor(q['cursor'], isCursor);
+    const filter: NotificationFilter = {
+      alertname: q['alertname'],
+      receiver: q['receiver'],
+      groupKey: q['groupKey'],
+      status: q['status'] as NotificationFilter['status'],
+      outcome: q['outcome'] as NotificationOutcome | undefined,
+      target: q['target'],
+      since: q['since'] === undefined ? undefined : parseTime(q['since'], now),
+      until: q['until'] === undefined ? undefined : parseTime(q['until'], now),
+      before: cursor && { createdAt: cursor[0], id: cursor[1] },
+    };
+    const limit = Number(q['limit'] ?? 50);
+    const matchers = q['match'] === undefined ? undefined : parseMatchers(q['match']);
+    await deps.flush();
+    const { page, next } = readPage(deps.store, filter, limit, matchers);
+    const deliveries = groupBy(deps.store.deliveriesOfMany(page.map((n) => n.id)));
+    res.json({
+      notifications: page.map((n) => listView(n, deliveries.get(n.id) ?? [])),
+      nextCursor: next ? encodeCursor([next.createdAt, next.id] satisfies Cursor) : null,
+    });
+  });
+  return router;
+}
+
+/**
+ * One page, and the last notification read when more may follow (the next page starts after it). With a label
+ * matcher, at most MATCH_SCAN_LIMIT payloads are read: the page may then be short, with a cursor to go on.
+ */
+function readPage(store: Store, filter: NotificationFilter, limit: number, matchers?: readonly Matcher[]) {
+  const page: NotificationSummary[] = [];
+  let last: NotificationSummary | undefined;
+  let scanned = 0;
+  let more = false;
+  // Rows are read one by one, synchronously, and the walk stops once the page is full: a page costs its rows, not the ledger.
+  for (const n of store.notifications(filter)) {
+    if (page.length === limit || scanned === MATCH_SCAN_LIMIT) {
+      more = true;
+      break;
+    }
+    last = n;
+    if (matchers) scanned++;
+    if (!matchers || anyAlertMatches(store, n.id, matchers)) page.push(n);
+  }
+  return { page, next: more ? last : undefined };
+}
+
+/** Whether any alert of the notification (as enriched, the labels targets route on) matches every matcher. */
+function anyAlertMatches(store: Store, id: string, matchers: readonly Matcher[]): boolean {
+  const n = store.getNotification(id);
+  if (!n) return false;
+  const msg = JSON.parse(n.enriched) as WebhookMessage;
+  return msg.alerts.some((a) => matchesAll(matchers, a.labels));
+}
+
+function groupBy(deliveries: readonly DeliveryRecord[]): Map<string, DeliveryRecord[]> {
+  const by = new Map<string, DeliveryRecord[]>();
+  for (const d of deliveries) {
+    const list = by.get(d.notificationId);
+    if (list) list.push(d);
+    else by.set(d.notificationId, [d]);
+  }
+  return by;
+}
+
+/** A notification as the list shows it: its current outcome and one entry per delivery. */
+export function listView(n: NotificationSummary, deliveries: readonly DeliveryRecord[]) {
+  return {
+    id: n.id,
+    receivedAt: new Date(n.createdAt).toISOString(),
+    receiver: n.receiver,
+    groupKey: n.groupKey,
+    status: n.status,
+    alertnames: n.alertnames,
+    alerts: n.alerts,
+    outcome: summarize(n, deliveries.map((d) => targetResult(d)), 0).outcome,
+    targets: deliveries.map((d) => ({
+      target: d.target,
+      type: d.targetType,
+      deliveryId: d.id,
+      state: d.state,
+      skipReason: d.skipReason,
+      attempts: d.attempts,
+      lastStatus: d.lastStatus,
+      lastReason: d.lastReason,
+      lastError: d.lastError,
+      nextAttemptAt: d.state === 'pending' && d.nextAttemptAt !== undefined && d.skipReason !== 'paused' ? new Date(d.nextAttemptAt).toISOString() : undefined,
+    })),
+  };
+}
