@@ -31,7 +31,12 @@ export interface TargetEntry {
 }
 
 export interface Attempt {
+  /** Its number among all the delivery's attempts (replays keep counting). */
+  attempt?: number;
   at: string;
+  outcome?: string;
+  /** The first attempt after an operator's replay. */
+  replay?: boolean;
   replica?: string;
   durationMs?: number;
   statusCode?: number;

@@ -83,6 +83,7 @@ function Timeline({ t }: { t: TargetEntry }) {
           <th scope="col">Replica</th>
           <th scope="col">Duration</th>
           <th scope="col">Status</th>
+          <th scope="col">Outcome</th>
           <th scope="col">Reason</th>
           <th scope="col">Error</th>
           <th scope="col">Next attempt</th>
@@ -90,10 +91,11 @@ function Timeline({ t }: { t: TargetEntry }) {
       </thead>
       <tbody>
         {history.map((a, i) => (
-          <tr key={`${a.at}-${i}`} class={a.reason || a.error ? 'failed-attempt' : 'ok-attempt'}>
+          <tr key={`${a.at}-${i}`} class={a.reason || a.error ? 'failed-attempt' : 'ok-attempt'} data-attempt={a.attempt ?? i + 1}>
             <td>
-              {i + 1}
+              {a.attempt ?? i + 1}
               {a.trial ? ' (trial)' : ''}
+              {a.replay ? ' (replay)' : ''}
             </td>
             <td>
               <time dateTime={a.at} title={local(a.at)}>
@@ -103,6 +105,7 @@ function Timeline({ t }: { t: TargetEntry }) {
             <td>{a.replica ?? '—'}</td>
             <td>{a.durationMs === undefined ? '—' : `${Math.round(a.durationMs)} ms`}</td>
             <td>{a.statusCode ?? '—'}</td>
+            <td>{a.outcome ?? (a.reason || a.error ? 'failed' : 'ok')}</td>
             <td>{a.reason ?? '—'}</td>
             <td class="excerpt">{a.error ?? ''}</td>
             <td>{a.nextAttemptAt ? <When at={a.nextAttemptAt} /> : '—'}</td>

@@ -41,13 +41,15 @@ function TargetCard({ t, refresh }: { t: Target; refresh(): void }) {
     return text;
   });
   const check = () => act(async () => {
-    const r = await api<{ ok: boolean; detail: string }>(`${path}/check`, { method: 'POST' });
+    const r = await api<{ ok?: boolean; probed?: boolean; detail: string }>(`${path}/check`, { method: 'POST' });
+    if (r.probed === false) return `${t.name}: ${r.detail}`;
     return `${t.name}: health check ${r.ok ? 'passed' : 'failed'}: ${r.detail}`;
   });
   const tryNow = () => act(async () => {
-    const r = await api<{ ok?: boolean; outcome?: string; state?: string; error?: string; message?: string }>(`${path}/try`, { method: 'POST' });
-    const result = r.outcome ?? r.state ?? (r.ok === undefined ? 'sent' : r.ok ? 'succeeded' : 'failed');
-    return `${t.name}: trial ${result}${r.error ?? r.message ? `: ${r.error ?? r.message}` : ''}`;
+    const r = await api<{ tried: boolean; detail?: string; result?: { ok: boolean; state: string; statusCode?: number; error?: string } }>(`${path}/try`, { method: 'POST' });
+    if (!r.tried || !r.result) return `${t.name}: not tried: ${r.detail ?? 'nothing queued'}`;
+    const x = r.result;
+    return `${t.name}: tried its oldest queued delivery: ${x.ok ? 'delivered' : `failed${x.statusCode ? ` (${x.statusCode})` : ''}${x.error ? `: ${x.error}` : ''}`}`;
   });
   const pause = (on: boolean) => act(async () => {
     await api(`${path}/${on ? 'pause' : 'resume'}`, { method: 'POST' });
