@@ -6,6 +6,20 @@ import { parseArgs } from 'node:util';
 import { checkConfig } from './commands/check-config.js';
 import { sendTestCommand } from './commands/send-test.js';
 import { targetsCommand } from './commands/targets.js';
+import { controlCommand } from './commands/control.js';
+import { deliveriesCommand, replayCommand } from './commands/deliveries.js';
+import { notificationCommand, notificationsCommand } from './commands/notifications.js';
+import type { ClientIO } from './commands/client.js';
+
+/** Commands that talk to a running alertmux's admin API. */
+const CLIENT_COMMANDS: Record<string, (argv: string[], io: ClientIO) => Promise<number>> = {
+  notifications: notificationsCommand,
+  notification: notificationCommand,
+  deliveries: deliveriesCommand,
+  replay: replayCommand,
+  pause: (argv, io) => controlCommand('pause', argv, io),
+  resume: (argv, io) => controlCommand('resume', argv, io),
+};
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The embedded default config: a `file` target and a `log` target on 127.0.0.1:9095. */
@@ -21,6 +35,17 @@ Usage:
                                                    send a test alert through the targets, print a result per target
   alertmux targets [--url URL] [--token T] [--json]
                                                    list a running alertmux's targets with health and breaker state
+  alertmux notifications [--alertname A] [--target T] [--since 1h] [--outcome O] [--limit N] [--json]
+                                                   list a running alertmux's notifications, newest first
+  alertmux notification ID [--json]                one notification: alerts, targets, attempt timeline
+  alertmux deliveries [--state dead] [--target T] [--since 1h] [--json]
+                                                   the retry queue and the dead letters
+  alertmux replay (ID... | --target T [--state dead] [--since 1h])
+                                                   replay deliveries
+  alertmux pause TARGET | alertmux resume TARGET   hold a target's deliveries / release them
+                                                   (these talk to --url, default $ALERTMUX_URL or
+                                                   http://127.0.0.1:9095, with the admin token from
+                                                   $ALERTMUX_TOKEN or --token-file FILE)
   alertmux help [<command>]                        this help, or the help of one command (also: <command> --help)
 
 Options:
@@ -46,7 +71,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     // `alertmux help [COMMAND]`, as `git help` and `amtool help` have it.
     const topic = argv[1];
     if (topic === undefined) return out(USAGE), 0;
-    if (['check-config', 'send-test', 'targets'].includes(topic)) return main([topic, '--help'], out, err);
+    if (['check-config', 'send-test', 'targets', ...Object.keys(CLIENT_COMMANDS)].includes(topic)) return main([topic, '--help'], out, err);
     return err(`no command "${topic}"\n\n${USAGE}`), 2;
   }
   if (command === 'check-config') {
@@ -57,6 +82,8 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
   }
   if (command === 'send-test') return sendTestCommand(argv.slice(1), { out, err, env: process.env, progress: !!process.stderr.isTTY, version: VERSION });
   if (command === 'targets') return targetsCommand(argv.slice(1), { out, err, env: process.env });
+  const client = command === undefined ? undefined : Object.hasOwn(CLIENT_COMMANDS, command) ? CLIENT_COMMANDS[command] : undefined;
+  if (client) return client(argv.slice(1), { out, err, env: process.env });
   let values;
   try {
     ({ values } = parseArgs({

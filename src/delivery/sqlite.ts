@@ -557,14 +557,16 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     },
     outcomeBuckets: (since, bucketMs) => outcomesStmt.all({ since, bucketMs }) as OutcomeBucket[],
     prune: (before, now, limit = -1) =>
-      db.transaction(
-        () =>
+      db.transaction(() => {
+        const removed =
           pruneDeliveries.run({ before, limit }).changes +
           pruneNotifications.run(before, limit).changes +
-          pruneIndex.run(before, limit).changes +
           pruneState.run(now, limit).changes +
-          pruneDedup.run(before, limit).changes,
-      )(),
+          pruneDedup.run(before, limit).changes;
+        // The list rows of the notifications removed (not counted: each is part of its notification).
+        pruneIndex.run(before, limit);
+        return removed;
+      })(),
     stats: (): QueueStats => ({
       byStateAndPriority: statsStmt.all() as QueueStats['byStateAndPriority'],
       oldestPendingAt: opt((oldest.get() as { at: number | null }).at),
