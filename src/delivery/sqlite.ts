@@ -387,7 +387,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const outcomesStmt = db.prepare(
     `SELECT bucket, SUM(ok AND NOT open) AS delivered, SUM(ok AND open) AS partial, SUM(NOT ok AND dead AND NOT pending) AS failed,
        SUM(NOT ok AND pending) AS accepted
-     FROM (SELECT (i.created_at - @since) / @bucketMs AS bucket,
+     FROM (SELECT CAST((i.created_at - @since) / @bucketMs AS INTEGER) AS bucket,
        EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'delivered') AS ok,
        EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'pending') AS pending,
        EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'dead') AS dead,
