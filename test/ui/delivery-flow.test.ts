@@ -96,6 +96,8 @@ targets:
 
     await page.locator('header.top nav a', { hasText: 'Overview' }).click();
     await page.locator('article.tile[data-target="flaky"]').waitFor();
+    // Both notifications are delivered now: the chart counts them in the last hour.
+    await waitForText(page, '.chart .legend', 'Delivered: 2');
     await shot(page, 'overview');
     await page.locator('header.top nav a', { hasText: 'Targets' }).click();
     await page.locator('article.target-card[data-target="flaky"]').waitFor();
