@@ -3,7 +3,8 @@ import type { Browser, Page } from 'playwright-core';
 import { loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import { ADMIN_TOKEN, launch, openPage, requireBrowser, shot, signIn, UI_DIR } from './browser.js';
 
-const stored = (page: Page) => page.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));
+/** What the page keeps in sessionStorage, as JSON (evaluated in the page). */
+const stored = (page: Page) => page.evaluate<string>('JSON.stringify(Object.entries(sessionStorage))');
 
 describe('console in Chromium: sign-in and read-only mode', function () {
   this.timeout(120_000);
@@ -67,11 +68,11 @@ targets:
 
     // Keyboard: the first Tab stops are the skip link and the screens, in order.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to content');
+    expect(await page.locator(':focus').innerText()).to.equal('Skip to content');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Overview');
+    expect(await page.locator(':focus').innerText()).to.equal('Overview');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Notifications');
+    expect(await page.locator(':focus').innerText()).to.equal('Notifications');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor();
 

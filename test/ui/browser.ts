@@ -50,8 +50,12 @@ export async function openPage(browser: Browser): Promise<{ page: Page; problems
 /** Save a screenshot of the viewport as docs/console/NAME.png. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
-  // Relative ages must not tick between two runs' pictures for no reason; the toasts are transient.
+  // The toasts of earlier actions would stand over the screen shown: hidden for the picture only.
+  const hide = (visibility: string) =>
+    page.locator('.toasts').evaluateAll((els, v) => els.forEach((el) => void ((el as unknown as { style: { visibility: string } }).style.visibility = v)), visibility);
+  await hide('hidden');
   await page.screenshot({ path: join(SHOTS, `${name}.png`), animations: 'disabled' });
+  await hide('');
 }
 
 /** Sign in through the form, with the keyboard (the field has focus; Enter submits). */

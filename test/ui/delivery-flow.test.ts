@@ -59,6 +59,12 @@ targets:
     expect(await page.locator('tbody tr').count()).to.equal(1);
     expect(page.url()).to.include(`alertname=${name}`).and.not.include(ADMIN_TOKEN);
     await shot(page, 'notifications');
+    // The same one by a label matcher in Alertmanager's syntax (the earlier group is on db-0).
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByLabel('Label matcher').fill('{instance="db-1", team=~"stor.*"}');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await row.locator('.chip[data-target="flaky"][data-state="failed"]').waitFor();
+    expect(await page.locator('tbody tr').count()).to.equal(1);
 
     // The timeline: both attempts, each with the status and the target's error.
     await row.locator('a.alertnames').click();

@@ -52,7 +52,7 @@ function ReplayByFilter({ onAsk, defaultTarget }: { onAsk(p: Pending): void; def
         Target <input name="target" required defaultValue={defaultTarget} />
       </label>
       <label>
-        Dead since <input type="datetime-local" name="since" />
+        Created since <input type="datetime-local" name="since" />
       </label>
       <div class="form-actions">
         <button type="submit" disabled={busy}>
@@ -234,7 +234,7 @@ export function Deliveries({ route }: { route: Route }) {
       {session.actions ? (
         <section class="panel" aria-labelledby="byfilter-h">
           <h2 id="byfilter-h">Replay by filter</h2>
-          <p class="muted">Every dead letter of one target, optionally only those since a time.</p>
+          <p class="muted">Every dead letter of one target, optionally only those created since a time.</p>
           <ReplayByFilter onAsk={setPending} defaultTarget={filters.target} />
         </section>
       ) : null}
@@ -250,7 +250,7 @@ export function Deliveries({ route }: { route: Route }) {
         {pending?.kind === 'filter' ? (
           <p>
             Replay {pending.count} dead letter{pending.count === '1' ? '' : 's'} of {pending.target}
-            {pending.since ? ` since ${local(pending.since)}` : ''}?
+            {pending.since ? ` created since ${local(pending.since)}` : ''}?
           </p>
         ) : null}
       </Confirm>
