@@ -2,8 +2,11 @@
 import { createContext, type ComponentChildren } from 'preact';
 import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { chipState } from './states.js';
 import { local, relative } from './time.js';
 import type { Session, TargetEntry } from './types.js';
+
+export { chipState };
 
 /** The session of the console: what the server said about the token, and whether actions are on. */
 export const SessionContext = createContext<Session>({ tokenRequired: false, authenticated: false, actions: false });
@@ -18,26 +21,6 @@ export function When({ at }: { at?: string | number }) {
       {relative(iso)}
     </time>
   );
-}
-
-/** What a target's result is, in one word: delivered, failed, queued, skipped or sending. */
-export function chipState(e: Pick<TargetEntry, 'state' | 'queued' | 'deadLettered' | 'skipReason'>): { label: string; tone: string } {
-  switch (e.state) {
-    case 'delivered':
-    case 'succeeded':
-      return { label: 'delivered', tone: 'ok' };
-    case 'dead':
-      return { label: 'failed', tone: 'bad' };
-    case 'failed':
-      return e.queued ? { label: 'retrying', tone: 'warn' } : { label: 'failed', tone: 'bad' };
-    case 'pending':
-      return { label: 'queued', tone: 'warn' };
-    case 'skipped':
-    case 'superseded':
-      return e.queued ? { label: `queued (${e.skipReason ?? 'skipped'})`, tone: 'warn' } : { label: `skipped (${e.skipReason ?? e.state})`, tone: 'neutral' };
-    default:
-      return { label: e.state, tone: 'neutral' };
-  }
 }
 
 /** One target's result as a chip: "pd-oncall: delivered". */
@@ -68,6 +51,7 @@ const TONES: Record<string, string> = {
   firing: 'bad',
   resolved: 'ok',
   paused: 'warn',
+  waiting: 'warn',
   ok: 'ok',
   missing: 'bad',
 };

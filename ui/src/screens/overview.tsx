@@ -93,6 +93,36 @@ function TileCard({ t }: { t: Tile }) {
   );
 }
 
+/** The dead man's switch (GET /api/v1/deadman's shape, inside the overview). */
+function Deadman({ d }: { d: OverviewData['deadman'] }) {
+  if (!d || d.state === 'disabled' || d.enabled === false) return <p class="muted">not configured</p>;
+  const at = (k: string) => (typeof d[k] === 'string' ? (d[k] as string) : undefined);
+  return (
+    <>
+      <p>
+        <Badge value={String(d.state ?? 'unknown')} />{' '}
+        {at('lastHeartbeatAt') ? (
+          <>
+            last heartbeat <When at={at('lastHeartbeatAt')} />
+          </>
+        ) : (
+          <span class="muted">no heartbeat seen yet</span>
+        )}
+      </p>
+      {d.state === 'firing' && at('pageOpenSince') ? (
+        <p class="error-text">
+          Paging since <When at={at('pageOpenSince')} />
+        </p>
+      ) : at('deadlineAt') ? (
+        <p class="muted">
+          Pages <When at={at('deadlineAt')} /> without a heartbeat
+        </p>
+      ) : null}
+      {at('lastError') ? <p class="excerpt error-text">{at('lastError')}</p> : null}
+    </>
+  );
+}
+
 /** The Overview screen. */
 export function Overview() {
   const polled = usePoll('overview', load);
@@ -123,13 +153,7 @@ export function Overview() {
             </section>
             <section class="panel" aria-labelledby="dm-h">
               <h2 id="dm-h">Dead man's switch</h2>
-              {o.deadman ? (
-                <p>
-                  <Badge value={String(o.deadman.state ?? 'unknown')} /> {o.deadman['lastSeenAt'] ? <>heartbeat <When at={String(o.deadman['lastSeenAt'])} /></> : null}
-                </p>
-              ) : (
-                <p class="muted">not configured</p>
-              )}
+              <Deadman d={o.deadman} />
             </section>
           </div>
           <section class="panel" aria-labelledby="chart-h">
