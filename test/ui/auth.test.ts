@@ -24,15 +24,13 @@ describe('console in Chromium: sign-in and read-only mode', function () {
     await target?.close();
   });
 
-  const start = async (admin: string) => {
-    const app = await startApp(
-      `storage: {path: ":memory:"}
+  const configText = (admin: string) => `storage: {path: ":memory:"}
 ${admin}
 targets:
   - {name: audit, type: webhook, url: "${target?.url}/hook"}
-`,
-      { uiDir: UI_DIR },
-    );
+`;
+  const start = async (admin: string) => {
+    const app = await startApp(configText(admin), { uiDir: UI_DIR });
     apps.push(app);
     return app;
   };
@@ -98,5 +96,23 @@ targets:
     await page.locator('pre.config').waitFor();
     expect(await page.getByRole('button', { name: 'Reload config' }).count()).to.equal(0);
     expect(problems).to.deep.equal([]);
+  });
+
+  it('asks for the token again when it changes under the console (a reload with a new one)', async () => {
+    const app = await start(`admin: {bearer_token: ${ADMIN_TOKEN}}`);
+    const { page, problems } = await openPage(browser!);
+    await signIn(page, app.base);
+    await page.getByRole('heading', { name: 'Overview', exact: true }).waitFor();
+    app.setConfig(configText('admin: {bearer_token: the-new-admin-token}'));
+    expect((await app.mux.reload()).ok).to.equal(true);
+    // The next refresh is refused: the console forgets the token and asks again, saying why.
+    await page.getByRole('alert').filter({ hasText: 'alertmux refused the token' }).waitFor({ timeout: 20_000 });
+    expect(await stored(page)).to.equal('[]');
+    await page.getByLabel('Admin token').fill('the-new-admin-token');
+    await page.getByLabel('Admin token').press('Enter');
+    await page.getByRole('heading', { name: 'Overview', exact: true }).waitFor();
+    // The refused refresh is the only error: its 401 (and the browser's console line about it).
+    expect(problems.length).to.be.within(1, 4);
+    expect(problems.filter((p) => !/\b401\b/.test(p))).to.deep.equal([]);
   });
 });
