@@ -75,14 +75,14 @@ export const MIGRATIONS: readonly string[] = [
    DROP INDEX notifications_key;`,
   // Every attempt on record (issue 23): one row per attempt, added in the transaction that writes the attempt's
   // outcome (one INSERT more per attempt, no round trip), removed with its delivery (pruning, DELETE) by the
-  // cascade. A replay no longer resets attempts and created_at: it records when it happened and the attempts then,
+  // cascade. Unique per delivery, attempt and start: an outcome written again (ledger recovery) adds no second row. A replay no longer resets attempts and created_at: it records when it happened and the attempts then,
   // and the fresh retry budget (max_attempts, max_age) counts from there.
   `CREATE TABLE delivery_attempts (
      id INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
      notification_id TEXT NOT NULL, target TEXT NOT NULL, attempt INTEGER NOT NULL, started_at INTEGER NOT NULL,
      replica TEXT NOT NULL, duration_ms REAL, status_code INTEGER, reason TEXT, error TEXT, outcome TEXT NOT NULL,
      next_attempt_at INTEGER, trial INTEGER NOT NULL, replay INTEGER NOT NULL);
-   CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, id);
+   CREATE UNIQUE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id, attempt, started_at);
    ALTER TABLE deliveries ADD COLUMN replayed_at INTEGER;
    ALTER TABLE deliveries ADD COLUMN attempts_at_replay INTEGER;`,
   // The notification list (GET /api/v1/notifications, the console): one small row per stored notification, in time
@@ -233,7 +233,7 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
   );
   // Notification and target from the row the update just touched (no lookup elsewhere); nothing for a deleted delivery.
   const insertAttempt = db.prepare(
-    `INSERT INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms,
+    `INSERT OR IGNORE INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms,
        status_code, reason, error, outcome, next_attempt_at, trial, replay)
      SELECT id, notification_id, target, @attempts, @attemptedAt, @replica, @durationMs, @lastStatus, @lastReason,
        substr(@lastError, 1, ${ATTEMPT_ERROR_CHARS}), @state, @nextAttemptAt, @trial, @replay
@@ -366,7 +366,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     `UPDATE deliveries SET state = 'pending', skip_reason = NULL, next_attempt_at = ?, replayed_at = ?, attempts_at_replay = attempts,
        updated_at = ? WHERE id = ?`,
   );
-  const attemptsOfDelivery = db.prepare(`SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY id`);
+  const attemptsOfDelivery = db.prepare(`SELECT * FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt, started_at`);
   // Along the deliveries of the notification, then each one's attempts: no index of its own on the hot path.
   const attemptsOfNotification = db.prepare(
     `SELECT a.* FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.notification_id = ? ORDER BY a.id`,

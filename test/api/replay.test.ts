@@ -67,7 +67,7 @@ describe('attempt history, replay and trials (API, real loopback targets)', () =
     const [first, , last] = d.attemptHistory;
     expect(first).to.include({ attempt: 1, replica: 'alertmux-0', reason: 'serverError', outcome: 'pending', trial: false, replay: false });
     expect(first.error).to.match(/^unexpected status code 503/);
-    expect(Date.parse(first.at)).to.be.a('number').and.not.NaN;
+    expect(Number.isNaN(Date.parse(first.at))).to.equal(false);
     expect(Date.parse(first.nextAttemptAt)).to.be.at.least(Date.parse(first.at));
     expect(first.durationMs).to.be.a('number');
     expect(last).to.include({ attempt: 3, statusCode: 200, outcome: 'delivered' });

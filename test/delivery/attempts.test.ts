@@ -121,6 +121,16 @@ describe('the attempt history (SQLite)', () => {
     expect(store.getDelivery('n1-t')?.lastStatus).to.equal(503);
   });
 
+  it('records an outcome written again (ledger recovery) once', () => {
+    store = openSqliteStore(':memory:');
+    const item = acceptItem('n1', T0);
+    store.accept(item.notification, item.deliveries, new Set());
+    const update = attempted('n1-t', T0);
+    store.update([update]);
+    store.update([update]);
+    expect(store.attemptsOf('n1-t')).to.have.length(1);
+  });
+
   it('keeps the history across a replay, and the replay starts a new budget', () => {
     store = openSqliteStore(':memory:');
     const item = acceptItem('n1', T0);
