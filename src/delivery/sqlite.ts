@@ -690,15 +690,20 @@ function listFields(n: NotificationRecord): { alertnames: readonly string[]; ale
   }
 }
 
-/** The SQL condition of an outcome filter, on the notification `i` (the rule of docs/api.md). */
+/**
+ * The SQL condition of an outcome filter, on the notification `i` (the rule of docs/api.md). An outcome that needs a
+ * pending or dead delivery first checks membership in the set of those (read once along deliveries_state_target,
+ * small: the queue and the dead letters), so the walk skips most notifications without looking up their deliveries.
+ */
 const OUTCOME_SQL: Record<NotificationOutcome, string> = (() => {
   const has = (states: string) => `EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state IN (${states}))`;
+  const among = (states: string) => `i.id IN (SELECT notification_id FROM deliveries WHERE state IN (${states}))`;
   return {
     delivered: `NOT ${has(`'pending', 'dead'`)}`,
-    partial: `${has(`'delivered'`)} AND ${has(`'pending', 'dead'`)}`,
-    failed: `NOT ${has(`'delivered'`)} AND ${has(`'dead'`)} AND NOT ${has(`'pending'`)}`,
-    accepted: `NOT ${has(`'delivered'`)} AND ${has(`'pending'`)}`,
-    pending: has(`'pending'`),
+    partial: `${among(`'pending', 'dead'`)} AND ${has(`'delivered'`)}`,
+    failed: `${among(`'dead'`)} AND NOT ${has(`'delivered'`)} AND NOT ${has(`'pending'`)}`,
+    accepted: `${among(`'pending'`)} AND NOT ${has(`'delivered'`)}`,
+    pending: among(`'pending'`),
   };
 })();
 

@@ -109,7 +109,7 @@ export function createMetrics(registry: Registry) {
     }),
     skipped: new Counter({
       name: 'alertmux_deliveries_skipped_total',
-      help: 'Targets skipped without an attempt, by reason (disabled, filtered, duplicate, unhealthy, degraded, circuit_open, superseded).',
+      help: 'Targets skipped without an attempt, by reason (disabled, filtered, duplicate, unhealthy, degraded, circuit_open, superseded, paused).',
       labelNames: ['target', 'reason'] as const,
       registers,
     }),

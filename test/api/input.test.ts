@@ -68,7 +68,7 @@ describe('API input', () => {
         ['state=gone', 'query parameter state must be one of pending, delivered, dead, skipped, superseded'],
         ['state=dead&state=pending', 'query parameter state must be given once, as text'],
         ['target=', 'query parameter target must be 1 to 256 characters'],
-        ['status=dead', 'unknown query parameter "status" (known: state, target, notification, limit)'],
+        ['status=dead', 'unknown query parameter "status" (known: state, target, notification, reason, since, until, limit, cursor)'],
       ]) {
         const res = await call('GET', `/api/v1/deliveries?${query}`);
         expect(res.status, query).to.equal(400);
@@ -101,7 +101,7 @@ describe('API input', () => {
         ['[]', 400, 'the body must be a JSON object'],
         ['"dead"', 400, 'the body must be a JSON object'],
         ['null', 400, 'the body must be a JSON object'],
-        ['{"target": "strict", "force": true}', 400, 'unknown field(s) force (known: target, state, ids)'],
+        ['{"target": "strict", "force": true}', 400, 'unknown field(s) force (known: target, state, ids, since)'],
         ['{"ids": []}', 400, 'ids must be an array of 1 to 1000 delivery ids'],
         ['{"ids": [1]}', 400, 'ids must be an array of 1 to 1000 delivery ids'],
         ['{"ids": [""]}', 400, 'ids must be an array of 1 to 1000 delivery ids'],

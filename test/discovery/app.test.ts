@@ -51,6 +51,8 @@ describe('the app with Kubernetes discovery', () => {
     ]);
     const targets = await app!.get('/api/v1/targets/hook-a', ADMIN);
     expect(targets.body.config.url).to.equal('<secret>');
+    expect(targets.body.source).to.deep.equal({ kind: 'kubernetes', secret: 'team-a/hook-a' });
+    expect((await app!.get('/api/v1/targets/audit', ADMIN)).body.source).to.deep.equal({ kind: 'config' });
     const metrics = (await app!.get('/metrics')).text;
     expect(metrics).to.match(/^alertmux_discovery_targets 1$/m);
     expect(metrics).to.match(/^alertmux_discovery_invalid_targets 1$/m);
