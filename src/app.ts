@@ -6,6 +6,7 @@ import type { Dispatcher as HttpDispatcher } from 'undici';
 import { createBulkRouter } from './api/bulk.js';
 import { createConfigRouter, type ReloadStatus } from './api/config.js';
 import { createControlRouter } from './api/control.js';
+import { createDeadmanRouter } from './api/deadman.js';
 import { createDeliveriesRouter } from './api/deliveries.js';
 import { createNotificationsRouter } from './api/notifications.js';
 import { createOverviewRouter } from './api/overview.js';
@@ -16,6 +17,8 @@ import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
 import { createUiRouter } from './api/ui.js';
+import { ledgerDeadmanState } from './deadman/state.js';
+import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
 import { openSqliteStore } from './delivery/sqlite.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
@@ -56,6 +59,8 @@ export interface AppDeps {
   discovery?: TargetDiscovery;
   /** The built console served at /ui/; defaults to `dist/ui/` beside the compiled app (written by `npm run build`). */
   uiDir?: string;
+  /** Timers of the dead man's switch (default: unref'd setTimeout). */
+  timers?: DeadmanTimers;
 }
 
 /** The running app: the request handler to serve, the Express app behind it, and their lifecycle. */
@@ -73,6 +78,7 @@ export interface App {
   worker: RetryWorker;
   store: Store;
   metrics: Metrics;
+  deadman: DeadmanSwitch;
 }
 
 /** Build the app: the composition root. No globals; everything comes from `deps`. */
@@ -181,12 +187,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return result;
   };
 
+  // The dead man's switch pages its targets through the same durable path as any notification.
+  const deadman = new DeadmanSwitch({
+    now,
+    timers: deps.timers ?? { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (t) => clearTimeout(t as NodeJS.Timeout) },
+    send: async (msg, targets) => {
+      const known = targets.filter((t) => runtime.targets.has(t));
+      if (!known.length) return undefined;
+      const result = await dispatch(msg, { targets: known, ignoreMatchers: true });
+      return { notificationId: result.id, outcome: result.outcome };
+    },
+    state: ledgerDeadmanState(store, now),
+    metrics: { lastHeartbeat: metrics.deadmanLastHeartbeat, firing: metrics.deadmanFiring },
+    logger: deps.logger.child({ component: 'deadman' }),
+  });
+  void deadman.configure(deadmanSettings(runtime.config.deadman));
+
   /** Reload from the file, or swap in `loaded` (the file config already loaded) with the current discovered targets. */
   async function reload(loaded?: Config): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
       const fromFile = loaded ?? (await deps.loadConfig());
       const config = withDiscovered(fromFile);
       const next = buildRuntime(config, hooks, runtime);
+      const nextDeadman = deadmanSettings(config.deadman);
       if (config.storage.path !== runtime.config.storage.path) {
         deps.logger.warn('storage.path changed; it takes effect after a restart', { current: runtime.config.storage.path });
       }
@@ -206,6 +229,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       reloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: true };
       deps.logger.info('config reloaded', { targets: config.targets.length, ...changes });
       worker.wake();
+      void deadman.configure(nextDeadman);
       return { ok: true };
     } catch (err) {
       metrics.configReloadSuccess.set(0);
@@ -220,7 +244,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     config: () => runtime.config,
     metrics,
     accepting: () => accepting,
-    dispatch,
+    // Every accepted webhook is looked at for the Watchdog's heartbeat, then dispatched as usual.
+    dispatch: (msg, options) => {
+      deadman.observe(msg);
+      return dispatch(msg, options);
+    },
     logger: deps.logger.child({ component: 'webhook' }),
   });
   const app = express();
@@ -265,6 +293,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   const trial = { runtime: current, busy: dispatcher.busy, attemptNow: worker.attemptNow.bind(worker) };
   const flush = () => dispatcher.flush();
+  app.use(createDeadmanRouter({ status: () => deadman.status() }));
   app.use(
     createDeliveriesRouter({
       store,
@@ -302,7 +331,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       onRelease: () => worker.wake(),
     }),
   );
-  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus }));
+  app.use(
+    createOverviewRouter({
+      runtime: current,
+      store,
+      now,
+      flush,
+      reloadStatus: () => reloadStatus,
+      // null without a `deadman` block, as documented for the overview.
+      deadman: () => {
+        const status = deadman.status();
+        return status.enabled ? status : null;
+      },
+    }),
+  );
   app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
@@ -326,6 +368,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       (closed ??= (async () => {
         accepting = false;
         await deps.discovery?.stop();
+        await deadman.stop();
         worker.stop();
         stopProbes();
         stopWatch();
@@ -339,6 +382,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     worker,
     store,
     metrics,
+    deadman,
   };
 }
 

@@ -12,6 +12,7 @@ export function checkConfig(files: string[], source: SecretSource, out: (s: stri
       const config = loadConfigFile(file, source);
       out(`  SUCCESS: ${config.targets.length} target(s), listening on ${config.listen}`);
       out(`  storage: ${config.storage.path}, response deadline ${formatDuration(config.dispatch.response_deadline)}, health strategy ${config.dispatch.health_strategy}`);
+      if (config.deadman) out(`  deadman: pages ${config.deadman.targets.join(', ')} after ${formatDuration(config.deadman.timeout)} without ${config.deadman.match.join(', ')}`);
       for (const t of config.targets) {
         const { name: _n, type: _t, enabled: _e, match, match_route, send_resolved, ...fields } = redactTarget(t);
         const route = (match_route as string[] | undefined) ?? [];

@@ -7,6 +7,7 @@ import { parseMatchers } from '../dispatch/matchers.js';
 import { isHttpsImage, PAGERDUTY_ROUTING_KEY_LENGTH } from '../publishers/pagerduty.js';
 import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
+import { checkDeadman } from './deadman.js';
 import { parseDuration } from './duration.js';
 import { configSchema, targetSchema } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
@@ -89,6 +90,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
       config.targets = [...config.targets, ...fromDir];
     }
     checkReferences(config, problems);
+    problems.push(...checkDeadman(config));
     if (problems.length) throw new ConfigError('config is invalid', problems);
     if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
     for (const t of config.targets) if (t.type === 'file') t.path = resolve(options.baseDir, t.path);

@@ -156,6 +156,28 @@ export const configSchema = {
         },
       },
     }),
+    deadman: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['targets'],
+      description:
+        "Dead man's switch (off when absent): when no firing alert matching `match` (Alertmanager's Watchdog) has arrived on `POST /webhook` for `timeout`, page `targets` with one critical alert, and resolve it when the heartbeat returns (see docs/operations.md).",
+      properties: {
+        match: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          default: ['alertname="Watchdog"'],
+          description: 'Matchers (the syntax of a target\'s `match`) on the labels of each alert as Alertmanager sent it; a firing alert matching all of them is a heartbeat.',
+        },
+        timeout: duration("Silence after the last heartbeat that pages (at least 1s). Keep it a few times the Watchdog route's `repeat_interval`.", '5m'),
+        targets: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          minItems: 1,
+          description: 'Names of configured targets (of `targets` or `targets_dir`) the page goes to, whatever their `match`.',
+        },
+      },
+    },
     targets_dir_interval: duration('How often targets_dir is checked for changes (a change reloads the config); 0s turns it off.', '30s'),
     targets: { type: 'array', items: targetSchema, default: [], description: 'Delivery targets.' },
   },

@@ -32,6 +32,8 @@ export interface Config {
   targets_dir_interval: number;
   /** Targets found at run time (merged after the file's; see src/discovery). */
   discovery?: { kubernetes?: KubernetesDiscoveryConfig };
+  /** The dead man's switch; absent when off. */
+  deadman?: DeadmanConfig;
   /** Targets of the file first, then those of `targets_dir`. */
   targets: TargetConfig[];
   /** Every secret value the config holds, for redaction; never printed. */
@@ -53,4 +55,11 @@ export interface KubernetesDiscoveryConfig {
   label_selector: string;
   interval: number;
   kubeconfig?: string;
+}
+
+/** `deadman`: page `targets` when no firing alert matching `match` arrived for `timeout` (milliseconds). */
+export interface DeadmanConfig {
+  match: string[];
+  timeout: number;
+  targets: string[];
 }

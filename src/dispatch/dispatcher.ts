@@ -41,6 +41,8 @@ export interface DispatchOptions {
   targets?: readonly string[];
   /** Override the config's health strategy (publish API). */
   strategy?: HealthStrategy;
+  /** Every alert goes to the named `targets` whatever their `match` and `match_route` (the dead man's switch's page). */
+  ignoreMatchers?: boolean;
 }
 
 /** The ledger could not take responsibility: the caller must answer 503 so Alertmanager retries. */
@@ -134,7 +136,7 @@ export class Dispatcher {
     };
 
     const names = options.targets ?? [...rt.targets.keys()];
-    const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched));
+    const selections = names.map((name) => this.select(rt.targets.get(name) as TargetRuntime, enriched, options.ignoreMatchers === true));
     const fingerprints = fingerprintsOf(original);
     const dedupEntries = selections.map(({ target, matched }) => dedupEntry(original, fingerprints, target.config, matched));
     const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
@@ -268,13 +270,17 @@ export class Dispatcher {
   }
 
   /** The alerts a target gets, and those its matchers select whatever their status (for dedup). */
-  private select(target: TargetRuntime, enriched: WebhookMessage): { target: TargetRuntime; alerts: number[]; matched: number[]; skip?: SkipReason } {
+  private select(
+    target: TargetRuntime,
+    enriched: WebhookMessage,
+    everything: boolean,
+  ): { target: TargetRuntime; alerts: number[]; matched: number[]; skip?: SkipReason } {
     if (!target.config.enabled) return { target, alerts: [], matched: [], skip: 'disabled' };
-    if (!matchesAll(target.routeMatchers, routeLabels(enriched))) return { target, alerts: [], matched: [], skip: 'filtered' };
+    if (!everything && !matchesAll(target.routeMatchers, routeLabels(enriched))) return { target, alerts: [], matched: [], skip: 'filtered' };
     const alerts: number[] = [];
     const matched: number[] = [];
     enriched.alerts.forEach((alert, i) => {
-      if (!matchesAll(target.matchers, alert.labels)) return;
+      if (!everything && !matchesAll(target.matchers, alert.labels)) return;
       matched.push(i);
       if (target.config.send_resolved || alert.status === 'firing') alerts.push(i);
     });

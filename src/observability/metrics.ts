@@ -180,6 +180,16 @@ export function createMetrics(registry: Registry) {
       labelNames: ['target', 'from', 'to'] as const,
       registers,
     }),
+    deadmanLastHeartbeat: new Gauge({
+      name: 'alertmux_deadman_last_heartbeat_timestamp_seconds',
+      help: "Time of the last heartbeat (a firing alert matching deadman.match) the dead man's switch saw; 0 before the first, or when it is off.",
+      registers,
+    }),
+    deadmanFiring: new Gauge({
+      name: 'alertmux_deadman_firing',
+      help: "1 while the dead man's switch's page (heartbeat missing) is open, else 0.",
+      registers,
+    }),
     configReloadSuccess: new Gauge({
       name: 'alertmux_config_last_reload_successful',
       help: 'Whether the last configuration reload attempt was successful.',

@@ -1,0 +1,52 @@
+import type { PageFacts } from './page.js';
+import type { Store } from '../delivery/types.js';
+
+/** What the switch keeps across restarts. Times are milliseconds since the epoch. */
+export interface DeadmanState {
+  /** The last heartbeat seen (to the second: see DeadmanSwitch); absent until the first. */
+  lastHeartbeatAt?: number;
+  /** The open page: what it said and which targets it went to (its resolve goes to the same ones). */
+  page?: PageFacts & { targets: string[] };
+}
+
+/** Where the state is kept. `load` throws on a record it cannot read. */
+export interface DeadmanStateStore {
+  load(): DeadmanState;
+  save(state: DeadmanState): void;
+  clear(): void;
+}
+
+/** The row of the ledger's key-value table (target_state). Target keys are `name\0key`, and a name has no ':'. */
+export const DEADMAN_STATE_KEY = 'alertmux:deadman';
+/** The row never expires (pruning removes expired rows only). */
+const NEVER = Number.MAX_SAFE_INTEGER;
+
+/** The switch's state in the ledger's key-value table, so it survives restarts with the deliveries. */
+export function ledgerDeadmanState(store: Pick<Store, 'stateGet' | 'stateSet' | 'stateDelete'>, now: () => number): DeadmanStateStore {
+  return {
+    load: () => {
+      const text = store.stateGet(DEADMAN_STATE_KEY, now());
+      return text === undefined ? {} : parseState(text);
+    },
+    save: (state) => store.stateSet(DEADMAN_STATE_KEY, JSON.stringify(state), NEVER),
+    clear: () => store.stateDelete(DEADMAN_STATE_KEY),
+  };
+}
+
+/** A stored state, checked field by field (a hand-edited or half-written row must not page on garbage). */
+export function parseState(text: string): DeadmanState {
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const state: DeadmanState = {};
+  if (isTime(raw['lastHeartbeatAt'])) state.lastHeartbeatAt = raw['lastHeartbeatAt'];
+  const page = raw['page'] as Record<string, unknown> | undefined;
+  if (page !== undefined) {
+    const { since, lastHeartbeatAt, timeout, match, targets } = page;
+    const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+    if (!isTime(since) || !isTime(lastHeartbeatAt) || !isTime(timeout) || !strings(match) || !strings(targets)) {
+      throw new Error('the stored open page is malformed');
+    }
+    state.page = { since, lastHeartbeatAt, timeout, match, targets };
+  }
+  return state;
+}

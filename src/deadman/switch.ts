@@ -1,0 +1,356 @@
+import { formatDuration } from '../config/duration.js';
+import { compileMatchers, matchesAll, type Matcher } from '../dispatch/matchers.js';
+import { pageMessage, type PageFacts } from './page.js';
+import type { DeadmanState, DeadmanStateStore } from './state.js';
+import type { WebhookMessage } from '../alerts/types.js';
+import type { DeadmanConfig } from '../config/types.js';
+import type { Logger } from '../observability/logger.js';
+
+/** Timers the switch runs on; tests pass a fake clock's. */
+export interface DeadmanTimers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** What one dispatch of the page (or its resolve) reports back. */
+export interface PageSent {
+  notificationId: string;
+  outcome: string;
+}
+
+/** Everything the switch needs from outside. */
+export interface DeadmanDeps {
+  now: () => number;
+  timers: DeadmanTimers;
+  /**
+   * Dispatch the page or its resolve to `targets` through the durable path (ledger, retries, dead letters).
+   * Rejects when it was not accepted (the ledger failed: tried again later); resolves undefined when none of
+   * `targets` is configured any more.
+   */
+  send(msg: WebhookMessage, targets: readonly string[]): Promise<PageSent | undefined>;
+  state: DeadmanStateStore;
+  metrics: { lastHeartbeat: { set(v: number): void }; firing: { set(v: number): void } };
+  logger: Logger;
+  /** Delay before a page or resolve that was not accepted is tried again (default 10 s). */
+  retryMs?: number;
+}
+
+/** A compiled `deadman` block. */
+export interface DeadmanSettings {
+  readonly match: readonly string[];
+  readonly matchers: readonly Matcher[];
+  readonly timeout: number;
+  readonly targets: readonly string[];
+}
+
+/** Compile a `deadman` block (throws on a bad matcher: the config check reports those first). */
+export function deadmanSettings(config: DeadmanConfig | undefined): DeadmanSettings | undefined {
+  if (!config) return undefined;
+  return { match: [...config.match], matchers: compileMatchers(config.match), timeout: config.timeout, targets: [...new Set(config.targets)] };
+}
+
+/** `disabled`: no deadman block; `waiting`: no heartbeat seen yet; `ok`: heartbeats arrive; `firing`: the page is open. */
+export type DeadmanPhase = 'disabled' | 'waiting' | 'ok' | 'firing';
+
+/** GET /api/v1/deadman. Times are ISO 8601, or null. */
+export interface DeadmanStatus {
+  enabled: boolean;
+  state: DeadmanPhase;
+  match: readonly string[];
+  timeout: string | null;
+  timeoutSeconds: number | null;
+  targets: readonly string[];
+  lastHeartbeatAt: string | null;
+  /** When the page goes out if no heartbeat arrives first (null when firing, waiting or disabled). */
+  deadlineAt: string | null;
+  pageOpenSince: string | null;
+  /** The targets the open page went to (its resolve goes to them). */
+  pageTargets: readonly string[];
+  /** Why the last page or resolve was not accepted (it is tried again), if it was not. */
+  lastError: string | null;
+}
+
+/** Heartbeats closer together than this are persisted once: the ledger write stays off the hot path. */
+const PERSIST_EVERY_MS = 1000;
+/** setTimeout's largest delay; a later deadline is re-checked when it fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The dead man's switch. A firing alert matching `match` on the webhook is a heartbeat. Once one was
+ * seen, a silence of `timeout` sends ONE page (a critical alert) to `targets`; the next heartbeat
+ * resolves it. The last heartbeat and the open page are persisted, so a restart neither pages twice
+ * nor forgets a silence. After a start (or enabling), the silence that pages is counted from the last
+ * heartbeat but never ends before `timeout` after the start: alertmux's own downtime is not held
+ * against Alertmanager, whose next Watchdog comes within its repeat_interval.
+ */
+export class DeadmanSwitch {
+  private settings: DeadmanSettings | undefined;
+  private state: DeadmanState = {};
+  private loaded = false;
+  /** When counting started: the start, or the reload that turned the switch on. */
+  private armedAt = 0;
+  private persistedAt = -Infinity;
+  private timer: unknown;
+  private chain: Promise<void> = Promise.resolve();
+  private queued = false;
+  private stopped = false;
+  private warnedWaiting = false;
+  private lastError: string | undefined;
+  private readonly retryMs: number;
+
+  constructor(private readonly deps: DeadmanDeps) {
+    this.retryMs = deps.retryMs ?? 10_000;
+  }
+
+  /**
+   * Apply a config's `deadman` (start and every reload; undefined turns it off, which resolves an open
+   * page, even one left by a previous run, and forgets the state). Resolves once the change is acted on.
+   */
+  configure(next: DeadmanSettings | undefined): Promise<void> {
+    const previous = this.settings;
+    const now = this.deps.now();
+    if (!this.loaded) this.load();
+    this.settings = next;
+    if (next && !previous) {
+      this.armedAt = now;
+      this.warnedWaiting = false;
+      this.deps.logger.info("dead man's switch on", {
+        ...describe(next),
+        lastHeartbeatAt: iso(this.state.lastHeartbeatAt),
+        pageOpenSince: iso(this.state.page?.since),
+      });
+    } else if (next && previous && !sameSettings(next, previous)) {
+      this.deps.logger.info("dead man's switch changed", describe(next));
+    } else if (!next && previous) {
+      this.deps.logger.info("dead man's switch off", { pageOpen: this.state.page !== undefined });
+    }
+    this.publishMetrics();
+    return this.kick();
+  }
+
+  /** Look at a notification received on the webhook: any firing alert matching `match` is a heartbeat. */
+  observe(msg: WebhookMessage): void {
+    const settings = this.settings;
+    if (!settings || this.stopped || msg.status !== 'firing') return;
+    if (!msg.alerts.some((a) => a.status === 'firing' && matchesAll(settings.matchers, a.labels))) return;
+    const now = this.deps.now();
+    const first = this.state.lastHeartbeatAt === undefined;
+    this.state.lastHeartbeatAt = now;
+    this.deps.metrics.lastHeartbeat.set(now / 1000);
+    if (first) {
+      this.deps.logger.info("dead man's switch: first heartbeat seen; it pages after a silence of its timeout", {
+        timeout: formatDuration(settings.timeout),
+        deadlineAt: iso(this.deadline()),
+      });
+    }
+    if (first || now - this.persistedAt >= PERSIST_EVERY_MS) this.persist();
+    // With a timer armed, it finds the later deadline when it fires; an open page is resolved now.
+    if (this.state.page || this.timer === undefined) void this.kick();
+  }
+
+  /** Where the switch stands (the admin API). */
+  status(): DeadmanStatus {
+    const s = this.settings;
+    const page = this.state.page;
+    const state: DeadmanPhase = !s ? 'disabled' : page ? 'firing' : this.state.lastHeartbeatAt === undefined ? 'waiting' : 'ok';
+    return {
+      enabled: s !== undefined,
+      state,
+      match: s?.match ?? [],
+      timeout: s ? formatDuration(s.timeout) : null,
+      timeoutSeconds: s ? s.timeout / 1000 : null,
+      targets: s?.targets ?? [],
+      lastHeartbeatAt: iso(this.state.lastHeartbeatAt),
+      deadlineAt: state === 'ok' ? iso(this.deadline()) : null,
+      pageOpenSince: iso(page?.since),
+      pageTargets: page?.targets ?? [],
+      lastError: this.lastError ?? null,
+    };
+  }
+
+  /** Stop timers and wait for a page being sent; the persisted state is kept for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer();
+    await this.chain;
+  }
+
+  /** Resolves when every queued check has run (tests). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private load(): void {
+    this.loaded = true;
+    try {
+      this.state = this.deps.state.load();
+    } catch (err) {
+      // Unreadable: start as if new (no page can be resolved that we cannot read); said loudly.
+      this.deps.logger.error("dead man's switch: its stored state cannot be read; starting without it", { error: String(err) });
+      this.state = {};
+    }
+  }
+
+  /** Queue one check (checks never overlap; queued ones coalesce). */
+  private kick(): Promise<void> {
+    if (this.queued) return this.chain;
+    this.queued = true;
+    this.chain = this.chain.then(async () => {
+      this.queued = false;
+      await this.check();
+    });
+    return this.chain;
+  }
+
+  /** The silence that pages ends here (while no page is open). */
+  private deadline(): number | undefined {
+    const s = this.settings;
+    const last = this.state.lastHeartbeatAt;
+    if (!s || last === undefined) return undefined;
+    return Math.max(last, this.armedAt) + s.timeout;
+  }
+
+  /** Whether a page should be open now. An open page stays open until a heartbeat is fresh again. */
+  private wantPage(now: number): boolean {
+    const s = this.settings;
+    const last = this.state.lastHeartbeatAt;
+    if (!s || last === undefined) return false;
+    return this.state.page ? now >= last + s.timeout : now >= (this.deadline() ?? Infinity);
+  }
+
+  /** Bring the page in line with the heartbeat, then arm the timer for the next deadline. */
+  private async check(): Promise<void> {
+    if (this.stopped) return;
+    this.clearTimer();
+    try {
+      // A heartbeat may arrive while a page is sent: loop until what is wanted is what is open.
+      for (;;) {
+        const now = this.deps.now();
+        const want = this.wantPage(now);
+        if (want && !this.state.page) await this.openPage(now);
+        else if (!want && this.state.page) await this.resolvePage(now);
+        else break;
+        if (this.stopped) return;
+      }
+      this.lastError = undefined;
+    } catch (err) {
+      this.lastError = String(err instanceof Error ? err.message : err);
+      this.deps.logger.error("dead man's switch: the page (or its resolve) was not accepted; trying again", {
+        error: this.lastError,
+        retryInMs: this.retryMs,
+      });
+      this.arm(this.deps.now() + this.retryMs);
+      return;
+    }
+    if (!this.settings) {
+      // Turned off, and nothing left open: forget the heartbeat, so turning it on again starts afresh.
+      if (this.state.lastHeartbeatAt !== undefined) {
+        this.state = {};
+        this.tryStore(() => this.deps.state.clear());
+        this.publishMetrics();
+      }
+      return;
+    }
+    this.scheduleNext();
+  }
+
+  private scheduleNext(): void {
+    const s = this.settings;
+    if (!s || this.state.page) return; // an open page waits for a heartbeat, not a timer
+    const now = this.deps.now();
+    if (this.state.lastHeartbeatAt === undefined) {
+      const warnAt = this.armedAt + s.timeout;
+      if (this.warnedWaiting) return;
+      if (now < warnAt) return this.arm(warnAt);
+      this.warnedWaiting = true;
+      this.deps.logger.warn("dead man's switch: no heartbeat since start; it is not armed until the first one (check the Watchdog route to alertmux)", {
+        match: s.match,
+        since: iso(this.armedAt),
+      });
+      return;
+    }
+    this.arm(this.deadline() ?? now);
+  }
+
+  private async openPage(now: number): Promise<void> {
+    const s = this.settings as DeadmanSettings;
+    const facts: PageFacts = { since: now, lastHeartbeatAt: this.state.lastHeartbeatAt ?? now, timeout: s.timeout, match: s.match };
+    const targets = [...s.targets];
+    const sent = await this.deps.send(pageMessage('firing', facts, now), targets);
+    if (!sent) throw new Error(`none of its targets is configured (${targets.join(', ')})`);
+    // Recorded after the accept: a crash in between pages again at the next start, and that page is a
+    // duplicate within dedup.window (same group, same alert), so the targets still see one.
+    this.state.page = { ...facts, targets };
+    this.persist();
+    this.deps.metrics.firing.set(1);
+    this.deps.logger.warn("dead man's switch: heartbeat missing; paged", {
+      lastHeartbeatAt: iso(facts.lastHeartbeatAt),
+      timeout: formatDuration(s.timeout),
+      targets,
+      notificationId: sent.notificationId,
+      outcome: sent.outcome,
+    });
+  }
+
+  private async resolvePage(now: number): Promise<void> {
+    const page = this.state.page as NonNullable<DeadmanState['page']>;
+    const sent = await this.deps.send(pageMessage('resolved', page, now), page.targets);
+    this.state.page = undefined;
+    this.persist();
+    this.deps.metrics.firing.set(0);
+    const why = this.settings ? 'heartbeat back' : 'switch turned off';
+    this.deps.logger.info(`dead man's switch: ${why}; page resolved`, {
+      pageOpenSince: iso(page.since),
+      lastHeartbeatAt: iso(this.state.lastHeartbeatAt),
+      targets: page.targets,
+      ...(sent ? { notificationId: sent.notificationId, outcome: sent.outcome } : { note: 'none of its targets is configured any more' }),
+    });
+  }
+
+  private persist(): void {
+    this.persistedAt = this.deps.now();
+    this.tryStore(() => this.deps.state.save(this.state));
+  }
+
+  /** A ledger that cannot write costs the restart-safety, never the switch itself: logged, and on it goes. */
+  private tryStore(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.deps.logger.error("dead man's switch: cannot record its state in the ledger", { error: String(err) });
+    }
+  }
+
+  private publishMetrics(): void {
+    this.deps.metrics.lastHeartbeat.set(this.settings && this.state.lastHeartbeatAt !== undefined ? this.state.lastHeartbeatAt / 1000 : 0);
+    this.deps.metrics.firing.set(this.state.page ? 1 : 0);
+  }
+
+  private arm(at: number): void {
+    this.clearTimer();
+    if (this.stopped) return;
+    const delay = Math.min(Math.max(0, at - this.deps.now()), MAX_TIMER_MS);
+    this.timer = this.deps.timers.set(() => {
+      this.timer = undefined;
+      void this.kick();
+    }, delay);
+  }
+
+  private clearTimer(): void {
+    if (this.timer === undefined) return;
+    this.deps.timers.clear(this.timer);
+    this.timer = undefined;
+  }
+}
+
+function describe(s: DeadmanSettings): { match: readonly string[]; timeout: string; targets: readonly string[] } {
+  return { match: s.match, timeout: formatDuration(s.timeout), targets: s.targets };
+}
+
+function sameSettings(a: DeadmanSettings, b: DeadmanSettings): boolean {
+  return JSON.stringify([a.match, a.timeout, a.targets]) === JSON.stringify([b.match, b.timeout, b.targets]);
+}
+
+function iso(ms: number | undefined): string | null {
+  return ms === undefined ? null : new Date(ms).toISOString();
+}
