@@ -27,7 +27,14 @@ const breakerState = (b: Target['breaker']) => (typeof b === 'string' ? b : b.st
 
 function Source({ source }: { source?: Target['source'] }) {
   if (!source) return <span class="muted">not available</span>;
-  const where = source.kind === 'kubernetes' || source.secret ? `Kubernetes Secret ${source.secret ?? ''}` : source.file ? `${source.kind === 'targets_dir' ? 'targets_dir file' : 'config file'} ${source.file}` : source.kind;
+  const where =
+    source.kind === 'kubernetes'
+      ? `Kubernetes Secret ${source.secret ?? ''}`
+      : source.kind === 'targets_dir'
+        ? `targets_dir file ${source.file ?? ''}`
+        : source.kind === 'config'
+          ? `config file${source.file ? ` ${source.file}` : ''}`
+          : source.kind;
   return <span>{where}</span>;
 }
 
