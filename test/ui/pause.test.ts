@@ -38,14 +38,23 @@ targets:
     await signIn(page, app.base);
     await page.locator('header.top nav a', { hasText: 'Targets' }).click();
     const card = page.locator('article.target-card[data-target="audit"]');
+    // The other actions of a target, each answered in the live region.
+    await card.getByRole('button', { name: 'Send test alert' }).click();
+    await page.locator('.toast', { hasText: 'audit: test alert delivered' }).waitFor();
+    expect(audit.received.length).to.equal(1);
+    expect(chat.received.length).to.equal(0);
+    await card.getByRole('button', { name: 'Check now' }).click();
+    await page.locator('.toast', { hasText: 'audit: no health probe configured' }).waitFor();
+    await card.getByRole('button', { name: 'Try now' }).click();
+    await page.locator('.toast', { hasText: 'audit: not tried: nothing queued for this target' }).waitFor();
     await card.getByRole('button', { name: 'Pause' }).click();
     await card.locator('header .badge[data-value="paused"]').waitFor();
     await page.locator('.toast', { hasText: 'audit paused' }).waitFor();
 
-    // While paused: audit gets nothing, chat gets it at once; the console shows audit's delivery queued.
+    // While paused: audit gets nothing new, chat gets it at once; the console shows audit's delivery queued.
     const name = `QueueWhilePaused${Date.now().toString(36)}`;
     expect((await app.post('/webhook', group(name))).status).to.equal(202);
-    expect(audit.received.length).to.equal(0);
+    expect(audit.received.length).to.equal(1);
     expect(chat.received.length).to.equal(1);
     await page.goto(`${app.base}/ui/#/notifications?alertname=${name}`);
     const row = page.locator('tbody tr', { has: page.locator('a.alertnames', { hasText: new RegExp(`^${name}$`) }) });
@@ -53,7 +62,7 @@ targets:
     await row.locator('.chip[data-target="chat"][data-state="delivered"]').waitFor();
     await page.goto(`${app.base}/ui/#/deliveries?state=pending&target=audit`);
     await page.locator('tr[data-target="audit"]', { hasText: 'paused' }).waitFor();
-    expect(audit.received.length).to.equal(0);
+    expect(audit.received.length).to.equal(1);
 
     // Resumed from the console: the queued delivery goes out and the chip turns delivered by itself.
     await page.locator('header.top nav a', { hasText: 'Targets' }).click();
@@ -62,7 +71,7 @@ targets:
     await card.getByRole('button', { name: 'Pause' }).waitFor();
     await page.goto(`${app.base}/ui/#/notifications?alertname=${name}`);
     await row.locator('.chip[data-target="audit"][data-state="delivered"]').waitFor({ timeout: 20_000 });
-    expect(audit.received.length).to.equal(1);
+    expect(audit.received.length).to.equal(2);
     expect(problems).to.deep.equal([]);
   });
 });
