@@ -332,18 +332,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     }),
   );
   app.use(
-    createOverviewRouter({
-      runtime: current,
-      store,
-      now,
-      flush,
-      reloadStatus: () => reloadStatus,
-      // null without a `deadman` block, as documented for the overview.
-      deadman: () => {
+    createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: () => {
         const status = deadman.status();
-        return status.enabled ? status : null;
-      },
-    }),
+        return status.enabled ? status : undefined;
+      } }),
   );
   app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));

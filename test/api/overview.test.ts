@@ -56,9 +56,17 @@ describe('GET /api/v1/overview', () => {
     expect(totals[11].start).to.equal('2026-11-22T10:05:00.000Z');
     expect(totals[10]).to.deep.equal({ start: '2026-11-22T10:00:00.000Z', delivered: 1, partial: 1, failed: 0, accepted: 0 });
     expect(totals[11]).to.deep.equal({ start: '2026-11-22T10:05:00.000Z', delivered: 0, partial: 0, failed: 0, accepted: 1 });
-    expect(totals.slice(0, 10).every((b: Record<string, number>) => b['delivered'] + b['partial'] + b['failed'] + b['accepted'] === 0)).to.equal(true);
+    expect(totals.slice(0, 10).every((b: { delivered: number; partial: number; failed: number; accepted: number }) => b.delivered + b.partial + b.failed + b.accepted === 0)).to.equal(true);
     expect(status).to.deep.equal({ lastReloadAt: new Date(T0).toISOString(), lastReloadSuccess: true });
     expect(deadman).to.equal(null);
+  });
+
+  it('shows the dead man\'s switch when one is configured', async () => {
+    await app.close();
+    app = await startApp(config(hook.url, 'deadman: {targets: [logs], timeout: 5m}'), { now: () => clock });
+    const { deadman } = (await app.get('/api/v1/overview', ADMIN)).body;
+    expect(deadman).to.include({ enabled: true, state: 'waiting', timeout: '5m' });
+    expect(deadman.targets).to.deep.equal(['logs']);
   });
 
   it('needs the admin token and takes no parameters', async () => {
