@@ -291,9 +291,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use(createUiRouter({ dir: deps.uiDir ?? fileURLToPath(new URL('./ui/', import.meta.url)), admin: () => runtime.config.admin }));
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
+  app.use(createDeadmanRouter({ status: () => deadman.status() }));
   const trial = { runtime: current, busy: dispatcher.busy, attemptNow: worker.attemptNow.bind(worker) };
   const flush = () => dispatcher.flush();
-  app.use(createDeadmanRouter({ status: () => deadman.status() }));
   app.use(
     createDeliveriesRouter({
       store,

@@ -25,5 +25,6 @@ export function withAlerts(msg: WebhookMessage, alerts: Alert[]): WebhookMessage
 
 /** The alert name a notification is about (its group's, else the one all its alerts share), for log lines. */
 export function alertnameOf(msg: WebhookMessage): string | undefined {
-  return msg.groupLabels['alertname'] ?? msg.commonLabels['alertname'];
+  // Both are optional in the payload's schema, whatever the type says.
+  return msg.groupLabels?.['alertname'] ?? msg.commonLabels?.['alertname'];
 }

@@ -242,5 +242,10 @@ function view(d: DeliveryRecord) {
     lastReason: d.lastReason,
     lastError: d.lastError,
     alerts: d.alerts.length,
+    fallbackFor: d.fallbackFor,
+    fallbackOf: d.fallbackOf,
+    fallbackReason: d.fallbackReason,
+    fallbackDeliveryId: d.fallbackId,
+    heldSince: iso(d.heldSince),
   };
 }

@@ -14,12 +14,13 @@ export function checkConfig(files: string[], source: SecretSource, out: (s: stri
       out(`  storage: ${config.storage.path}, response deadline ${formatDuration(config.dispatch.response_deadline)}, health strategy ${config.dispatch.health_strategy}`);
       if (config.deadman) out(`  deadman: pages ${config.deadman.targets.join(', ')} after ${formatDuration(config.deadman.timeout)} without ${config.deadman.match.join(', ')}`);
       for (const t of config.targets) {
-        const { name: _n, type: _t, enabled: _e, match, match_route, send_resolved, ...fields } = redactTarget(t);
+        const { name: _n, type: _t, enabled: _e, match, match_route, send_resolved, fallback: _f, fallback_after: _a, ...fields } = redactTarget(t);
         const route = (match_route as string[] | undefined) ?? [];
         out(`  - ${t.name} (${t.type})${t.enabled ? '' : ' [disabled]'}`);
         out(
           `      match: ${(match as string[]).length ? (match as string[]).join(', ') : '(all alerts)'};${route.length ? ` match_route: ${route.join(', ')};` : ''} send_resolved: ${String(send_resolved)}`,
         );
+        if (t.fallback !== undefined) out(`      fallback: ${t.fallback} after ${formatDuration(t.fallback_after ?? 300_000)}`);
         for (const [k, v] of Object.entries(withDurations(fields))) out(`      ${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
       }
     } catch (e) {

@@ -9,6 +9,7 @@ import { ROOTLY_ALERTMANAGER_NOTIFY_TYPES } from '../publishers/rootly.js';
 import { compileTemplate, type MessageTemplateConfig } from '../publishers/templates.js';
 import { checkDeadman } from './deadman.js';
 import { parseDuration } from './duration.js';
+import { checkFallbacks } from './fallback.js';
 import { configSchema, targetSchema } from './schema.js';
 import { resolveSecrets, type SecretSource } from './secrets.js';
 import type { TargetConfig } from '../publishers/registry.js';
@@ -90,6 +91,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
       config.targets = [...config.targets, ...fromDir];
     }
     checkReferences(config, problems);
+    problems.push(...checkFallbacks(config.targets));
     problems.push(...checkDeadman(config));
     if (problems.length) throw new ConfigError('config is invalid', problems);
     if (config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);

@@ -78,6 +78,7 @@ export function withOutcome(row: DeliveryRecord, u: DeliveryUpdate): DeliveryRec
     retryable: or(u.retryable),
     durationMs: or(u.durationMs),
     deliveredAt: or(u.deliveredAt),
+    heldSince: row.heldSince ?? or(u.heldSince),
     updatedAt: u.updatedAt,
   };
 }

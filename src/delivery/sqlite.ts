@@ -73,10 +73,21 @@ export const MIGRATIONS: readonly string[] = [
      duplicates INTEGER NOT NULL DEFAULT 0, last_duplicate_at INTEGER,
      PRIMARY KEY (receiver, group_key, target)) WITHOUT ROWID;
    DROP INDEX notifications_key;`,
+  // Fallback targets: a fallback delivery names the delivery it stands in for (unique: one fallback per original, also
+  // across restarts), that delivery's target, and why it was sent; an original records its fallback's id, and since when
+  // it has been held by its target's breaker or health. Only held originals still owing a fallback are in the held index.
+  `ALTER TABLE deliveries ADD COLUMN fallback_of TEXT;
+   ALTER TABLE deliveries ADD COLUMN fallback_for TEXT;
+   ALTER TABLE deliveries ADD COLUMN fallback_reason TEXT;
+   ALTER TABLE deliveries ADD COLUMN fallback_id TEXT;
+   ALTER TABLE deliveries ADD COLUMN held_since INTEGER;
+   CREATE UNIQUE INDEX deliveries_fallback_of ON deliveries(fallback_of) WHERE fallback_of IS NOT NULL;
+   CREATE INDEX deliveries_held ON deliveries(target, held_since) WHERE state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL;`,
   // Every attempt on record (issue 23): one row per attempt, added in the transaction that writes the attempt's
   // outcome (one INSERT more per attempt, no round trip), removed with its delivery (pruning, DELETE) by the
-  // cascade. Unique per delivery, attempt and start: an outcome written again (ledger recovery) adds no second row. A replay no longer resets attempts and created_at: it records when it happened and the attempts then,
-  // and the fresh retry budget (max_attempts, max_age) counts from there.
+  // cascade. Unique per delivery, attempt and start: an outcome written again (ledger recovery) adds no second row.
+  // A replay no longer resets attempts and created_at: it records when it happened and the attempts then, and the
+  // fresh retry budget (max_attempts, max_age) counts from there.
   `CREATE TABLE delivery_attempts (
      id INTEGER PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
      notification_id TEXT NOT NULL, target TEXT NOT NULL, attempt INTEGER NOT NULL, started_at INTEGER NOT NULL,
@@ -127,6 +138,11 @@ interface Row {
   retryable: number | null;
   duration_ms: number | null;
   delivered_at: number | null;
+  fallback_of: string | null;
+  fallback_for: string | null;
+  fallback_reason: DeliveryRecord['fallbackReason'] | null;
+  fallback_id: string | null;
+  held_since: number | null;
   replayed_at: number | null;
   attempts_at_replay: number | null;
 }
@@ -156,6 +172,11 @@ function fromRow(r: Row): DeliveryRecord {
     retryable: r.retryable === null ? undefined : r.retryable === 1,
     durationMs: opt(r.duration_ms),
     deliveredAt: opt(r.delivered_at),
+    fallbackOf: opt(r.fallback_of),
+    fallbackFor: opt(r.fallback_for),
+    fallbackReason: opt(r.fallback_reason),
+    fallbackId: opt(r.fallback_id),
+    heldSince: opt(r.held_since),
     replayedAt: opt(r.replayed_at),
     attemptsAtReplay: opt(r.attempts_at_replay),
   };
@@ -219,7 +240,8 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const pendingOfLane = db.prepare(
-    `SELECT id FROM deliveries WHERE target = ? AND group_key = ? AND +state = 'pending' AND seq < ?`,
+    // A fallback delivery is in no lane: it carries another target's share of its notification, so it neither supersedes nor is superseded.
+    `SELECT id FROM deliveries WHERE target = ? AND group_key = ? AND +state = 'pending' AND seq < ? AND fallback_of IS NULL`,
   );
   const supersede = db.prepare(
     `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = ? WHERE id = ?`,
@@ -228,16 +250,14 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
   const updateStmt = db.prepare(
     `UPDATE deliveries SET state = @state, skip_reason = @skipReason, attempts = @attempts, next_attempt_at = @nextAttemptAt,
        last_status = @lastStatus, last_reason = @lastReason, last_error = @lastError, retryable = @retryable,
-       duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt
+       duration_ms = @durationMs, delivered_at = @deliveredAt, updated_at = @updatedAt, held_since = COALESCE(held_since, @heldSince)
      WHERE id = @id AND state NOT IN ('superseded')`,
   );
   // Notification and target from the row the update just touched (no lookup elsewhere); nothing for a deleted delivery.
   const insertAttempt = db.prepare(
     `INSERT OR IGNORE INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms,
        status_code, reason, error, outcome, next_attempt_at, trial, replay)
-     SELECT id, notification_id, target, @attempts, @attemptedAt, @replica, @durationMs, @lastStatus, @lastReason,
-       substr(@lastError, 1, ${ATTEMPT_ERROR_CHARS}), @state, @nextAttemptAt, @trial, @replay
-     FROM deliveries WHERE id = @id`,
+     SELECT id, notification_id, target, ?, ?, ?, ?, ?, ?, substr(?, 1, ${ATTEMPT_ERROR_CHARS}), ?, ?, ?, ? FROM deliveries WHERE id = ?`,
   );
 
   const acceptRows = (n: NotificationRecord, deliveries: readonly NewDelivery[], inFlight: IdFilter, dedupOf?: AcceptDedup): AcceptResult => {
@@ -286,11 +306,26 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
         retryable: u.retryable === undefined || u.retryable === null ? null : u.retryable ? 1 : 0,
         durationMs: u.durationMs ?? null,
         deliveredAt: u.deliveredAt ?? null,
+        heldSince: u.heldSince ?? null,
         updatedAt: u.updatedAt,
       };
       updateStmt.run(row);
       if (u.attemptedAt != null) {
-        insertAttempt.run({ ...row, attemptedAt: u.attemptedAt, replica, trial: u.trial ? 1 : 0, replay: u.replay ? 1 : 0 });
+        // Positional: no copy of the row per attempt.
+        insertAttempt.run(
+          row.attempts,
+          u.attemptedAt,
+          replica,
+          row.durationMs,
+          row.lastStatus,
+          row.lastReason,
+          row.lastError,
+          row.state,
+          row.nextAttemptAt,
+          u.trial ? 1 : 0,
+          u.replay ? 1 : 0,
+          row.id,
+        );
       }
     }
   };
@@ -357,7 +392,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     `SELECT priority FROM deliveries INDEXED BY deliveries_queue WHERE state = 'pending' AND priority > ? ORDER BY priority LIMIT 1`,
   );
   const nextDue = db.prepare(`SELECT id, next_attempt_at FROM deliveries WHERE state = 'pending' ORDER BY next_attempt_at LIMIT ?`);
-  const latest = db.prepare(`SELECT MAX(seq) AS seq FROM deliveries WHERE target = ? AND group_key = ?`);
+  // Backwards along the lane index to the newest row that is not a fallback delivery (those are in no lane): one row read as a rule.
+  const latest = db.prepare(`SELECT seq FROM deliveries WHERE target = ? AND group_key = ? AND fallback_of IS NULL ORDER BY seq DESC LIMIT 1`);
   const wakeStmt = db.prepare(
     `UPDATE deliveries SET next_attempt_at = ? WHERE target = ? AND state = 'pending' AND next_attempt_at > ?`,
   );
@@ -370,6 +406,35 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   // Along the deliveries of the notification, then each one's attempts: no index of its own on the hot path.
   const attemptsOfNotification = db.prepare(
     `SELECT a.* FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.notification_id = ? ORDER BY a.id`,
+  );
+  const insertFallback = db.prepare(
+    `INSERT OR IGNORE INTO deliveries (id, notification_id, target, target_type, group_key, notification_key, state, skip_reason,
+       priority, alerts, attempts, created_at, updated_at, next_attempt_at, fallback_of, fallback_for, fallback_reason)
+     VALUES (@id, @notificationId, @target, @targetType, @groupKey, @notificationKey, @state, @skipReason,
+       @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt, @fallbackOf, @fallbackFor, @fallbackReason)`,
+  );
+  const markFallback = db.prepare(`UPDATE deliveries SET fallback_id = ? WHERE id = ? AND fallback_id IS NULL`);
+  const addFallback = db.transaction((d: NewDelivery): DeliveryRecord | undefined => {
+    const inserted = insertFallback.run({
+      ...d,
+      skipReason: d.skipReason ?? null,
+      alerts: JSON.stringify(d.alerts),
+      nextAttemptAt: d.nextAttemptAt ?? null,
+      fallbackOf: d.fallbackOf ?? null,
+      fallbackFor: d.fallbackFor ?? null,
+      fallbackReason: d.fallbackReason ?? null,
+    });
+    if (inserted.changes === 0) return undefined;
+    markFallback.run(d.id, d.fallbackOf);
+    return storedDelivery(d, Number(inserted.lastInsertRowid), false);
+  });
+  const heldOf = db.prepare(
+    `SELECT * FROM deliveries INDEXED BY deliveries_held
+     WHERE target = ? AND state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL AND held_since <= ? ORDER BY held_since LIMIT ?`,
+  );
+  const earliestHeldOf = db.prepare(
+    `SELECT MIN(held_since) AS at FROM deliveries INDEXED BY deliveries_held
+     WHERE target = ? AND state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL`,
   );
   const ofNotification = db.prepare(`SELECT * FROM deliveries WHERE notification_id = ? ORDER BY seq`);
   const deleteStmt = db.prepare(`DELETE FROM deliveries WHERE id = ?`);
@@ -497,7 +562,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       const rows = nextDue.all(exclude.size + 1) as Array<{ id: string; next_attempt_at: number | null }>;
       return opt(rows.find((r) => !exclude.has(r.id))?.next_attempt_at ?? null);
     },
-    latestSeq: (target, groupKey) => opt((latest.get(target, groupKey) as { seq: number | null }).seq),
+    latestSeq: (target, groupKey) => (latest.get(target, groupKey) as { seq: number } | undefined)?.seq,
     wake: (target, now) => wakeStmt.run(now, target, now).changes,
     getNotification: (id) => {
       const r = notification.get(id) as (Omit<NotificationRecord, 'groupKey' | 'createdAt'> & { group_key: string; created_at: number }) | undefined;
@@ -529,6 +594,9 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       const sql = `SELECT * FROM deliveries ${where} ORDER BY seq ${filter.oldestFirst ? 'ASC' : 'DESC'} LIMIT ?`;
       return (db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(fromRow);
     },
+    addFallback: (d) => settled(() => addFallback(d)),
+    heldSince: (target, before, limit) => settled(() => (heldOf.all(target, before, limit) as Row[]).map(fromRow)),
+    earliestHeld: (target) => settled(() => opt((earliestHeldOf.get(target) as { at: number | null }).at)),
     replay: (filter, now) => replay(filter, now),
     attemptsOf: (id) => (attemptsOfDelivery.all(id) as AttemptRow[]).map(attemptFromRow),
     attemptsOfNotification: (id) => (attemptsOfNotification.all(id) as AttemptRow[]).map(attemptFromRow),
@@ -611,6 +679,11 @@ function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean): Delive
     retryable: d.retryable,
     durationMs: d.durationMs,
     deliveredAt: d.deliveredAt,
+    fallbackOf: d.fallbackOf,
+    fallbackFor: d.fallbackFor,
+    fallbackReason: d.fallbackReason,
+    fallbackId: d.fallbackId,
+    heldSince: d.heldSince,
     replayedAt: d.replayedAt,
     attemptsAtReplay: d.attemptsAtReplay,
   };
@@ -794,6 +867,15 @@ function dedupStatements(db: Database.Database) {
       return duplicates;
     },
   };
+}
+
+/** Run `work` now, on this connection, as a promise (the interface is async, so another backend may go over the network). */
+function settled<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
 }
 
 function migrate(db: Database.Database): void {

@@ -54,6 +54,16 @@ export interface DeliveryRecord {
   replayedAt?: number;
   /** `attempts` at that replay: the attempts of the current budget are `attempts - attemptsAtReplay`. */
   attemptsAtReplay?: number;
+  /** On a fallback delivery: the id of the delivery it stands in for. */
+  fallbackOf?: string;
+  /** On a fallback delivery: the target of the delivery it stands in for. */
+  fallbackFor?: string;
+  /** On a fallback delivery: why it was sent. */
+  fallbackReason?: FallbackReason;
+  /** On a delivery whose target has a fallback: the id of the fallback delivery sent for it, once sent. */
+  fallbackId?: string;
+  /** Since when a delivery to a target with a fallback has been held by its target's breaker or health (then `fallback_after` counts). */
+  heldSince?: number;
 }
 
 /** One attempt of a delivery, as the ledger keeps it (the attempt history; replay adds to it, never erases it). */
@@ -80,6 +90,10 @@ export interface AttemptRecord {
   /** It was the first attempt after an operator's replay. */
   replay: boolean;
 }
+
+/** Why a fallback delivery was sent: its original was dead-lettered, or held for `fallback_after`. */
+export const FALLBACK_REASONS = ['dead', 'held'] as const;
+export type FallbackReason = (typeof FALLBACK_REASONS)[number];
 
 /** A delivery as created on accept (before it has an id-assigned sequence). */
 export type NewDelivery = Omit<DeliveryRecord, 'seq' | 'updatedAt'>;
@@ -149,6 +163,8 @@ export interface DeliveryUpdate {
   retryable?: boolean | null;
   durationMs?: number | null;
   deliveredAt?: number | null;
+  /** Since when it has been held (fallback_after); never cleared by an update. */
+  heldSince?: number | null;
   updatedAt: number;
   /**
    * Set when this update records an attempt (not a skip or a supersede): when the attempt started. The ledger
@@ -294,6 +310,15 @@ export interface Store {
   getDelivery(id: string): DeliveryRecord | undefined;
   deliveriesOf(notificationId: string): DeliveryRecord[];
   list(filter: DeliveryFilter): DeliveryRecord[];
+  /**
+   * Commit a fallback delivery (`fallbackOf` set) and mark its original as having one, in one transaction.
+   * Undefined when the original already has one: one fallback per original delivery, also across restarts.
+   */
+  addFallback(delivery: NewDelivery): Promise<DeliveryRecord | undefined>;
+  /** Pending deliveries of `target` held since `before` or earlier that have no fallback yet, longest held first. */
+  heldSince(target: string, before: number, limit: number): Promise<DeliveryRecord[]>;
+  /** The earliest `heldSince` of a pending delivery of `target` without a fallback, if any. */
+  earliestHeld(target: string): Promise<number | undefined>;
   /**
    * Make dead (or pending) deliveries pending and due now, with a fresh attempt budget counted from `now`;
    * their attempts, attempt history and createdAt are kept.

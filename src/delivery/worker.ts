@@ -76,6 +76,9 @@ export class RetryWorker {
       await this.deps.dispatcher.flush();
       if (this.stopped) return;
       const rt = this.deps.runtime();
+      // Deliveries held past their target's fallback_after get their fallback delivery first: it is due now, below.
+      const { fallbacks } = this.deps.dispatcher;
+      if (fallbacks.dueAt <= this.deps.now()) await fallbacks.sweep();
       const room = rt.config.dispatch.max_concurrency * 2 - this.active;
       if (room > 0) {
         for (const record of [...this.unwrittenDue(room), ...this.deps.store.due(this.deps.now(), room, this.exclude)].slice(0, room)) {
@@ -83,8 +86,8 @@ export class RetryWorker {
         }
       }
       const next = earliest(this.deps.store.nextDueAt(this.exclude), this.deps.dispatcher.ledger.unwritten.nextDueAt(this.deps.dispatcher.busy));
-      if (next !== undefined && this.active < rt.config.dispatch.max_concurrency * 2) this.schedule(next - this.deps.now());
-      else this.schedule(MAX_SLEEP);
+      if (next !== undefined && this.active < rt.config.dispatch.max_concurrency * 2) this.schedule(Math.min(next, fallbacks.dueAt) - this.deps.now());
+      else this.schedule(Math.min(MAX_SLEEP, fallbacks.dueAt - this.deps.now()));
       this.failedPasses = 0;
     } catch (err) {
       // A ledger that cannot be read: try again after 1 s, doubling up to MAX_SLEEP, so a broken file is no hot loop.

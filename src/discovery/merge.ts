@@ -1,3 +1,4 @@
+import { fallbackProblemsOf } from '../config/fallback.js';
 import type { DiscoveredSecret } from './secret.js';
 import type { Config } from '../config/types.js';
 
@@ -22,6 +23,7 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
   const targets = [...config.targets];
   const secrets = new Set(config.secrets);
   const sources = { ...config.sources };
+  const fromSecret = new Map<string, DiscoveredSecret>();
   for (const d of valid) {
     const target = d.target!;
     const owner = owners.get(target.name);
@@ -31,8 +33,32 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
     }
     owners.set(target.name, `Secret ${d.namespace}/${d.name}`);
     targets.push(target);
-    sources[target.name] = { kind: 'kubernetes', secret: `${d.namespace}/${d.name}` };
+    fromSecret.set(target.name, d);
+  }
+  // A discovered target whose fallback is unknown or closes a cycle is left out (again, until none is left: it may be another's fallback).
+  for (let bad = badFallbacks(targets, fromSecret); bad.length; bad = badFallbacks(targets, fromSecret)) {
+    for (const [d, message] of bad) {
+      clashes.set(`${d.namespace}/${d.name}`, message);
+      targets.splice(targets.indexOf(d.target!), 1);
+    }
+  }
+  for (const t of targets) {
+    const d = fromSecret.get(t.name);
+    if (!d) continue;
+    sources[t.name] = { kind: 'kubernetes', secret: `${d.namespace}/${d.name}` };
     for (const s of d.secrets) secrets.add(s);
   }
   return { config: Object.freeze({ ...config, targets, secrets: [...secrets], sources }), clashes };
+}
+
+/** Discovered targets (in `targets`) with a fallback problem; a file target's fallback was checked with its file. */
+function badFallbacks(targets: Config['targets'], fromSecret: Map<string, DiscoveredSecret>): Array<[DiscoveredSecret, string]> {
+  const bad = new Map<DiscoveredSecret, string>();
+  for (const p of fallbackProblemsOf(targets)) {
+    for (const name of p.targets) {
+      const d = fromSecret.get(name);
+      if (d && targets.includes(d.target!) && !bad.has(d)) bad.set(d, p.message);
+    }
+  }
+  return [...bad];
 }

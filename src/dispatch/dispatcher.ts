@@ -10,6 +10,7 @@ import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
 import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
 import { Deadlines } from './deadlines.js';
+import { Fallbacks } from './fallback.js';
 import { Limiter } from './limiter.js';
 import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
@@ -90,12 +91,15 @@ export class Dispatcher {
   private readonly idleWaiters: Array<() => void> = [];
   /** Deliveries an operator sent as their target's breaker trial (attemptNow), until their attempt starts. */
   private readonly trials = new Set<string>();
+  /** Fallback deliveries of dead-lettered and long-held ones; the retry worker runs its sweep. */
+  readonly fallbacks: Fallbacks;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
     this.ledger = new LedgerRecovery({ store: deps.store, logger: deps.logger, countError: () => deps.metrics.storageErrors.inc(), now: deps.now });
     this.writer = new LedgerWriter(deps.store, this.ledger);
     this.ledger.attach(this.writer);
+    this.fallbacks = new Fallbacks({ store: deps.store, metrics: deps.metrics, logger: deps.logger, runtime: deps.runtime, now: deps.now });
   }
 
   /** Apply a new max_concurrency after a reload. */
@@ -215,6 +219,11 @@ export class Dispatcher {
       const done = finished.get(record);
       return done ? targetResult(done) : targetResult(record, true);
     });
+    // Fallback deliveries of targets dead-lettered by now (sent by the retry worker), after the selected targets.
+    for (const done of finished.values()) {
+      const fallback = done.fallbackId === undefined ? undefined : this.fallbacks.of(done);
+      if (fallback) results.push(targetResult(fallback));
+    }
     const result = summarize(notification, results, performance.now() - started);
     this.logResult(result, rt);
     return result;
@@ -304,7 +313,8 @@ export class Dispatcher {
     strategy: HealthStrategy,
     committed?: Promise<boolean>,
   ) {
-    const laneKey = BusyDeliveries.lane(record.target, record.groupKey);
+    // A fallback delivery is in a lane of its own: it carries another target's share of the group, so no order or supersede applies.
+    const laneKey = BusyDeliveries.lane(record.target, record.fallbackOf === undefined ? record.groupKey : `\u0000fallback\u0000${record.id}`);
     const previous = this.lanes.get(laneKey)?.tail;
     this.busy.add(record.id, laneKey);
     const run = this.inLane(laneKey, previous, record, message, target, mode, strategy, committed);
@@ -353,7 +363,7 @@ export class Dispatcher {
     const operatorTrial = this.trials.delete(record.id);
     // Waited in its lane (the bench's sequential mode): its own sequence number is needed to compare.
     if (checkOrder && committed && !(await committed)) return record;
-    if (checkOrder && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
+    if (checkOrder && record.fallbackOf === undefined && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
       // The trial taken for it goes back: nothing was sent.
       if (operatorTrial) target.breaker.release();
       // A newer notification of the same group arrived while this one waited.
@@ -365,6 +375,8 @@ export class Dispatcher {
     const skip = target.status.paused ? 'paused' : strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
+      // A paused target is held on purpose: that is no reason to page its fallback (only breaker and health holds are).
+      if (skip !== 'paused') this.fallbacks.held(record, target.config);
       const wait = skip === 'paused' ? PAUSED_UNTIL : (target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown);
       if (committed && !(await committed)) return record;
       return this.apply(record, 'pending', skip, wait);
@@ -386,7 +398,7 @@ export class Dispatcher {
     const started = performance.now();
     const meta: AttemptMeta = { at: this.deps.now(), trial, replay };
     try {
-      outcome = await this.publish(target, message, record.id, attempts);
+      outcome = await this.publish(target, message, record, attempts);
     } finally {
       this.limiter.release();
       own?.release();
@@ -395,7 +407,9 @@ export class Dispatcher {
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
-    return this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    const settled = this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    if (settled.state === 'dead' && target.config.fallback !== undefined) await this.fallbacks.afterDead(settled);
+    return settled;
   }
 
   private retrySlotsOf(target: string): Limiter {
@@ -418,12 +432,12 @@ export class Dispatcher {
     return undefined;
   }
 
-  private async publish(target: TargetRuntime, message: TargetMessage, deliveryId: string, attempt: number): Promise<Outcome> {
+  private async publish(target: TargetRuntime, message: TargetMessage, record: DeliveryRecord, attempt: number): Promise<Outcome> {
     target.meters.requests.inc();
     const started = performance.now();
     const deadline = this.deadlines.take(target.timeout);
     try {
-      return await target.publisher.publish(message, { deliveryId, attempt, signal: deadline.signal });
+      return await target.publisher.publish(message, { deliveryId: record.id, attempt, signal: deadline.signal, fallbackFor: record.fallbackFor });
     } catch (err) {
       // Publishers return failures as values; a throw is a bug, never retried blindly.
       return { ok: false, retryable: false, reason: 'other', message: `publisher error: ${String(err)}` };
@@ -448,6 +462,7 @@ export class Dispatcher {
     const stopped = this.stopping.signal.aborted;
     const targetFailed = !outcome.ok && outcome.retryable;
     if (!stopped) {
+      if (!targetFailed) this.fallbacks.reached(record.target);
       target.breaker.record(!targetFailed);
       target.health.record(!targetFailed, durationMs, outcome.ok ? undefined : rt.redact(outcome.message));
       target.status.recent.add(now, outcome.ok, durationMs);
@@ -489,7 +504,7 @@ export class Dispatcher {
     // A replay gives a fresh budget: max_attempts and max_age count from it (attempts and createdAt stay the history's).
     const budgetAttempts = attempts - (record.attemptsAtReplay ?? 0);
     const next = afterFailure(outcome, budgetAttempts, record.replayedAt ?? record.createdAt, now, rt.config.retry, this.deps.random);
-    if (next.state === 'pending' && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
+    if (next.state === 'pending' && record.fallbackOf === undefined && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
       return this.apply(record, 'superseded', 'superseded', undefined, meta);
     }
     if (next.state === 'dead') {
@@ -541,6 +556,7 @@ export class Dispatcher {
       retryable: record.retryable ?? null,
       durationMs: record.durationMs ?? null,
       deliveredAt: record.deliveredAt ?? null,
+      heldSince: record.heldSince ?? null,
       updatedAt: record.updatedAt,
       // Set when an attempt was made: the ledger adds it to the attempt history in the same transaction.
       attemptedAt: attempt ? attempt.at : null,

@@ -1,4 +1,4 @@
-import type { DeliveryRecord, NotificationRecord, SkipReason } from '../delivery/types.js';
+import type { DeliveryRecord, FallbackReason, NotificationRecord, SkipReason } from '../delivery/types.js';
 
 /** What happened to one target, as the webhook answer and the API show it. */
 export interface TargetResult {
@@ -17,6 +17,14 @@ export interface TargetResult {
   /** Skipped or failed, but kept in the ledger: it will still be delivered. */
   queued?: boolean;
   deadLettered?: boolean;
+  /** A fallback delivery: the target the notification was meant for, */
+  fallbackFor?: string;
+  /** the id of that target's delivery, */
+  fallbackOf?: string;
+  /** and why it was sent (`dead`: dead-lettered; `held`: held for `fallback_after`). */
+  fallbackReason?: FallbackReason;
+  /** The id of the fallback delivery sent for this one. */
+  fallbackDeliveryId?: string;
 }
 
 /** The dispatch result of DESIGN.md: the body of every 2xx answer and of GET /api/v1/notifications/:id. */
@@ -34,8 +42,19 @@ export interface DispatchResult {
 /** Skips that are the config's intent: they need no delivery, ever. */
 const BY_DESIGN: ReadonlySet<SkipReason | undefined> = new Set(['disabled', 'filtered', 'duplicate', 'superseded']);
 
-/** The result entry of one delivery record, at whatever point of its life it is. */
+/** The result entry of one delivery record, at whatever point of its life it is, with its fallback marks. */
 export function targetResult(d: DeliveryRecord, inFlight = false): TargetResult {
+  const r = stateResult(d, inFlight);
+  if (d.fallbackOf !== undefined) {
+    r.fallbackFor = d.fallbackFor;
+    r.fallbackOf = d.fallbackOf;
+    r.fallbackReason = d.fallbackReason;
+  }
+  if (d.fallbackId !== undefined) r.fallbackDeliveryId = d.fallbackId;
+  return r;
+}
+
+function stateResult(d: DeliveryRecord, inFlight: boolean): TargetResult {
   // Built by assignment, not spreads: this runs per target per notification, and spread-built objects are slow in V8.
   const r: TargetResult = { target: d.target, type: d.targetType, deliveryId: d.id, attempts: d.attempts, state: 'pending' };
   switch (d.state) {

@@ -1,5 +1,5 @@
 import type { Counter } from 'prom-client';
-import { SKIP_REASONS } from '../delivery/types.js';
+import { FALLBACK_REASONS, SKIP_REASONS } from '../delivery/types.js';
 import { HEALTH_STATES } from '../health/monitor.js';
 import { FAILURE_REASONS } from '../publishers/publisher.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -8,6 +8,8 @@ import type { Metrics } from '../observability/metrics.js';
 export interface SeriesTarget {
   readonly name: string;
   readonly type: string;
+  /** Its fallback target, if any: the pair's fallback series. */
+  readonly fallback?: string;
 }
 
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
@@ -35,11 +37,18 @@ export function syncTargetSeries(metrics: Metrics, targets: readonly SeriesTarge
   for (const t of previous) {
     if (!typed.has(`${t.name}\u0000${t.type}`)) forTyped(metrics, t, 'remove');
     if (!names.has(t.name)) forNamed(metrics, t.name, 'remove');
+    if (t.fallback !== undefined && !targets.some((n) => n.name === t.name && n.fallback === t.fallback)) forPair(metrics, t.name, t.fallback, 'remove');
   }
   for (const t of targets) {
     forTyped(metrics, t, 'zero');
     forNamed(metrics, t.name, 'zero');
+    if (t.fallback !== undefined) forPair(metrics, t.name, t.fallback, 'zero');
   }
+}
+
+/** The fallback series of a target and its fallback. */
+function forPair(metrics: Metrics, target: string, fallback: string, op: Op): void {
+  for (const reason of FALLBACK_REASONS) apply(metrics.fallbacks, { target, fallback, reason }, op);
 }
 
 type Op = 'zero' | 'remove';

@@ -124,6 +124,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ['target', 'reason'] as const,
       registers,
     }),
+    fallbacks: new Counter({
+      name: 'alertmux_fallback_deliveries_total',
+      help: 'Fallback deliveries sent: a delivery to `target` dead-lettered (reason dead) or held for fallback_after (reason held) also went to `fallback`.',
+      labelNames: ['target', 'fallback', 'reason'] as const,
+      registers,
+    }),
     replays: new Counter({
       name: 'alertmux_delivery_replays_total',
       help: 'Deliveries replayed by an operator.',

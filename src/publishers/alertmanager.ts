@@ -1,4 +1,5 @@
 import { ActiveAlerts, toPostableAlert, type PostableAlert } from './alertmanager-alerts.js';
+import { annotateFallback } from './fallback-mark.js';
 import { deliver, type RetryPolicy } from './http.js';
 import { authHeaders, duration, httpAuthProperties, httpAuthSecrets, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
@@ -118,7 +119,8 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
       // Before anything else: a resolved alert of this group must also end what was posted under its old labels.
       const relabeled = await relabel(ctx.signal);
       if (!relabeled.ok && relabeled.retryable) return relabeled;
-      const alerts = msg.message.alerts;
+      // A fallback's alerts carry an annotation naming the target they were meant for (annotations are no part of their identity).
+      const alerts = annotateFallback(msg.message, ctx.fallbackFor).alerts;
       const resolved = alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint);
       if (resolved.length > 0) {
         // A resolved alert is never re-posted again, and an in-flight re-post must not land after its resolve.

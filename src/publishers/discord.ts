@@ -1,4 +1,5 @@
 import { discordEmbed, type DiscordEmbed } from './discord-embed.js';
+import { withFallbackTitle } from './fallback-mark.js';
 import { classifyResponse, deliverWith, type HttpResponse } from './http.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
@@ -60,7 +61,7 @@ export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDep
         ...(target.username ? { username: target.username } : {}),
         ...(target.avatar_url ? { avatar_url: target.avatar_url } : {}),
         allowed_mentions: { parse: [] },
-        embeds: [discordEmbed(msg.message, render)],
+        embeds: [discordEmbed(msg.message, withFallbackTitle(render, ctx.fallbackFor))],
       };
       return deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyDiscord);
     },

@@ -34,6 +34,7 @@ export function createFilePublisher(target: FileTarget, deps: PublisherDeps): Pu
         time: new Date(deps.now()).toISOString(),
         target: target.name,
         deliveryId: ctx.deliveryId,
+        ...(ctx.fallbackFor === undefined ? {} : { fallbackFor: ctx.fallbackFor }),
         ...(target.format === 'alertmux' ? msg.message : msg.original),
       });
       try {

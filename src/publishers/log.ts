@@ -21,7 +21,7 @@ export function createLogPublisher(target: LogTarget, deps: PublisherDeps): Publ
   return {
     type: 'log',
     name: target.name,
-    async publish({ message }) {
+    async publish({ message }, ctx) {
       const firing = message.alerts.filter((a) => a.status === 'firing').length;
       logger[target.level]('alert group', {
         receiver: message.receiver,
@@ -30,6 +30,7 @@ export function createLogPublisher(target: LogTarget, deps: PublisherDeps): Publ
         firing,
         resolved: message.alerts.length - firing,
         alertnames: [...new Set(message.alerts.map((a) => a.labels['alertname'] ?? ''))],
+        ...(ctx.fallbackFor === undefined ? {} : { fallbackFor: ctx.fallbackFor }),
       });
       return { ok: true };
     },

@@ -1,4 +1,5 @@
 import { withAlerts } from '../alerts/common.js';
+import { fallbackPrefix } from './fallback-mark.js';
 import { groupKeyHash, labelsFingerprint } from '../alerts/fingerprint.js';
 import type { Alert, WebhookMessage } from '../alerts/types.js';
 import { defaultTitle, groupLinks, templateView, type TemplateView } from './templates.js';
@@ -30,6 +31,8 @@ export interface EventOptions {
   clientUrl?: string;
   /** The `summary` template, compiled; a blank rendering (or none, when it failed) falls back to the default summary. */
   summary?: (view: TemplateView) => string | undefined;
+  /** Set on a fallback delivery: the target it was meant for (a summary prefix and a custom detail say so). */
+  fallbackFor?: string;
   /** The `images`, rendered for one event (those left out already dropped). */
   images?: (view: TemplateView) => PagerDutyImage[];
 }
@@ -77,7 +80,8 @@ function toEvent(msg: WebhookMessage, dedupKey: string, opts: EventOptions): Pag
   const resolved = msg.alerts.filter((a) => a.status === 'resolved');
   const view = templateView(msg);
   const common = msg.commonAnnotations['summary'];
-  const summary = opts.summary?.(view)?.trim() || `${defaultTitle(view)}${common ? `: ${common}` : ''}`;
+  const own = opts.summary?.(view)?.trim() || `${defaultTitle(view)}${common ? `: ${common}` : ''}`;
+  const summary = opts.fallbackFor === undefined ? own : `${fallbackPrefix(opts.fallbackFor)}${own}`;
   const images = opts.images?.(view) ?? [];
   const starts = firing.map((a) => Date.parse(a.startsAt)).filter((t) => !Number.isNaN(t));
   const links = groupLinks(msg).map(({ href, text }) => ({ href, text }));
@@ -93,6 +97,7 @@ function toEvent(msg: WebhookMessage, dedupKey: string, opts: EventOptions): Pag
       ...optional('group', labelValue(firing, opts.groupLabel)),
       ...optional('class', labelValue(firing, opts.classLabel)),
       custom_details: {
+        ...(opts.fallbackFor === undefined ? {} : { fallback_for: opts.fallbackFor }),
         num_firing: firing.length,
         num_resolved: resolved.length,
         ...(msg.truncatedAlerts ? { truncated_alerts: msg.truncatedAlerts } : {}),

@@ -130,10 +130,11 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
     type: 'pagerduty',
     name: target.name,
     async publish({ message }, ctx) {
+      const events = toEvents(message, ctx.fallbackFor === undefined ? opts : { ...opts, fallbackFor: ctx.fallbackFor });
       let outcome: Outcome = { ok: true };
       // per_alert sends one event after the other and stops at the first failure;
       // a retry sends them all again, which PagerDuty deduplicates by dedup_key.
-      for (const event of toEvents(message, opts)) {
+      for (const event of events) {
         const { body, truncated } = encodeEvent({ routing_key: target.routing_key, ...event });
         if (truncated) deps.logger.warn('PagerDuty event over 512kB: custom_details removed', { groupKey: message.groupKey, dedupKey: event.dedup_key });
         outcome = await deliver(deps, { url: target.url, body }, ctx.signal, policy);

@@ -27,6 +27,8 @@ export interface PublishContext {
   attempt: number;
   /** Aborted on the per-attempt timeout or on shutdown. */
   signal: AbortSignal;
+  /** Set on a fallback delivery: the target this notification was meant for (the payload says so where it can). */
+  fallbackFor?: string;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { classifyError, classifyResponse, header, send, type HttpRequest, type HttpResponse, type RetryPolicy } from './http.js';
+import { annotateFallback } from './fallback-mark.js';
 import { rootlyAlertId, rootlyCreateBody, rootlyErrorDetails, rootlyResolveBody, type RootlyNotificationTarget } from './rootly-payload.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
@@ -91,7 +92,7 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
     return {
       type: 'rootly',
       name: target.name,
-      publish: async (msg, ctx) => (await call({ url, headers: auth, body: msg.original }, ctx.signal))[0],
+      publish: async (msg, ctx) => (await call({ url, headers: auth, body: annotateFallback(msg.original, ctx.fallbackFor) }, ctx.signal))[0],
     };
   }
 
@@ -134,7 +135,7 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
     type: 'rootly',
     name: target.name,
     publish(msg, ctx) {
-      const group = msg.message;
+      const group = annotateFallback(msg.message, ctx.fallbackFor);
       return eachUntilFailure(group.alerts, async (alert) => {
         const outcome = alert.status === 'firing' ? await create(alert, group, ctx.signal) : await resolve(alert, ctx.signal);
         return outcome.ok ? outcome : { ...outcome, message: `alert ${alert.fingerprint}: ${outcome.message}` };

@@ -1,4 +1,5 @@
 import { groupKeyHash } from '../alerts/fingerprint.js';
+import { withFallbackTitle } from './fallback-mark.js';
 import { classifyError, classifyResponse, header, parseRetryAfter, send, type HttpResponse } from './http.js';
 import { buildSlackMessage, type SlackMessage } from './slack-blocks.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
@@ -98,8 +99,8 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Slack template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
-  const build = (msg: Parameters<typeof render>[0]): SlackMessage => {
-    const rendered = render(msg);
+  const build = (msg: Parameters<typeof render>[0], fallbackFor?: string): SlackMessage => {
+    const rendered = withFallbackTitle(render, fallbackFor)(msg);
     return buildSlackMessage(msg, rendered, rendered.customText === true);
   };
   // The author overrides go with each new message; chat.update takes none (an updated message keeps its author).
@@ -131,9 +132,10 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     return { outcome: { ok: true, status: res.status }, data: json };
   }
 
-  async function viaApi(msg: Parameters<typeof render>[0], signal: AbortSignal): Promise<Outcome> {
-    const key = `slack:${groupKeyHash(msg.groupKey)}`;
-    const content = { ...build(msg), unfurl_links: false, unfurl_media: false };
+  async function viaApi(msg: Parameters<typeof render>[0], signal: AbortSignal, fallbackFor?: string): Promise<Outcome> {
+    // A fallback posts its own message (and updates only that one): the group's own message, if any, stays this target's.
+    const key = `slack:${fallbackFor === undefined ? '' : 'fallback:'}${groupKeyHash(msg.groupKey)}`;
+    const content = { ...build(msg, fallbackFor), unfurl_links: false, unfurl_media: false };
     const stored = deps.state.get<SlackRef>(key);
     if (stored) {
       const updated = await call('chat.update', { ...content, channel: stored.channel, ts: stored.ts }, signal);
@@ -158,10 +160,10 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   }
 
   /** Incoming webhook: success is HTTP 200 with the plain-text body `ok`; errors are real statuses with a bare string. */
-  async function viaWebhook(msg: Parameters<typeof render>[0], signal: AbortSignal): Promise<Outcome> {
+  async function viaWebhook(msg: Parameters<typeof render>[0], signal: AbortSignal, fallbackFor?: string): Promise<Outcome> {
     let res: HttpResponse;
     try {
-      res = await send(deps, { url: target.webhook_url!, body: { ...build(msg), ...author, unfurl_links: false, unfurl_media: false } }, signal);
+      res = await send(deps, { url: target.webhook_url!, body: { ...build(msg, fallbackFor), ...author, unfurl_links: false, unfurl_media: false } }, signal);
     } catch (err) {
       return classifyError(err);
     }
@@ -178,7 +180,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     type: 'slack',
     name: target.name,
     async publish({ message }, ctx) {
-      return target.webhook_url ? viaWebhook(message, ctx.signal) : viaApi(message, ctx.signal);
+      return target.webhook_url ? viaWebhook(message, ctx.signal, ctx.fallbackFor) : viaApi(message, ctx.signal, ctx.fallbackFor);
     },
   };
 }

@@ -13,6 +13,10 @@ export interface BaseTarget {
   /** Per-attempt timeout; falls back to `dispatch.timeout`. */
   timeout?: number;
   health_check?: HealthCheckConfig;
+  /** Target that also gets a delivery of this one that is dead-lettered or held for `fallback_after` (src/config/fallback.ts checks it). */
+  fallback?: string;
+  /** How long a delivery may be held (breaker open, target unhealthy or degraded) before it goes to `fallback` too; ms (the schema's default: 5m). */
+  fallback_after?: number;
 }
 
 /** An optional active probe of a target. */
@@ -60,6 +64,16 @@ export const baseTargetProperties = {
   },
   send_resolved: { type: 'boolean', default: true, description: 'Deliver resolved alerts too.' },
   timeout: duration('Timeout of one attempt to this target (default: dispatch.timeout).'),
+  fallback: {
+    type: 'string',
+    maxLength: 63,
+    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    description:
+      'Name of another target that also gets a notification this target could not take: once per delivery, when the delivery is ' +
+      'dead-lettered or has been held by an open breaker or an unhealthy (or skipped degraded) state for `fallback_after`. ' +
+      "The fallback target's `match` and dedup do not apply; its breaker and health do. No cycles (see docs/targets.md#fallback-targets).",
+  },
+  fallback_after: duration('How long a delivery may be held by an open breaker or the health gate before it also goes to `fallback`.', '5m'),
   health_check: {
     type: 'object',
     additionalProperties: false,

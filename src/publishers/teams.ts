@@ -1,4 +1,5 @@
 import { classifyResponse, deliverWith, reasonFromStatus, truncate, type HttpResponse } from './http.js';
+import { withFallbackTitle } from './fallback-mark.js';
 import { secretString, targetSchema, type BaseTarget } from './target.js';
 import { teamsMessage } from './teams-card.js';
 import { compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
@@ -50,7 +51,7 @@ export function createTeamsPublisher(target: TeamsTarget, deps: PublisherDeps): 
     type: 'teams',
     name: target.name,
     async publish(msg, ctx) {
-      const body = teamsMessage(msg.message, render);
+      const body = teamsMessage(msg.message, withFallbackTitle(render, ctx.fallbackFor));
       return deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyTeams);
     },
   };

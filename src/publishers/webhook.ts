@@ -1,4 +1,5 @@
 import { deliver } from './http.js';
+import { FALLBACK_HEADER } from './fallback-mark.js';
 import { signatureHeaders, signingKey } from './signing.js';
 import { authHeaders, httpAuthProperties, httpAuthSecrets, secretString, targetSchema, type BaseTarget, type HttpAuth } from './target.js';
 import { messageJson } from '../alerts/json.js';
@@ -63,10 +64,13 @@ export function createWebhookPublisher(target: WebhookTarget, deps: PublisherDep
     type: 'webhook',
     name: target.name,
     publish(msg, ctx) {
-      const payload = limitAlerts(target.format === 'alertmux' ? msg.message : msg.original, target.max_alerts);
+      const group = target.format === 'alertmux' ? msg.message : msg.original;
+      // A fallback says so in a header; the alertmux format also carries it in the body (the Alertmanager one stays as sent).
+      const payload = limitAlerts(target.format === 'alertmux' && ctx.fallbackFor !== undefined ? { ...group, fallbackFor: ctx.fallbackFor } : group, target.max_alerts);
       const body = messageJson(payload);
+      const fallback: Record<string, string> = ctx.fallbackFor === undefined ? {} : { [FALLBACK_HEADER]: ctx.fallbackFor };
       const signed = key ? signatureHeaders(key, `msg_${ctx.deliveryId}`, Math.floor(deps.now() / 1000), body) : {};
-      return deliver(deps, { url: target.url, headers: { ...target.headers, ...auth, ...signed }, body }, ctx.signal);
+      return deliver(deps, { url: target.url, headers: { ...target.headers, ...auth, ...signed, ...fallback }, body }, ctx.signal);
     },
   };
 }

@@ -65,6 +65,7 @@ describe('config loading', () => {
         match: [],
         match_route: [],
         send_resolved: true,
+        fallback_after: 300_000,
         format: 'alertmanager',
         headers: {},
         max_alerts: 0,

@@ -24,7 +24,8 @@ function setup(removed: number[], fail?: Error, due: () => unknown[] = () => [])
       return removed.shift() ?? 0;
     },
   } as unknown as Store;
-  const dispatcher = { busy: new Set<string>(), ledger: { unwritten: new UnwrittenOutcomes() }, flush: async () => undefined } as unknown as Dispatcher;
+  const fallbacks = { dueAt: Infinity, sweep: async () => [] };
+  const dispatcher = { busy: new Set<string>(), ledger: { unwritten: new UnwrittenOutcomes() }, flush: async () => undefined, fallbacks } as unknown as Dispatcher;
   const runtime = () => ({ config: { dispatch: { max_concurrency: 1 }, storage: { retention: RETENTION } } }) as unknown as Runtime;
   const { logger, lines } = recordingLogger();
   const worker = new RetryWorker({ store, dispatcher, runtime, metrics: {} as Metrics, logger, now: () => NOW });
