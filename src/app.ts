@@ -331,12 +331,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       onRelease: () => worker.wake(),
     }),
   );
-  app.use(
-    createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: () => {
-        const status = deadman.status();
-        return status.enabled ? status : undefined;
-      } }),
-  );
+  const deadmanStatus = () => {
+    const status = deadman.status();
+    return status.enabled ? status : undefined;
+  };
+  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: deadmanStatus }));
   app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));

@@ -33,7 +33,7 @@ Usage:
   alertmux check-config FILE...                    validate config files and summarise their targets
   alertmux send-test --config FILE [--target NAME] [--resolve] [--json]
                                                    send a test alert through the targets, print a result per target
-  alertmux targets [--url URL] [--token T] [--json]
+  alertmux targets [--url URL] [--token-file FILE] [--json]
                                                    list a running alertmux's targets with health and breaker state
   alertmux notifications [--alertname A] [--target T] [--since 1h] [--outcome O] [--limit N] [--json]
                                                    list a running alertmux's notifications, newest first

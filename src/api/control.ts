@@ -38,9 +38,18 @@ export function createControlRouter(deps: ControlDeps): Router {
         return;
       }
       const remote = remoteOf(req);
-      const changed = action === 'pause' ? deps.statuses.pause(name, remote) : deps.statuses.resume(name, remote);
-      await deps.flush();
-      const moved = action === 'pause' ? deps.store.hold(name, PAUSED_UNTIL) : deps.store.release(name, deps.now());
+      let changed: boolean;
+      let moved: number;
+      try {
+        changed = action === 'pause' ? deps.statuses.pause(name, remote) : deps.statuses.resume(name, remote);
+        await deps.flush();
+        moved = action === 'pause' ? deps.store.hold(name, PAUSED_UNTIL) : deps.store.release(name, deps.now());
+      } catch (err) {
+        // The flag lives in the ledger: a pause it cannot record is refused, not kept in memory only.
+        deps.logger.error(`target ${action} failed: the ledger cannot record it`, { target: name, remote, error: String(err) });
+        res.status(503).json({ error: `cannot ${action} ${name}: the ledger cannot record it (${String(err)})` });
+        return;
+      }
       deps.metrics.targetPaused.set({ target: name }, action === 'pause' ? 1 : 0);
       if (action === 'pause') {
         deps.logger.info(changed ? 'target paused: its deliveries queue until it is resumed' : 'target pause requested; it was already paused', {

@@ -9,9 +9,10 @@ import { bodySince } from './bulk.js';
 import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
 import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
-
-const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 import type { Metrics } from '../observability/metrics.js';
+
+/** A delivery list cursor: the sequence number of the last delivery of the previous page. */
+const isSeq = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 
 const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead', 'skipped', 'superseded'];
 

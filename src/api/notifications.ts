@@ -91,8 +91,12 @@ function readPage(store: Store, filter: NotificationFilter, limit: number, match
 function anyAlertMatches(store: Store, id: string, matchers: readonly Matcher[]): boolean {
   const n = store.getNotification(id);
   if (!n) return false;
-  const msg = JSON.parse(n.enriched) as WebhookMessage;
-  return msg.alerts.some((a) => matchesAll(matchers, a.labels));
+  try {
+    const msg = JSON.parse(n.enriched) as WebhookMessage;
+    return msg.alerts.some((a) => matchesAll(matchers, a.labels));
+  } catch {
+    return false; // a payload that does not read (never written so) matches nothing rather than failing the page
+  }
 }
 
 function groupBy(deliveries: readonly DeliveryRecord[]): Map<string, DeliveryRecord[]> {

@@ -1,17 +1,20 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { request, type Dispatcher } from 'undici';
 import { ago, formatTable } from './table.js';
 import type { CommandIO } from './send-test.js';
 
 /** Usage of `alertmux targets`. */
-export const TARGETS_USAGE = `Usage: alertmux targets [--url URL] [--token TOKEN] [--json]
+export const TARGETS_USAGE = `Usage: alertmux targets [--url URL] [--token-file FILE] [--json]
 
 Lists the targets of a running alertmux (GET /api/v1/targets) with their
-health, circuit breaker state, last success and last error.
+health, circuit breaker state, last success and last error. ENABLED says
+"paused" for a target an operator paused (alertmux pause).
 
 Options:
-  -u, --url URL       base URL of alertmux (default: http://127.0.0.1:9095)
-      --token TOKEN   admin bearer token (default: $ALERTMUX_ADMIN_TOKEN)
+  -u, --url URL       base URL of alertmux (default: $ALERTMUX_URL or http://127.0.0.1:9095)
+      --token-file F  admin bearer token read from file F (default: $ALERTMUX_TOKEN or $ALERTMUX_ADMIN_TOKEN)
+      --token TOKEN   admin bearer token (visible in ps and the shell history: prefer the others)
       --json          print the API's JSON
   -h, --help          show this help`;
 
@@ -20,6 +23,7 @@ interface TargetView {
   name: string;
   type: string;
   enabled: boolean;
+  paused?: boolean;
   health: string;
   breaker: { state: string; opensTrialAt?: string };
   lastSuccessAt?: string;
@@ -33,7 +37,7 @@ export function targetsTable(targets: readonly TargetView[], now: number): strin
     targets.map((t) => [
       t.name,
       t.type,
-      t.enabled ? 'yes' : 'no',
+      t.enabled ? (t.paused ? 'paused' : 'yes') : 'no',
       t.health,
       t.breaker.opensTrialAt ? `${t.breaker.state} (trial ${ago(t.breaker.opensTrialAt, now)})` : t.breaker.state,
       ago(t.lastSuccessAt, now),
@@ -49,8 +53,9 @@ export async function targetsCommand(argv: string[], io: CommandIO & { http?: Di
     ({ values } = parseArgs({
       args: argv,
       options: {
-        url: { type: 'string', short: 'u', default: 'http://127.0.0.1:9095' },
+        url: { type: 'string', short: 'u', default: io.env['ALERTMUX_URL'] ?? 'http://127.0.0.1:9095' },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -59,7 +64,14 @@ export async function targetsCommand(argv: string[], io: CommandIO & { http?: Di
     return io.err(`${(e as Error).message}\n\n${TARGETS_USAGE}`), 2;
   }
   if (values.help) return io.out(TARGETS_USAGE), 0;
-  const token = values.token ?? io.env['ALERTMUX_ADMIN_TOKEN'];
+  let token = values.token ?? io.env['ALERTMUX_TOKEN'] ?? io.env['ALERTMUX_ADMIN_TOKEN'];
+  if (values['token-file'] !== undefined) {
+    try {
+      token = readFileSync(values['token-file'], 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      return io.err(`cannot read the token file ${values['token-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`), 1;
+    }
+  }
   const url = `${values.url.replace(/\/+$/, '')}/api/v1/targets`;
   let status: number;
   let text: string;

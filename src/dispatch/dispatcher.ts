@@ -14,6 +14,7 @@ import { Fallbacks } from './fallback.js';
 import { Limiter } from './limiter.js';
 import { matchesAll, routeLabels } from './matchers.js';
 import { summarize, targetResult, type DispatchResult } from './result.js';
+import { PAUSED_UNTIL } from './target-status.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
 import type { DeliveryRecord, DeliveryState, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
@@ -21,7 +22,6 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Outcome } from '../publishers/publisher.js';
 import type { Runtime, TargetRuntime } from './runtime.js';
-import { PAUSED_UNTIL } from './target-status.js';
 
 /** Everything the dispatcher needs from outside. */
 export interface DispatcherDeps {

@@ -101,7 +101,7 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     metrics.breakerState.set({ target: name, state: from }, 0);
     metrics.breakerState.set({ target: name, state: to }, 1);
     metrics.breakerTransitions.inc({ target: name, from, to });
-    status.record('breaker', from, to, to === 'open' ? health.snapshot().lastError : undefined);
+    status.record('breaker', from, to, breakerReason(from, to, breaker.snapshot().consecutiveFailures));
     if (to === 'open') {
       const trialAt = new Date(breaker.opensTrialAt ?? now()).toISOString();
       hooks.logger.warn('circuit breaker opened: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt });
@@ -122,4 +122,11 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     status,
     source,
   };
+}
+
+/** Why a breaker changed state, for the target's history (its outcome is recorded after the breaker's, so no error text). */
+function breakerReason(from: string, to: string, consecutiveFailures: number): string {
+  if (to === 'open') return from === 'half_open' ? 'the trial delivery failed' : `${consecutiveFailures} failed ${consecutiveFailures === 1 ? 'delivery' : 'deliveries'} in a row`;
+  if (to === 'half_open') return 'cooldown over: one trial delivery may go';
+  return 'the trial delivery succeeded';
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { recordingLogger } from '../helpers/logs.js';
 import { eventually, loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import { group } from '../helpers/console.js';
@@ -131,6 +132,41 @@ targets:
     expect((await app.post('/api/v1/targets/hook/pause', undefined)).status).to.equal(401);
     expect((await app.post('/api/v1/targets/hook/resume?now=1', undefined, ADMIN)).status).to.equal(400);
     expect((await app.get('/api/v1/targets/hook', ADMIN)).body.paused).to.equal(false);
+  });
+
+  it('refuses a pause the ledger cannot record, with the reason', async () => {
+    await app.close();
+    app = await startApp(configText(), {
+      openStore: (path) => ({
+        ...openSqliteStore(path),
+        stateSet: () => {
+          throw new Error('SQLITE_FULL: database or disk is full');
+        },
+      }),
+    });
+    const res = await app.post('/api/v1/targets/hook/pause', undefined, ADMIN);
+    expect(res.status).to.equal(503);
+    expect(res.body.error).to.equal('cannot pause hook: the ledger cannot record it (Error: SQLITE_FULL: database or disk is full)');
+    expect((await app.get('/api/v1/targets/hook', ADMIN)).body.paused).to.equal(false);
+    await send('Still');
+    expect(alertnames()).to.deep.equal(['Still']);
+  });
+
+  it('keeps the health and breaker transitions of a target, newest first, with why', async () => {
+    await app.close();
+    hook.reply = () => ({ status: 503, body: 'down for maintenance' });
+    app = await startApp(configText('health: {unhealthy_after: 1}\nbreaker: {consecutive_failures: 1, cooldown: 1h}'));
+    await send('Down');
+    const history = (await app.get('/api/v1/targets/hook', ADMIN)).body.healthHistory as Array<{ kind: string; from: string; to: string; reason?: string }>;
+    expect(history.map((h) => [h.kind, h.from, h.to])).to.have.deep.members([
+      ['breaker', 'closed', 'open'],
+      ['health', 'unknown', 'unhealthy'],
+    ]);
+    expect(history.find((h) => h.kind === 'health')?.reason).to.equal('unexpected status code 503: down for maintenance');
+    expect(history.find((h) => h.kind === 'breaker')?.reason).to.equal('1 failed delivery in a row');
+    // A reload that changes nothing of the target keeps its history.
+    expect((await app.post('/-/reload', undefined, ADMIN)).status).to.equal(200);
+    expect((await app.get('/api/v1/targets/hook', ADMIN)).body.healthHistory).to.have.length(2);
   });
 
   it('shows where each target came from', async () => {

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { main } from '../../src/cli.js';
 import { controlCommand } from '../../src/commands/control.js';
+import { targetsCommand } from '../../src/commands/targets.js';
 import { deliveriesCommand, replayCommand } from '../../src/commands/deliveries.js';
-import { notificationCommand, notificationsCommand } from '../../src/commands/notifications.js';
+import { notificationCommand, notificationsCommand, notificationText } from '../../src/commands/notifications.js';
 import { byMode, config, group } from '../helpers/console.js';
 import { eventually, loopbackTarget, refusedPort, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import type { ClientIO } from '../../src/commands/client.js';
@@ -79,6 +80,45 @@ describe('alertmux notifications, notification, deliveries, replay, pause, resum
     expect(JSON.parse(text())).to.include({ id: failedId, outcome: 'failed' });
   });
 
+  it('prints each target\'s attempt timeline when the API gives one', () => {
+    const now = Date.parse('2026-11-22T10:05:00Z');
+    const text = notificationText(
+      {
+        id: 'n_1',
+        receivedAt: '2026-11-22T10:00:00.000Z',
+        receiver: 'fanout',
+        groupKey: '{}:{alertname="X"}',
+        status: 'firing',
+        outcome: 'accepted',
+        targets: [
+          {
+            target: 'hook',
+            type: 'webhook',
+            state: 'failed',
+            deliveryId: 'd_1',
+            attempts: 2,
+            statusCode: 503,
+            reason: 'serverError',
+            error: 'unexpected status code 503',
+            nextAttemptAt: '2026-11-22T10:06:00.000Z',
+            attemptHistory: [
+              { attempt: 1, at: '2026-11-22T10:00:00.010Z', replica: 'pod-a', durationMs: 12.5, statusCode: 503, outcome: 'failed', reason: 'serverError', error: 'unexpected status code 503', nextAttemptAt: '2026-11-22T10:00:01.000Z' },
+              { attempt: 2, at: '2026-11-22T10:00:01.020Z', replica: 'pod-b', durationMs: 1500, statusCode: 503, outcome: 'failed', reason: 'serverError', error: 'unexpected status code 503' },
+            ],
+          },
+        ],
+      },
+      now,
+    );
+    const lines = text.split('\n');
+    expect(lines).to.include('Attempts to hook (d_1):');
+    const at = lines.indexOf('Attempts to hook (d_1):');
+    expect(lines[at + 1]).to.match(/^#\s+AT\s+REPLICA\s+DURATION\s+STATUS\s+OUTCOME\s+REASON\s+NEXT\s+ERROR$/);
+    expect(lines[at + 2]).to.match(/^1\s+2026-11-22T10:00:00.010Z\s+pod-a\s+13 ms\s+503\s+failed\s+serverError\s+2026-11-22T10:00:01.000Z\s+unexpected status code 503$/);
+    expect(lines[at + 3]).to.match(/^2\s+2026-11-22T10:00:01.020Z\s+pod-b\s+1.5 s\s+503\s+failed\s+serverError\s+-\s+unexpected status code 503$/);
+    expect(text).to.match(/hook\s+webhook\s+failed\s+2\s+503\s+serverError\s+in 60s\s+unexpected status code 503/);
+  });
+
   it('lists dead letters and replays them by filter or by id', async () => {
     expect(await deliveriesCommand(['--state', 'dead', '--target', 'hook', '--since', '1h'], io())).to.equal(0);
     const lines = text().split('\n');
@@ -100,6 +140,12 @@ describe('alertmux notifications, notification, deliveries, replay, pause, resum
   it('pauses and resumes a target', async () => {
     expect(await controlCommand('pause', ['hook'], io())).to.equal(0);
     expect(text()).to.equal('hook: paused (its deliveries queue until it is resumed)');
+    out = [];
+    const file = join(dir, 'token');
+    writeFileSync(file, 'adm-7f3e\n');
+    expect(await targetsCommand(['--token-file', file], io({}))).to.equal(0);
+    expect(text()).to.match(/^hook\s+webhook\s+paused\s+/m);
+    expect(text()).to.match(/^logs\s+log\s+yes\s+/m);
     const answer = await app.post('/webhook', group('c', [{ alertname: 'Queued', team: 'db', route: 'hook-only' }]));
     expect(answer.body.targets[1]).to.deep.include({ state: 'skipped', skipReason: 'paused' });
     out = [];
@@ -140,6 +186,17 @@ describe('alertmux notifications, notification, deliveries, replay, pause, resum
     expect(await notificationCommand([], io())).to.equal(2);
     expect(await controlCommand('pause', [], io())).to.equal(2);
     expect(await deliveriesCommand(['--bogus'], io())).to.equal(2);
+    // The command line dispatches to the client commands (no token in this environment: 401).
+    const saved = { token: process.env['ALERTMUX_TOKEN'], admin: process.env['ALERTMUX_ADMIN_TOKEN'] };
+    delete process.env['ALERTMUX_TOKEN'];
+    delete process.env['ALERTMUX_ADMIN_TOKEN'];
+    try {
+      expect(await main(['deliveries', '--url', app.base], (s) => out.push(s), (s) => err.push(s))).to.equal(1);
+      expect(err.pop()).to.match(/^GET \/api\/v1\/deliveries: 401 unauthorized/);
+    } finally {
+      if (saved.token !== undefined) process.env['ALERTMUX_TOKEN'] = saved.token;
+      if (saved.admin !== undefined) process.env['ALERTMUX_ADMIN_TOKEN'] = saved.admin;
+    }
     out = [];
     expect(await main(['help', 'notifications'], (s) => out.push(s), (s) => err.push(s))).to.equal(0);
     expect(text()).to.match(/^Usage: alertmux notifications/);
