@@ -128,7 +128,7 @@ function TargetCard({ t, refresh }: { t: Target; refresh(): void }) {
           </button>
         </div>
       ) : null}
-      <details>
+      <details open={history.length > 0}>
         <summary>Health history</summary>
         {t.healthHistory === undefined ? (
           <p class="muted">not available</p>
