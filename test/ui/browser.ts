@@ -31,7 +31,10 @@ export function launch(): Promise<Browser> {
   });
 }
 
-/** A laptop-sized page that records every page error, console error, failed request and HTTP error answer. */
+/**
+ * A laptop-sized page that records every page error, console error, failed request and HTTP error answer, and
+ * every request that leaves 127.0.0.1 (the console must work air-gapped: no CDN, no font, no telemetry).
+ */
 export async function openPage(browser: Browser): Promise<{ page: Page; problems: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/Berlin', locale: 'en-GB' });
   const page = await context.newPage();
@@ -39,6 +42,10 @@ export async function openPage(browser: Browser): Promise<{ page: Page; problems
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.protocol !== 'data:' && url.hostname !== '127.0.0.1') problems.push(`outside request: ${req.method()} ${req.url()}`);
   });
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText ?? ''}`));
   page.on('response', (res) => {
