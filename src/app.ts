@@ -7,6 +7,7 @@ import { createBulkRouter } from './api/bulk.js';
 import { createConfigRouter, type ReloadStatus } from './api/config.js';
 import { createControlRouter } from './api/control.js';
 import { createDeadmanRouter } from './api/deadman.js';
+import { ConfigStatus, createConfigStatusRouter } from './api/config-status.js';
 import { createDeliveriesRouter } from './api/deliveries.js';
 import { createNotificationsRouter } from './api/notifications.js';
 import { createOverviewRouter } from './api/overview.js';
@@ -25,6 +26,8 @@ import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
 import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
+import { ConfigError } from './config/problems.js';
+import { restartOnlyChanges } from './config/restart-only.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { renderMetrics, ScrapeErrors } from './observability/scrape.js';
@@ -39,8 +42,11 @@ import type { PublisherDeps, TargetState } from './publishers/publisher.js';
 
 /** Everything the app needs from outside. main.ts builds the real ones; tests build their own. */
 export interface AppDeps {
-  /** Loads and validates the config; called at start and on every reload. Throws ConfigError. */
-  loadConfig: () => Config | Promise<Config>;
+  /**
+   * Loads and validates the config; called at start and on every reload (with the file config in effect, whose
+   * target versions a broken targets_dir file keeps). Throws ConfigError when the main config is invalid.
+   */
+  loadConfig: (previous?: Config) => Config | Promise<Config>;
   logger: Logger;
   /** Own prom-client Registry (never the global one). */
   registry: Registry;
@@ -136,6 +142,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   };
 
   let runtime = buildRuntime(withDiscovered(initial), hooks);
+  const configStatus = new ConfigStatus({ metrics, logger: deps.logger, now, redact: (s) => runtime.redact(s) });
+  configStatus.loaded(initial);
   let stopProbes = startProbes(runtime.targets.values(), deps.http, userAgent);
   let stopWatch = () => {};
   /** Reload when a file under targets_dir changes (a target added, changed or removed). */
@@ -163,7 +171,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   setTargetGauges(runtime.config);
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(now() / 1000);
-  let reloadStatus: ReloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: true };
+  /** The last load (the start or a reload) as the overview and GET /api/v1/config show it, from the config status. */
+  const reloadStatus = (): ReloadStatus => {
+    const { ok, at, error, problems = [] } = configStatus.status().lastLoad;
+    return { lastReloadAt: at, lastReloadSuccess: ok, ...(ok ? {} : { lastReloadError: [error, ...problems].filter(Boolean).join('\n'), problems }) };
+  };
 
   const dispatcher = new Dispatcher({
     store,
@@ -206,12 +218,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   /** Reload from the file, or swap in `loaded` (the file config already loaded) with the current discovered targets. */
   async function reload(loaded?: Config): Promise<{ ok: true } | { ok: false; error: string }> {
     try {
-      const fromFile = loaded ?? (await deps.loadConfig());
+      const fromFile = loaded ?? (await deps.loadConfig(fileConfig));
       const config = withDiscovered(fromFile);
       const next = buildRuntime(config, hooks, runtime);
       const nextDeadman = deadmanSettings(config.deadman);
-      if (config.storage.path !== runtime.config.storage.path) {
-        deps.logger.warn('storage.path changed; it takes effect after a restart', { current: runtime.config.storage.path });
+      const restartOnly = restartOnlyChanges(runtime.config, config);
+      if (restartOnly.length) {
+        deps.logger.warn(`config reload changes ${restartOnly.join(', ')}, which take effect only after a restart; the running values stay until then`, {
+          settings: restartOnly,
+        });
       }
       const replaced = [...runtime.targets.values()].filter((t) => next.targets.get(t.config.name) !== t);
       const changes = targetChanges(runtime, next);
@@ -226,7 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       setTargetGauges(config);
       metrics.configReloadSuccess.set(1);
       metrics.configReloadTime.set(now() / 1000);
-      reloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: true };
+      if (!loaded) configStatus.loaded(fromFile, restartOnly.length ? [`changed settings that take effect only after a restart: ${restartOnly.join(', ')}`] : []);
       deps.logger.info('config reloaded', { targets: config.targets.length, ...changes });
       worker.wake();
       void deadman.configure(nextDeadman);
@@ -234,8 +249,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     } catch (err) {
       metrics.configReloadSuccess.set(0);
       const error = runtime.redact(err instanceof Error ? err.message : String(err));
-      reloadStatus = { lastReloadAt: new Date(now()).toISOString(), lastReloadSuccess: false, lastReloadError: error };
-      deps.logger.error('config reload failed; keeping the previous config', { error });
+      // Every problem at once, one per entry (the error text has them too, for POST /-/reload's answer).
+      const problems = err instanceof ConfigError ? err.details.map((d) => runtime.redact(d)) : [];
+      deps.logger.error('config reload failed; keeping the previous config', { error: error.split('\n')[0], ...(problems.length ? { problems } : {}) });
+      configStatus.failed(error.split('\n')[0] ?? error, problems);
       return { ok: false, error };
     }
   }
@@ -291,6 +308,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use(createUiRouter({ dir: deps.uiDir ?? fileURLToPath(new URL('./ui/', import.meta.url)), admin: () => runtime.config.admin }));
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
+  app.use(createConfigStatusRouter(configStatus));
   app.use(createDeadmanRouter({ status: () => deadman.status() }));
   const trial = { runtime: current, busy: dispatcher.busy, attemptNow: worker.attemptNow.bind(worker) };
   const flush = () => dispatcher.flush();
@@ -335,8 +353,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const status = deadman.status();
     return status.enabled ? status : undefined;
   };
-  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus: () => reloadStatus, deadman: deadmanStatus }));
-  app.use(createConfigRouter({ runtime: current, reloadStatus: () => reloadStatus }));
+  app.use(createOverviewRouter({ runtime: current, store, now, flush, reloadStatus, deadman: deadmanStatus }));
+  app.use(createConfigRouter({ runtime: current, reloadStatus }));
   app.use(createPublishRouter({ config: () => runtime.config, accepting: () => accepting, stats, dispatch }));
   app.use(methodNotAllowed({ '/-/reload': 'POST', '/metrics': 'GET, HEAD', '/-/healthy': 'GET, HEAD', '/-/ready': 'GET, HEAD' }));
   app.use((_req, res) => void res.status(404).json({ error: 'not found' }));

@@ -30,7 +30,7 @@ const USAGE = `alertmux ${VERSION}: fan Alertmanager webhooks out to many target
 
 Usage:
   alertmux [--config FILE] [--listen HOST:PORT]   run the service
-  alertmux check-config FILE...                    validate config files and summarise their targets
+  alertmux check-config [--no-secrets] FILE...     validate config files and summarise their targets
   alertmux send-test --config FILE [--target NAME] [--resolve] [--json]
                                                    send a test alert through the targets, print a result per target
   alertmux targets [--url URL] [--token-file FILE] [--json]
@@ -57,12 +57,18 @@ Options:
 Signals: SIGHUP reloads the config (as POST /-/reload does); SIGTERM drains and exits.
 Environment: LOG_LEVEL overrides log.level; ALERTMUX_SHUTDOWN_GRACE_MS (default 10000).`;
 
-const CHECK_USAGE = `Usage: alertmux check-config FILE...
+const CHECK_USAGE = `Usage: alertmux check-config [--no-secrets] FILE...
 
-Validates each config file like 'amtool check-config': prints every problem
-(path and message) and exits 1, or prints a summary of the targets (secrets
-redacted) and exits 0. Secret references (\${env:NAME}, \${file:/path}) are
-resolved, so run it with the same environment and files as the service.`;
+Validates each config file and its targets_dir files like 'amtool check-config',
+in one pass: prints every problem, one per line (file:line:column, the target's
+name, the field) and exits 1, or prints a summary of the targets (secrets
+redacted) and exits 0. A broken targets_dir file fails the check too. Warnings
+(no targets) do not.
+
+Secret references (\${env:NAME}, \${file:/path}) are resolved, so run it with
+the same environment and files as the service, or:
+  --no-secrets   check the references' syntax only and resolve none (CI without
+                 the secrets); what depends on a secret's value is not checked.`;
 
 /** Run the command line; resolves to the exit code (the server never resolves). */
 export async function main(argv: string[], out: (s: string) => void = console.log, err: (s: string) => void = console.error): Promise<number> {
@@ -75,10 +81,16 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     return err(`no command "${topic}"\n\n${USAGE}`), 2;
   }
   if (command === 'check-config') {
-    const { values, positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv.slice(1), allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, 'no-secrets': { type: 'boolean' } } });
+    } catch (e) {
+      return err(`${(e as Error).message}\n\n${CHECK_USAGE}`), 2;
+    }
+    const { values, positionals } = parsed;
     if (values.help) return out(CHECK_USAGE), 0;
     if (!positionals.length) return err(CHECK_USAGE), 2;
-    return checkConfig(positionals, { env: process.env }, out, err);
+    return checkConfig(positionals, { env: process.env, syntaxOnly: values['no-secrets'] === true }, out, err);
   }
   if (command === 'send-test') return sendTestCommand(argv.slice(1), { out, err, env: process.env, progress: !!process.stderr.isTTY, version: VERSION });
   if (command === 'targets') return targetsCommand(argv.slice(1), { out, err, env: process.env });

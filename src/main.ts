@@ -6,6 +6,7 @@ import { Registry } from 'prom-client';
 import { Agent } from 'undici';
 import { buildApp, type App } from './app.js';
 import { loadConfigFile } from './config/load.js';
+import type { Config } from './config/types.js';
 import { createHttpServer } from './http-server.js';
 import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff } from './heap.js';
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
@@ -32,7 +33,8 @@ export async function runServer(options: RunOptions): Promise<void> {
   const growing = heapGrowingPercent(env, process.execArgv);
   if (growing !== undefined) limitHeapGrowth(growing);
   if (pretenuringOff(process.execArgv)) disablePretenuring();
-  const load = () => loadConfigFile(options.configPath, { env });
+  // A reload passes the config in effect: a broken targets_dir file keeps its target's version from it.
+  const load = (previous?: Config) => loadConfigFile(options.configPath, { env }, previous);
   const first = load();
   const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);
   const registry = new Registry();
@@ -52,7 +54,7 @@ export async function runServer(options: RunOptions): Promise<void> {
   let mux: App;
   try {
     mux = await buildApp({
-      loadConfig: () => (loaded ? load() : ((loaded = true), first)),
+      loadConfig: (previous) => (loaded ? load(previous) : ((loaded = true), first)),
       logger,
       registry,
       http,

@@ -66,7 +66,7 @@ targets:
     expect(resources.live()).to.deep.equal([]);
   });
 
-  it('reloads when a target is added to targets_dir, and keeps the old targets when the new one is invalid', async () => {
+  it('reloads when a target is added to targets_dir, and leaves out a broken file while adding a good one beside it', async () => {
     dir = mkdtempSync(join(tmpdir(), 'alertmux-targets-'));
     const sink = await loopbackTarget();
     servers.push(sink);
@@ -86,8 +86,12 @@ targets_dir_interval: 30ms
     expect(sink.received.find((r) => r.path === '/second')?.headers.authorization).to.equal('Bearer s3cr3t');
 
     writeFileSync(join(dir, 'broken.yml'), 'type: webhook\n');
-    await eventually(async () => /alertmux_config_last_reload_successful 0/.test((await app.get('/metrics')).text), 'the failed reload');
-    expect([...app.mux.runtime().targets.keys()]).to.deep.equal(['first', 'second']);
+    writeFileSync(join(dir, 'third.yml'), `type: webhook\nurl: "${sink.url}/third"\n`);
+    await eventually(() => app.mux.runtime().targets.size === 3, 'the good file beside the broken one');
+    expect([...app.mux.runtime().targets.keys()]).to.deep.equal(['first', 'second', 'third']);
+    const metrics = (await app.get('/metrics')).text;
+    expect(metrics).to.match(/^alertmux_config_last_reload_successful 1$/m);
+    expect(metrics).to.match(/^alertmux_targets_dir_broken_files 1$/m);
     await app.close();
   });
 

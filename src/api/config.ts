@@ -9,8 +9,10 @@ import type { SecretField } from '../publishers/redaction.js';
 export interface ReloadStatus {
   lastReloadAt: string;
   lastReloadSuccess: boolean;
-  /** Every problem of the last failed reload, secrets redacted. */
+  /** Why the last reload failed and every problem, one per line, secrets redacted. */
   lastReloadError?: string;
+  /** Its problems one by one (as GET /api/v1/config/status lists them). */
+  problems?: string[];
 }
 
 /** Secret fields outside the targets: inbound auth and the admin token. Every resolved secret reference is redacted too. */

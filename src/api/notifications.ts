@@ -130,6 +130,7 @@ export function listView(n: NotificationSummary, deliveries: readonly DeliveryRe
       lastStatus: d.lastStatus,
       lastReason: d.lastReason,
       lastError: d.lastError,
+      fallbackFor: d.fallbackFor,
       nextAttemptAt: d.state === 'pending' && d.nextAttemptAt !== undefined && d.skipReason !== 'paused' ? new Date(d.nextAttemptAt).toISOString() : undefined,
     })),
   };

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { Agent, type Dispatcher } from 'undici';
 import winston from 'winston';
 import { createEnricher } from '../alerts/enrich.js';
-import { ConfigError, loadConfigFile } from '../config/load.js';
+import { ConfigError, formatProblem, loadConfigFile } from '../config/load.js';
 import { configRedactor, createPublisher, type TargetConfig } from '../publishers/registry.js';
 import { SendTestState } from './send-test-state.js';
 import { formatMs, formatTable } from './table.js';
@@ -153,6 +153,10 @@ export async function sendTestCommand(argv: string[], io: CommandIO): Promise<nu
   } catch (e) {
     io.err(e instanceof ConfigError ? `invalid config ${values.config}: ${e.message}` : (e as Error).message);
     return 1;
+  }
+  // A broken targets_dir file leaves its target out, as the service does; say so rather than send to fewer targets silently.
+  for (const f of (config.targetFiles ?? []).filter((f) => f.state !== 'loaded')) {
+    io.err(`warning: targets_dir file ${f.file} is broken and left out:\n  ${f.problems.map(formatProblem).join('\n  ')}`);
   }
   const names = (values.target ?? []).flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
   const unknown = names.filter((n) => !config.targets.some((t) => t.name === n));

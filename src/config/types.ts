@@ -1,5 +1,6 @@
 import type { EnrichConfig } from '../alerts/enrich.js';
 import type { TargetConfig } from '../publishers/registry.js';
+import type { Problem } from './problems.js';
 
 /** Which targets a dispatch skips for health reasons. */
 export type HealthStrategy = 'skip_unhealthy' | 'skip_unhealthy_and_degraded' | 'publish_to_all';
@@ -40,6 +41,10 @@ export interface Config {
   secrets: readonly string[];
   /** Where each target came from, by name (absent: the config file). */
   sources?: Readonly<Record<string, TargetSource>>;
+  /** Each target file of `targets_dir` and what became of it (a broken one does not fail the load). */
+  targetFiles?: readonly TargetFile[];
+  /** What is legal but likely a mistake (no targets), for check-config and the load's log line. */
+  warnings?: readonly string[];
 }
 
 /** Where a target's definition came from: the config file, a targets_dir file, or a Kubernetes Secret (`namespace/name`). */
@@ -47,6 +52,17 @@ export interface TargetSource {
   kind: 'config' | 'targets_dir' | 'kubernetes';
   file?: string;
   secret?: string;
+}
+
+/** A `targets_dir` file (or mounted Secret's `config`) after a load. */
+export interface TargetFile {
+  file: string;
+  /** The target it defines now: this version's, or the kept last good version's. */
+  target?: string;
+  /** `loaded`: this version is in effect. Broken: `kept` its last good version, or `skipped` (it never loaded). */
+  state: 'loaded' | 'kept' | 'skipped';
+  /** Every problem of a broken file, with line and column where known. */
+  problems: readonly Problem[];
 }
 
 /** `discovery.kubernetes`: targets from labelled Secrets through the Kubernetes API. `interval` is milliseconds. */

@@ -412,6 +412,10 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
        @priority, @alerts, @attempts, @createdAt, @createdAt, @nextAttemptAt, @fallbackOf, @fallbackFor, @fallbackReason)`,
   );
   const markFallback = db.prepare(`UPDATE deliveries SET fallback_id = ? WHERE id = ? AND fallback_id IS NULL`);
+  const listFallback = db.prepare(
+    `UPDATE notification_index SET targets = targets || @target
+     WHERE (created_at, id) = ((SELECT created_at FROM notifications WHERE id = @id), @id) AND instr(targets, char(10) || @target) = 0`,
+  );
   const addFallback = db.transaction((d: NewDelivery): DeliveryRecord | undefined => {
     const inserted = insertFallback.run({
       ...d,
@@ -424,6 +428,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     });
     if (inserted.changes === 0) return undefined;
     markFallback.run(d.id, d.fallbackOf);
+    // The fallback target now has a delivery of the notification: the list's target filter finds it there too.
+    listFallback.run({ id: d.notificationId, target: `${d.target}\n` });
     return storedDelivery(d, Number(inserted.lastInsertRowid), false);
   });
   const heldOf = db.prepare(

@@ -22,7 +22,6 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
     .sort((a, b) => a.createdAt - b.createdAt || `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
   const targets = [...config.targets];
   const secrets = new Set(config.secrets);
-  const sources = { ...config.sources };
   const fromSecret = new Map<string, DiscoveredSecret>();
   for (const d of valid) {
     const target = d.target!;
@@ -42,11 +41,11 @@ export function mergeTargets(config: Config, discovered: Iterable<DiscoveredSecr
       targets.splice(targets.indexOf(d.target!), 1);
     }
   }
+  for (const t of targets) for (const s of fromSecret.get(t.name)?.secrets ?? []) secrets.add(s);
+  const sources = { ...config.sources };
   for (const t of targets) {
     const d = fromSecret.get(t.name);
-    if (!d) continue;
-    sources[t.name] = { kind: 'kubernetes', secret: `${d.namespace}/${d.name}` };
-    for (const s of d.secrets) secrets.add(s);
+    if (d) sources[t.name] = { kind: 'kubernetes', secret: `${d.namespace}/${d.name}` };
   }
   return { config: Object.freeze({ ...config, targets, secrets: [...secrets], sources }), clashes };
 }

@@ -1,8 +1,7 @@
 import { posix } from 'node:path';
-import { checkReferences, parseTarget } from '../config/load.js';
+import { formatProblem, parseTarget } from '../config/load.js';
 import { createRedactor } from '../publishers/redaction.js';
 import type { KubeSecret } from './client.js';
-import type { Config } from '../config/types.js';
 import type { TargetConfig } from '../publishers/registry.js';
 
 /** The key of a Secret holding the target (YAML or JSON of one target), as in a Secret mounted into targets_dir. */
@@ -44,28 +43,23 @@ export function parseSecret(secret: KubeSecret, fallbackNamespace: string): Disc
   if (text === undefined) return { ...entry, error: `the Secret has no "${CONFIG_KEY}" key` };
 
   const dir = posix.join('/', namespace, name);
-  const problems: string[] = [];
-  const secrets = new Set<string>();
   const readFile = (path: string) => {
     const key = posix.relative(dir, path);
     if (key.includes('/') || key.startsWith('..')) throw Object.assign(new Error('outside the Secret'), { code: 'not a key of this Secret' });
     if (key === CONFIG_KEY || data[key] === undefined) throw Object.assign(new Error('no such key'), { code: 'no such key in the Secret' });
     return data[key];
   };
-  const target = parseTarget(text, name, `${namespace}/${name}`, { env: {}, readFile, baseDir: dir }, problems, secrets);
+  // Validated and checked (matchers, templates) like a targets_dir file; problems say the line of the `config` key.
+  const parsed = parseTarget(text, name, { env: {}, readFile, baseDir: dir });
+  const { target, secrets } = parsed;
+  const problems = parsed.problems.map((p) => formatProblem({ ...p, target: undefined }));
   if (target && LOCAL_TYPES.has(target.type)) problems.push(`type "${target.type}" cannot come from a Secret (it writes to alertmux's disk)`);
-  if (target) {
-    // The same checks as a file target's (matchers, templates), on a config holding only this target.
-    const checked: string[] = [];
-    checkReferences({ targets: [target], enrich: { links: {} } } as unknown as Omit<Config, 'secrets'>, checked);
-    problems.push(...checked.map((p) => p.replace(/^\/targets\/0/, '')));
-  }
   // Every value of the Secret is treated as secret, whether or not the target marks it so.
   for (const [k, v] of Object.entries(data)) if (k !== CONFIG_KEY && v.trim()) secrets.add(v.replace(/\r?\n$/, ''));
   const values = [...secrets].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
   if (problems.length || !target) {
     const redact = createRedactor(values);
-    return { ...entry, secrets: values, error: redact(problems.map((p) => p.replace(`${namespace}/${name}: `, '').replace(/^\/\//, '/')).join('; ')) };
+    return { ...entry, secrets: values, error: redact(problems.join('; ')) };
   }
   return { ...entry, target: deepFreeze(target), secrets: values };
 }

@@ -375,7 +375,7 @@ export class Dispatcher {
     const skip = target.status.paused ? 'paused' : strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
-      // A paused target is held on purpose: that is no reason to page its fallback (only breaker and health holds are).
+      // A pause is the operator's choice, not an outage: it holds without a fallback.
       if (skip !== 'paused') this.fallbacks.held(record, target.config);
       const wait = skip === 'paused' ? PAUSED_UNTIL : (target.breaker.opensTrialAt ?? this.deps.now() + this.deps.runtime().config.breaker.cooldown);
       if (committed && !(await committed)) return record;

@@ -206,6 +206,17 @@ export function createMetrics(registry: Registry) {
       help: 'Timestamp of the last successful configuration reload.',
       registers,
     }),
+    targetsDirBroken: new Gauge({
+      name: 'alertmux_targets_dir_broken_files',
+      help: 'targets_dir files that failed the last load: their target keeps its last good version, or is left out (problems in the log and GET /api/v1/config/status).',
+      registers,
+    }),
+    targetsDirFileOk: new Gauge({
+      name: 'alertmux_targets_dir_file_last_load_success',
+      help: 'Whether a targets_dir file loaded at the last load (1), or is broken (0).',
+      labelNames: ['file'] as const,
+      registers,
+    }),
     targets: new Gauge({
       name: 'alertmux_targets',
       help: 'Configured targets by type and whether enabled.',

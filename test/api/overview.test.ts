@@ -127,7 +127,8 @@ targets:
     expect((await app.post('/-/reload', undefined, { authorization: 'Bearer adm-7f3e' })).status).to.equal(500);
     const res = await app.get('/api/v1/config', { authorization: 'Bearer adm-7f3e' });
     expect(res.body.reload.lastReloadSuccess).to.equal(false);
-    expect(res.body.reload.lastReloadError).to.match(/dispatch\/timeout: must be a duration/);
+    expect(res.body.reload.lastReloadError).to.match(/^config is invalid \(1 problem\):\nline \d+:\d+: dispatch.timeout: must be a duration/);
+    expect(res.body.reload.problems).to.have.length(1);
     expect(res.text).not.to.contain(env.HOOK_TOKEN);
     const overview = await app.get('/api/v1/overview', { authorization: 'Bearer adm-7f3e' });
     expect(overview.body.config).to.deep.include({ lastReloadSuccess: false });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,7 +186,17 @@ describe('alertmux send-test', () => {
   it('exits 1 with the problems of an invalid config', async () => {
     const config = configFile(`  - {name: audit, type: webhook}\n`);
     expect(await sendTestCommand(['--config', config], io())).to.equal(1);
-    expect(err.join('\n')).to.match(/invalid config .*\/targets\/0.*url/s);
+    expect(err.join('\n')).to.match(/invalid config .*target "audit": missing required field `url`/s);
+  });
+
+  it('warns about a broken targets_dir file and sends to the targets that load', async () => {
+    mkdirSync(join(dir, 't'));
+    writeFileSync(join(dir, 't', 'bad.yml'), 'type: webhook\n');
+    const config = join(dir, 'alertmux.yml');
+    writeFileSync(config, `storage: {path: ':memory:'}\ntargets_dir: t\ntargets:\n  - {name: audit, type: webhook, url: '${ok.url}/hook'}\n`);
+    expect(await sendTestCommand(['--config', config], io())).to.equal(0);
+    expect(err[0]).to.equal(`warning: targets_dir file ${join(dir, 't', 'bad.yml')} is broken and left out:\n  ${join(dir, 't', 'bad.yml')}:1:1: target "bad": missing required field \`url\``);
+    expect(ok.received).to.have.length(1);
   });
 
   it('is dispatched by the alertmux command line, which requires --config', async () => {

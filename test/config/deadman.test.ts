@@ -41,22 +41,23 @@ describe('config: deadman', () => {
   it('names an unknown target, a bad matcher and a too short timeout, all at once', () => {
     const details = rejected(`${TARGETS}deadman: {match: ['alertname="Watchdog"', 'severity=~"(?=x)"'], timeout: 500ms, targets: [pager, pagerduty]}`);
     expect(details).to.have.length(3);
-    expect(details).to.include('/deadman/targets/1: unknown target "pagerduty" (configured: pager, slack-ops)');
-    expect(details).to.include('/deadman/timeout: must be at least 1s (the silence that pages), not 500ms');
-    expect(details.find((d) => d.startsWith('/deadman/match/1: bad matcher'))).to.not.equal(undefined);
+    expect(details).to.include('line 4:98: deadman.targets[1]: unknown target "pagerduty" (configured: pager, slack-ops)');
+    expect(details).to.include('line 4:74: deadman.timeout: must be at least 1s (the silence that pages), not 500ms');
+    expect(details.find((d) => d.startsWith('line 4:43: deadman.match[1]: bad matcher'))).to.not.equal(undefined);
   });
 
   it('reports its problems beside the targets\' own', () => {
     const details = rejected(`targets: [{name: pager, type: log, match: ['a=~"("']}]\ndeadman: {targets: [nobody]}`);
-    expect(details.some((d) => d.startsWith('/targets/0/match/0'))).to.equal(true);
-    expect(details).to.include('/deadman/targets/0: unknown target "nobody" (configured: pager)');
+    expect(details.some((d) => d.startsWith('line 1:44: target "pager": match[0]'))).to.equal(true);
+    expect(details).to.include('line 2:21: deadman.targets[0]: unknown target "nobody" (configured: pager)');
   });
 
   it('requires targets, and says what the schema allows', () => {
-    expect(rejected(`${TARGETS}deadman: {}`)).to.include("/deadman: must have required property 'targets'");
-    expect(rejected(`${TARGETS}deadman: {targets: []}`)).to.include('/deadman/targets: must NOT have fewer than 1 items');
-    expect(rejected(`${TARGETS}deadman: {targets: [pager], timout: 5m}`)).to.include('/deadman: unknown field "timout"');
-    expect(rejected(`${TARGETS}deadman: {targets: [pager], timeout: 5}`)).to.include('/deadman/timeout: must be a duration such as 30s, 5m, 1h30m or 7d');
+    expect(rejected(`${TARGETS}deadman: {}`)).to.deep.equal(['line 4:10: deadman: missing required field `targets`']);
+    expect(rejected(`${TARGETS}deadman: {targets: []}`)).to.deep.equal(['line 4:20: deadman.targets: must NOT have fewer than 1 items']);
+    expect(rejected(`${TARGETS}deadman: {targets: [pager], timout: 5m}`)).to.deep.equal(['line 4:29: deadman: unknown field `timout`; did you mean `timeout`?']);
+    // Said once: the check of the minimum does not repeat a value the schema refused.
+    expect(rejected(`${TARGETS}deadman: {targets: [pager], timeout: 5}`)).to.deep.equal(['line 4:38: deadman.timeout: `timeout: 5` has no unit; write 5s (or 500ms, 5m, 1h)']);
   });
 
   it('accepts a target that comes from targets_dir', () => {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkConfig } from '../../src/commands/check-config.js';
 import { checkFallbacks, fallbackProblemsOf } from '../../src/config/fallback.js';
-import { ConfigError } from '../../src/config/load.js';
+import { ConfigError, formatProblem, loadConfigFile } from '../../src/config/load.js';
 import { config } from '../helpers/fixtures.js';
 
 const hook = (name: string, extra = '') => `  - {name: ${name}, type: webhook, url: "https://hooks.example.com/${name}"${extra}}`;
@@ -21,12 +21,12 @@ describe('fallback targets in the config', () => {
   it('names the target whose fallback is not a configured target', () => {
     expect(() => config(`targets:\n${hook('pagerduty-main', ', fallback: backup')}\n`)).to.throw(
       ConfigError,
-      /target "pagerduty-main": fallback "backup" is not a configured target/,
+      /line 2:\d+: target "pagerduty-main": fallback: "backup" is not a configured target/,
     );
   });
 
   it('rejects a target that is its own fallback', () => {
-    expect(() => config(`targets:\n${hook('a', ', fallback: a')}\n`)).to.throw(ConfigError, /target "a": fallback names the target itself/);
+    expect(() => config(`targets:\n${hook('a', ', fallback: a')}\n`)).to.throw(ConfigError, /target "a": fallback: names the target itself/);
   });
 
   it('rejects a cycle of two and a cycle of three, naming every target on it, once each', () => {
@@ -53,6 +53,28 @@ describe('fallback targets in the config', () => {
     ]);
     expect(problems).to.have.length(3);
     expect(problems.join('\n')).to.contain('"a"').and.contain('"b"').and.contain('"c" → "d" → "c"');
+  });
+
+  it('blames a cycle closed by a targets_dir file on that file, which keeps its last good version', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alertmux-fallback-'));
+    try {
+      const file = join(dir, 'alertmux.yml');
+      writeFileSync(file, `targets_dir: t\ntargets:\n${hook('main', ', fallback: team')}\n`);
+      mkdirSync(join(dir, 't'));
+      writeFileSync(join(dir, 't', 'team.yml'), 'type: webhook\nurl: https://hooks.example.com/team\n');
+      const first = loadConfigFile(file);
+      writeFileSync(join(dir, 't', 'team.yml'), 'type: webhook\nurl: https://hooks.example.com/team\nfallback: main\n');
+      const next = loadConfigFile(file, { env: {} }, first);
+      expect(next.targets.map((t) => [t.name, t.fallback])).to.deep.equal([
+        ['main', 'team'],
+        ['team', undefined],
+      ]);
+      expect(next.targetFiles!.map((f) => [f.state, f.problems.map(formatProblem)])).to.deep.equal([
+        ['kept', [`${join(dir, 't', 'team.yml')}:3:11: target "team": fallback: targets "main" → "team" → "main": fallback cycle (each names the next as its fallback)`]],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is checked on targets from targets_dir too', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConfigError, loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { ConfigError, formatProblem, loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { config, fixtureText } from '../helpers/fixtures.js';
 import type { Config } from '../../src/config/types.js';
 
@@ -102,25 +102,25 @@ targets:
 
   describe('one fixture per failure, with its exact message', () => {
     const bad: Array<[file: string, message: RegExp]> = [
-      ['bad-duration.yml', /^\/dispatch\/timeout: must be a duration such as 30s, 5m, 1h30m or 7d$/],
-      ['bad-duration-number.yml', /^\/retry\/max_age: must be a duration such as 30s, 5m, 1h30m or 7d$/],
-      ['unknown-field.yml', /^\/: unknown field "listn"$/],
-      ['unknown-target-field.yml', /^\/targets\/0: unknown field "retries"$/],
-      ['unknown-target-type.yml', /^\/targets\/0\/type: unknown target type "pagerduty2"$/],
-      ['duplicate-target-names.yml', /^\/targets\/1\/name: duplicate target name "audit"$/],
-      ['bad-target-name.yml', /^\/targets\/0\/name: must match pattern "\^\[a-z0-9\]\(\[-a-z0-9\]\*\[a-z0-9\]\)\?\$"$/],
-      ['bad-matcher.yml', /^\/targets\/0\/match\/0: target "oncall": bad matcher "severity critical": 9:17: unexpected critical: expected an operator such as '=', '!=', '=~' or '!~'$/],
-      ['bad-regex.yml', /^\/targets\/0\/match\/0: target "oncall": bad matcher "severity=~\\"\(critical\\"": invalid regex for "severity": error parsing regexp: missing closing \): .+$/],
-      ['bad-link-template.yml', /^\/enrich\/links\/runbook_url: Parse error on line 1: Expecting 'ID', got 'INVALID'$/],
-      ['missing-url.yml', /^\/targets\/0: must have required property 'url'$/],
-      ['bad-format.yml', /^\/targets\/0\/format: must be one of alertmanager, alertmux$/],
-      ['bad-listen.yml', /^\/listen: must match pattern .+$/],
-      ['too-much-concurrency.yml', /^\/dispatch\/max_concurrency: must be <= 200$/],
-      ['bad-signing-secret.yml', /^\/targets\/0\/signing_secret: must match pattern .+$/],
-      ['not-a-mapping.yml', /^\/: must be object$/],
-      ['not-yaml.yml', /^unexpected end of the stream within a flow collection \(2:1\)$/],
-      ['missing-env.yml', /^\/auth\/bearer_token: environment variable ALERTMUX_TOKEN is not set$/],
-      ['missing-secret-file.yml', /^\/targets\/0\/signing_secret: cannot read secret file \/nonexistent\/alertmux\/secrets\/audit-signing-secret \(ENOENT\)$/],
+      ['bad-duration.yml', /^line 3:12: dispatch\.timeout: must be a duration such as 30s, 5m, 1h30m or 7d$/],
+      ['bad-duration-number.yml', /^line 3:12: retry\.max_age: `max_age: 86400` has no unit; write 86400s \(or 500ms, 5m, 1h\)$/],
+      ['unknown-field.yml', /^line 2:1: unknown field `listn`; did you mean `listen`\?$/],
+      ['unknown-target-field.yml', /^line 6:5: target "audit": unknown field `retries`$/],
+      ['unknown-target-type.yml', /^line 3:11: target "pd": type: unknown target type "pagerduty2"; did you mean "pagerduty"\? \(one of webhook, file, .+\)$/],
+      ['duplicate-target-names.yml', /^line 4:11: target "audit": name: duplicate target name "audit" \(also defined in the config file\)$/],
+      ['bad-target-name.yml', /^line 3:11: target "Audit_Log": name: must match pattern "\^\[a-z0-9\]\(\[-a-z0-9\]\*\[a-z0-9\]\)\?\$"$/],
+      ['bad-matcher.yml', /^line 4:13: target "oncall": match\[0\]: bad matcher "severity critical": 9:17: unexpected critical: expected an operator such as '=', '!=', '=~' or '!~'$/],
+      ['bad-regex.yml', /^line 4:13: target "oncall": match\[0\]: bad matcher "severity=~\\"\(critical\\"": invalid regex for "severity": error parsing regexp: missing closing \): .+$/],
+      ['bad-link-template.yml', /^line 3:18: enrich\.links\.runbook_url: Parse error on line 1: Expecting 'ID', got 'INVALID'$/],
+      ['missing-url.yml', /^line 2:5: target "audit": missing required field `url`$/],
+      ['bad-format.yml', /^line 5:13: target "audit": format: must be one of alertmanager, alertmux$/],
+      ['bad-listen.yml', /^line 1:9: listen: must match pattern .+$/],
+      ['too-much-concurrency.yml', /^line 2:20: dispatch\.max_concurrency: must be <= 200$/],
+      ['bad-signing-secret.yml', /^line 5:21: target "audit": signing_secret: must match pattern .+$/],
+      ['not-a-mapping.yml', /^line 1:1: must be a mapping of settings \(`key: value` lines\), not a list or a single value$/],
+      ['not-yaml.yml', /^line 2:1: Flow sequence in block collection must be sufficiently indented and end with a \]$/],
+      ['missing-env.yml', /^line 2:17: auth\.bearer_token: environment variable ALERTMUX_TOKEN is not set$/],
+      ['missing-secret-file.yml', /^line 5:21: target "audit": signing_secret: cannot read secret file \/nonexistent\/alertmux\/secrets\/audit-signing-secret \(ENOENT\)$/],
     ];
     for (const [file, message] of bad) {
       it(`rejects ${file}`, () => {
@@ -134,11 +134,10 @@ targets:
       expect(() => config(fixtureText('config/empty.yml'))).to.throw(ConfigError, /^config is empty$/);
     });
 
-    it('names the stage that failed in the message', () => {
-      expect(problems(fixtureText('config/not-yaml.yml')).message).to.match(/^config is not valid YAML:\n {2}/);
-      expect(problems(fixtureText('config/bad-duration.yml')).message).to.match(/^config does not match the schema:\n {2}\/dispatch\/timeout/);
-      expect(problems(fixtureText('config/missing-env.yml')).message).to.match(/^config has unresolved secret references:\n/);
-      expect(problems(fixtureText('config/bad-matcher.yml')).message).to.match(/^config is invalid:\n/);
+    it('says in the message whether the YAML did not parse or how many problems the config has', () => {
+      expect(problems(fixtureText('config/not-yaml.yml')).message).to.match(/^config is not valid YAML:\n {2}line 2:1: /);
+      expect(problems(fixtureText('config/bad-duration.yml')).message).to.match(/^config is invalid \(1 problem\):\n {2}line 3:12: dispatch\.timeout/);
+      expect(problems(fixtureText('config/many-errors.yml')).message).to.match(/^config is invalid \(4 problems\):\n/);
     });
   });
 
@@ -146,21 +145,22 @@ targets:
     it('reports all schema problems of a config together, each with its path', () => {
       const err = problems(fixtureText('config/many-errors.yml'));
       expect(err.details).to.deep.equal([
-        '/: unknown field "listn"',
-        '/dispatch/timeout: must be a duration such as 30s, 5m, 1h30m or 7d',
-        '/targets/0/name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"',
-        '/targets/1/type: unknown target type "pagerduty2"',
+        'line 2:1: unknown field `listn`; did you mean `listen`?',
+        'line 4:12: dispatch.timeout: must be a duration such as 30s, 5m, 1h30m or 7d',
+        'line 6:11: target "Audit_Log": name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"',
+        'line 9:11: target "pd": type: unknown target type "pagerduty2"; did you mean "pagerduty"? (one of webhook, file, log, rootly, alertmanager, teams, discord, pagerduty, slack)',
       ]);
     });
 
     it('reports all matcher, link and name problems together', () => {
       const err = problems(fixtureText('config/many-reference-errors.yml'));
       expect(err.details).to.have.length(5);
-      expect(err.details[0]).to.match(/^\/targets\/0\/match\/0: target "audit": bad matcher "severity critical"/);
-      expect(err.details[1]).to.match(/^\/targets\/0\/match\/1: target "audit": bad matcher "team=~\\"\(ops\\"": invalid regex/);
-      expect(err.details[2]).to.equal('/targets/1/name: duplicate target name "audit"');
-      expect(err.details[3]).to.match(/^\/enrich\/links\/runbook_url: Parse error/);
-      expect(err.details[4]).to.match(/^\/enrich\/links\/dashboard_url: Parse error .*got 'EOF'$/);
+      // In the order of the file.
+      expect(err.details[0]).to.match(/^line 4:18: enrich\.links\.runbook_url: Parse error/);
+      expect(err.details[1]).to.match(/^line 5:20: enrich\.links\.dashboard_url: Parse error .*got 'EOF'$/);
+      expect(err.details[2]).to.match(/^line 9:13: target "audit": match\[0\]: bad matcher "severity critical"/);
+      expect(err.details[3]).to.match(/^line 9:34: target "audit": match\[1\]: bad matcher "team=~\\"\(ops\\"": invalid regex/);
+      expect(err.details[4]).to.equal('line 10:11: target "audit": name: duplicate target name "audit" (also defined in the config file)');
     });
 
     it('names the target of a regex RE2 rejects, in match and in match_route', () => {
@@ -170,8 +170,8 @@ targets:
           '  - {name: checkout, type: log, match_route: [\'team="a"\', \'"service.name"=~"(a)\\\\1"\']}',
       );
       expect(err.details).to.deep.equal([
-        '/targets/0/match/0: target "payments": bad matcher "foo=~\\"a(?!b)\\"": invalid regex for "foo": error parsing regexp: invalid or unsupported Perl syntax: `(?!` (RE2 has no lookahead or lookbehind)',
-        `/targets/1/match_route/1: target "checkout": bad matcher ${JSON.stringify('"service.name"=~"(a)\\\\1"')}: invalid regex for "service.name": error parsing regexp: invalid escape sequence: \`\\1\` (RE2 has no backreferences)`,
+        'line 2:41: target "payments": match[0]: bad matcher "foo=~\\"a(?!b)\\"": invalid regex for "foo": error parsing regexp: invalid or unsupported Perl syntax: `(?!` (RE2 has no lookahead or lookbehind)',
+        `line 3:59: target "checkout": match_route[1]: bad matcher ${JSON.stringify('"service.name"=~"(a)\\\\1"')}: invalid regex for "service.name": error parsing regexp: invalid escape sequence: \`\\1\` (RE2 has no backreferences)`,
       ]);
     });
 
@@ -185,9 +185,9 @@ targets:
     it('reports every missing secret reference together', () => {
       const err = problems('auth: {bearer_token: "${env:A}", basic_auth: {username: am, password: "${env:B}"}}\nadmin: {bearer_token: "${file:/nonexistent/t}"}');
       expect(err.details).to.deep.equal([
-        '/auth/bearer_token: environment variable A is not set',
-        '/auth/basic_auth/password: environment variable B is not set',
-        '/admin/bearer_token: cannot read secret file /nonexistent/t (ENOENT)',
+        'line 1:22: auth.bearer_token: environment variable A is not set',
+        'line 1:71: auth.basic_auth.password: environment variable B is not set',
+        'line 2:23: admin.bearer_token: cannot read secret file /nonexistent/t (ENOENT)',
       ]);
     });
   });
@@ -213,14 +213,14 @@ targets:
       const err = problems('targets: [{name: audit, type: webhook, url: "https://hooks.example/${env:PRESENT}/${env:MISSING}"}]', {
         PRESENT: 'value-of-present',
       });
-      expect(err.details).to.deep.equal(['/targets/0/url: environment variable MISSING is not set']);
+      expect(err.details).to.deep.equal(['line 1:45: target "audit": url: environment variable MISSING is not set']);
       expect(err.message).to.not.include('value-of-present');
     });
 
     it('names the field and the file of an unreadable secret file, never its neighbours\' values', () => {
       const dir = temp({ 'secrets/present': 'value-of-present\n' });
       const err = problems('auth: {bearer_token: "${file:secrets/present}", basic_auth: {username: am, password: "${file:secrets/absent}"}}', {}, dir);
-      expect(err.details).to.deep.equal([`/auth/basic_auth/password: cannot read secret file ${dir}/secrets/absent (ENOENT)`]);
+      expect(err.details).to.deep.equal([`line 1:86: auth.basic_auth.password: cannot read secret file ${dir}/secrets/absent (ENOENT)`]);
       expect(err.message).to.not.include('value-of-present');
     });
 
@@ -322,7 +322,7 @@ targets:
       expect(cfg.secrets).to.include.members(['https://hooks.example/T0/B0/abc', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']);
     });
 
-    it('reports an invalid target file with its path, next to the other problems', () => {
+    it('leaves out a broken target file with every problem, its line and its target, and loads the rest', () => {
       const root = temp({
         'alertmux.yml': 'targets_dir: t\n',
         't/broken.yml': 'type: webhook\n',
@@ -330,35 +330,66 @@ targets:
         't/list.yml': '- a\n',
         't/Bad_Name.yml': 'type: log\n',
         't/missing/config': 'type: webhook\nurl: "${file:url}"\n',
+        't/typo.yml': 'type: log\nlevle: warn\ntimeout: 30\n',
         't/ok.yml': 'type: log\n',
       });
       const dir = join(root, 't');
       // A key removed from a mounted Secret can leave a dangling link for a moment.
       symlinkSync(join(dir, '..data', 'gone.yml'), join(dir, 'gone.yml'));
-      let err: ConfigError | undefined;
-      try {
-        loadConfigFile(join(root, 'alertmux.yml'));
-      } catch (e) {
-        err = e as ConfigError;
-      }
-      expect(err).to.be.instanceOf(ConfigError);
-      expect(err!.details).to.deep.equal([
-        `${dir}/Bad_Name.yml: /name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"`,
-        `${dir}/broken.yml: /: must have required property 'url'`,
-        `${dir}/gone.yml: cannot read (ENOENT)`,
-        `${dir}/list.yml: must be a mapping of one target`,
-        `${dir}/missing/config: /url: cannot read secret file ${dir}/missing/url (ENOENT)`,
-        `${dir}/syntax.yml: unexpected end of the stream within a flow collection (2:1)`,
+      const cfg = loadConfigFile(join(root, 'alertmux.yml'));
+      expect(cfg.targets.map((t) => t.name)).to.deep.equal(['ok']);
+      const files = cfg.targetFiles!.map((f) => [f.file.slice(dir.length + 1), f.state, f.problems.map(formatProblem)]);
+      expect(files).to.deep.equal([
+        ['Bad_Name.yml', 'skipped', [`${dir}/Bad_Name.yml:1:1: target "Bad_Name": name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" (the name is the file's; rename the file or set \`name:\` in it)`]],
+        ['broken.yml', 'skipped', [`${dir}/broken.yml:1:1: target "broken": missing required field \`url\``]],
+        ['gone.yml', 'skipped', [`${dir}/gone.yml: target "gone": cannot read (ENOENT)`]],
+        ['list.yml', 'skipped', [`${dir}/list.yml: target "list": must be a mapping of one target`]],
+        ['missing/config', 'skipped', [`${dir}/missing/config:2:6: target "missing": url: cannot read secret file ${dir}/missing/url (ENOENT)`]],
+        ['ok.yml', 'loaded', []],
+        ['syntax.yml', 'skipped', [`${dir}/syntax.yml:2:1: target "syntax": Flow sequence in block collection must be sufficiently indented and end with a ]`]],
+        [
+          'typo.yml',
+          'skipped',
+          [`${dir}/typo.yml:2:1: target "typo": unknown field \`levle\`; did you mean \`level\`?`, `${dir}/typo.yml:3:10: target "typo": timeout: \`timeout: 30\` has no unit; write 30s (or 500ms, 5m, 1h)`],
+        ],
       ]);
     });
 
-    it('reports a name clash between the config file and the directory', () => {
-      const root = temp({ 'alertmux.yml': 'targets_dir: t\ntargets: [{name: audit, type: log}]\n', 't/audit.yml': 'type: log\n' });
-      expect(() => loadConfigFile(join(root, 'alertmux.yml'))).to.throw(ConfigError, /duplicate target name "audit"/);
+    it('leaves out a directory target whose name the config file uses (the config file keeps it)', () => {
+      const root = temp({ 'alertmux.yml': 'targets_dir: t\ntargets: [{name: audit, type: log}]\n', 't/audit.yml': 'type: webhook\nurl: http://x.internal/\n' });
+      const cfg = loadConfigFile(join(root, 'alertmux.yml'));
+      expect(cfg.targets.map((t) => [t.name, t.type])).to.deep.equal([['audit', 'log']]);
+      expect(cfg.targetFiles!.map((f) => f.problems.map(formatProblem))).to.deep.equal([
+        [`${join(root, 't/audit.yml')}:1:1: target "audit": name: duplicate target name "audit" (also defined in the config file)`],
+      ]);
     });
 
+    it('rejects the whole config when the main file is broken, with the problems of its targets_dir files too', () => {
+      const root = temp({ 'alertmux.yml': 'targets_dir: t\nlisten: nowhere\n', 't/a.yml': 'type: nope\n', 't/b.yml': 'type: log\n' });
+      const file = join(root, 'alertmux.yml');
+      expect(() => loadConfigFile(file)).to.throw(ConfigError, /^config is invalid \(2 problems\):\n {2}.+alertmux\.yml:2:9: listen: must match pattern .+\n {2}.+t\/a\.yml:1:7: target "a": type: unknown target type "nope"/);
+    });
     it('reports a targets_dir that cannot be read', () => {
-      expect(() => config('targets_dir: /nonexistent/targets.d')).to.throw(ConfigError, /targets_dir: cannot read \/nonexistent\/targets\.d \(ENOENT\)/);
+      expect(() => config('targets_dir: /nonexistent/targets.d')).to.throw(ConfigError, /line 1:14: targets_dir: cannot read \/nonexistent\/targets\.d \(ENOENT\)/);
+    });
+  });
+
+  describe('warnings and small forms', () => {
+    it('warns on a config without targets, unless discovery may bring some', () => {
+      expect(config('{}').warnings).to.deep.equal(['the config has no targets: notifications are accepted and delivered nowhere']);
+      expect(config('discovery: {kubernetes: {}}').warnings).to.deep.equal([]);
+      expect(config('targets: [{name: a, type: log}]').warnings).to.deep.equal([]);
+    });
+
+    it('takes a bare 0 as a duration of zero', () => {
+      expect(config('targets_dir_interval: 0').targets_dir_interval).to.equal(0);
+    });
+
+    it('refuses a `${` that is not a secret reference, but not a `$` before a Handlebars expression', () => {
+      expect(problems('auth: {bearer_token: "${TOKEN}"}').details).to.deep.equal([
+        'line 1:22: auth.bearer_token: has `${` that is not a secret reference: write ${env:NAME} or ${file:/path}',
+      ]);
+      expect(config('enrich: {links: {cost: "https://cost.example.com/${{labels.team}}"}}').enrich.links).to.deep.equal({ cost: 'https://cost.example.com/${{labels.team}}' });
     });
   });
 

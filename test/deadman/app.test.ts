@@ -131,7 +131,7 @@ ${deadman}`;
     t.setConfig(configText('deadman: {targets: [pagerduty]}'));
     const result = await t.mux.reload();
     expect(result).to.deep.include({ ok: false });
-    expect((result as { error: string }).error).to.include('/deadman/targets/0: unknown target "pagerduty"');
+    expect((result as { error: string }).error).to.match(/deadman\.targets\[0\]: unknown target "pagerduty"/);
     expect((await t.get('/api/v1/deadman')).body).to.deep.include({ enabled: true, targets: ['pager'] });
   });
 

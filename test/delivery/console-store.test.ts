@@ -96,6 +96,15 @@ describe('the ledger for the console: notification list, hold and release, bulk 
     expect(store.targetStats()).to.deep.equal([]);
   });
 
+  it('lists a notification under the target that got it as a fallback', async () => {
+    accept('n1', T0, ['A'], ['x']);
+    accept('n2', T0 + 1, ['A'], ['fb']);
+    const fallback = newDelivery('n1-fb', 'n1', T0 + 5, { target: 'fb', groupKey: 'g-n1', fallbackOf: 'n1-x', fallbackFor: 'x', fallbackReason: 'dead' });
+    expect(await store.addFallback(fallback)).to.include({ id: 'n1-fb' });
+    expect([...store.notifications({ target: 'fb' })].map((n) => n.id)).to.deep.equal(['n2', 'n1']);
+    expect([...store.notifications({ target: 'x' })].map((n) => n.id)).to.deep.equal(['n1']);
+  });
+
   it('removes the list rows of pruned notifications', () => {
     accept('n1', T0, ['A'], ['x']);
     accept('n2', T0 + 10, ['A'], ['x']);

@@ -46,7 +46,7 @@ describe('the app with Kubernetes discovery', () => {
     expect(res.body).to.include({ source: 'kubernetes', labelSelector: 'alertmux.io/target=true', synced: true, targets: 1, invalid: 1 });
     expect(res.body.namespaces[0]).to.include({ namespace: 'team-a', state: 'watching' });
     expect(res.body.secrets).to.deep.equal([
-      { namespace: 'team-a', name: 'broken', resourceVersion: '102', ok: false, error: '/type: unknown target type "nope"' },
+      { namespace: 'team-a', name: 'broken', resourceVersion: '102', ok: false, error: 'line 1:7: type: unknown target type "nope" (one of webhook, file, log, rootly, alertmanager, teams, discord, pagerduty, slack)' },
       { namespace: 'team-a', name: 'hook-a', resourceVersion: '101', ok: true, target: 'hook-a' },
     ]);
     const targets = await app!.get('/api/v1/targets/hook-a', ADMIN);

@@ -22,9 +22,9 @@ describe('discovery.kubernetes in the config', () => {
   });
 
   it('rejects unknown fields, bad namespaces and bad durations', () => {
-    expect(() => config('discovery: {kubernetes: {namespace: x}}')).to.throw(ConfigError, /\/discovery\/kubernetes: unknown field "namespace"/);
-    expect(() => config('discovery: {kubernetes: {namespaces: [Team_A]}}')).to.throw(ConfigError, /\/discovery\/kubernetes\/namespaces\/0: must match pattern/);
-    expect(() => config('discovery: {kubernetes: {interval: soon}}')).to.throw(ConfigError, /\/discovery\/kubernetes\/interval: must be a duration/);
+    expect(() => config('discovery: {kubernetes: {namespace: x}}')).to.throw(ConfigError, /line 1:26: discovery\.kubernetes: unknown field `namespace`; did you mean `namespaces`\?/);
+    expect(() => config('discovery: {kubernetes: {namespaces: [Team_A]}}')).to.throw(ConfigError, /discovery\.kubernetes\.namespaces\[0\]: must match pattern/);
+    expect(() => config('discovery: {kubernetes: {interval: soon}}')).to.throw(ConfigError, /discovery\.kubernetes\.interval: must be a duration/);
   });
 
   it('needs the in-cluster environment when no kubeconfig is named', () => {

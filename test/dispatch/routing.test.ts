@@ -81,7 +81,7 @@ describe("routing with Alertmanager's matchers, end to end through the app (loop
     } catch (err) {
       error = err;
     }
-    expect(String(error)).to.include('/targets/0/match/0: target "lookahead": bad matcher').and.include('RE2 has no lookahead or lookbehind');
+    expect(String(error)).to.include('target "lookahead": match[0]: bad matcher').and.include('RE2 has no lookahead or lookbehind');
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { loadAll } from 'js-yaml';
+import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { parseSecret } from '../../src/discovery/secret.js';
 import type { SecretSource } from '../../src/config/secrets.js';
@@ -101,6 +101,14 @@ describe('YAML examples of README.md and docs/', () => {
     });
   }
 });
+
+/** Every document of a block, read by the YAML parser alertmux reads its config with; throws on the first error. */
+function loadAll(text: string): unknown[] {
+  return parseAllDocuments(text, { merge: true }).map((doc) => {
+    if (doc.errors.length) throw doc.errors[0];
+    return doc.toJS() as unknown;
+  });
+}
 
 /** Whether a block holds an alertmux config or target Secret (for the test's title; a block that does not parse says no). */
 function checksConfig(text: string): boolean {

@@ -86,7 +86,7 @@ export async function startApp(configText: string, deps: Partial<AppDeps> = {}, 
   const registry = new Registry();
   const http = new Agent({ keepAliveTimeout: 1000 });
   const mux = await buildApp({
-    loadConfig: () => parseConfig(text, { env, baseDir: '/tmp' }),
+    loadConfig: (previous) => parseConfig(text, { env, baseDir: '/tmp', previous }),
     logger: nopLogger(),
     registry,
     http,

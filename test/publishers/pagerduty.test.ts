@@ -249,11 +249,11 @@ describe('pagerduty publisher (Events API v2)', () => {
 
     it('checks the templates and a fixed src at config load, naming the field', () => {
       const load = (extra: string) => () => config(`targets: [{name: pd, type: pagerduty, routing_key: ${ROUTING_KEY}, ${extra}}]`);
-      expect(load("summary: '{{#if}}'")).to.throw(/\/targets\/0\/summary: Parse error on line 1/);
-      expect(load("images: [{src: 'https://a.example/{{#each}}.png'}]")).to.throw(/\/targets\/0\/images\/0\/src: Parse error on line 1/);
-      expect(load("images: [{src: 'https://a.example/i.png', alt: '{{'}]")).to.throw(/\/targets\/0\/images\/0\/alt: Parse error on line 1/);
-      expect(load("images: [{src: 'http://a.example/i.png'}]")).to.throw(/\/targets\/0\/images\/0\/src: must be an https:\/\/ URL/);
-      expect(load('images: [{href: x}]')).to.throw(/\/targets\/0\/images\/0: must have required property 'src'/);
+      expect(load("summary: '{{#if}}'")).to.throw(/target "pd": summary: Parse error on line 1/);
+      expect(load("images: [{src: 'https://a.example/{{#each}}.png'}]")).to.throw(/target "pd": images\[0\]\.src: Parse error on line 1/);
+      expect(load("images: [{src: 'https://a.example/i.png', alt: '{{'}]")).to.throw(/target "pd": images\[0\]\.alt: Parse error on line 1/);
+      expect(load("images: [{src: 'http://a.example/i.png'}]")).to.throw(/target "pd": images\[0\]\.src: must be an https:\/\/ URL/);
+      expect(load('images: [{href: x}]')).to.throw(/target "pd": images\[0\]: missing required field `src`/);
       const target = config(`targets: [{name: pd, type: pagerduty, routing_key: ${ROUTING_KEY}, images: [{src: '{{commonAnnotations.graph}}'}]}]`).targets[0] as PagerDutyTarget;
       expect(target.images).to.deep.equal([{ src: '{{commonAnnotations.graph}}' }]);
     });
@@ -394,9 +394,9 @@ describe('pagerduty publisher (Events API v2)', () => {
     });
 
     it('rejects a pagerduty target without a routing key, or with an unknown dedup mode', () => {
-      expect(() => config('targets: [{name: pd, type: pagerduty}]')).to.throw(/\/targets\/0: must have required property 'routing_key'/);
+      expect(() => config('targets: [{name: pd, type: pagerduty}]')).to.throw(/line 1:11: target "pd": missing required field `routing_key`/);
       expect(() => config(`targets: [{name: pd, type: pagerduty, routing_key: ${ROUTING_KEY}, dedup: per_incident}]`)).to.throw(
-        /\/targets\/0\/dedup: must be one of per_group, per_alert/,
+        /target "pd": dedup: must be one of per_group, per_alert/,
       );
     });
 
@@ -413,7 +413,7 @@ describe('pagerduty publisher (Events API v2)', () => {
         } catch (err) {
           message = (err as Error).message;
         }
-        expect(message).to.match(/\/targets\/0\/routing_key: must be 32 characters \(an Events API v2 integration key\), not (31|33)/);
+        expect(message).to.match(/target "pd": routing_key: must be 32 characters \(an Events API v2 integration key\), not (31|33)/);
         expect(message).not.to.contain(key.trim());
         expect(message).not.to.contain(key.slice(4, 20));
       });

@@ -89,10 +89,10 @@ describe('rootly publisher, mode alertmanager', () => {
       config(`targets: [{name: r, type: rootly, token: "\${env:T}", mode: ${mode}, notification_target: {type: ${type}, id: "1"}}]`, { T: TOKEN });
     for (const type of ['User', 'Group', 'EscalationPolicy', 'Service']) expect(load(type)).not.to.throw();
     expect(load('Functionality')).to.throw(
-      /\/targets\/0\/notification_target\/type: "Functionality" is not a notification target of Rootly's Alertmanager alert source \(User, Group, EscalationPolicy, Service\); use mode: api/,
+      /: notification_target\.type: "Functionality" is not a notification target of Rootly's Alertmanager alert source \(User, Group, EscalationPolicy, Service\); use mode: api/,
     );
     expect(load('Functionality', 'api')).not.to.throw(); // the REST API's notification_target_type takes it
-    expect(load('Team')).to.throw(/\/targets\/0\/notification_target\/type: must be one of/);
+    expect(load('Team')).to.throw(/: notification_target\.type: must be one of/);
   });
 
   it('posts to the url override', async () => {

@@ -322,8 +322,8 @@ describe('slack publisher', () => {
     it('loads them from the config and rejects an emoji without colons or an icon_url that is not a URL', () => {
       const target = config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', username: Alertmanager, icon_emoji: ':fire:'}]").targets[0] as SlackTarget;
       expect(target).to.include({ username: 'Alertmanager', icon_emoji: ':fire:' });
-      expect(() => config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', icon_emoji: fire}]")).to.throw(/\/targets\/0\/icon_emoji: must match pattern/);
-      expect(() => config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', icon_url: am.png}]")).to.throw(/\/targets\/0\/icon_url: must match pattern/);
+      expect(() => config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', icon_emoji: fire}]")).to.throw(/target "s": icon_emoji: must match pattern/);
+      expect(() => config("targets: [{name: s, type: slack, webhook_url: 'https://h.example/x', icon_url: am.png}]")).to.throw(/target "s": icon_url: must match pattern/);
     });
   });
 
@@ -427,10 +427,10 @@ describe('slack publisher', () => {
     });
 
     const bad: Array<[string, string, RegExp]> = [
-      ['neither webhook_url nor token', '{name: s, type: slack}', /\/targets\/0: must have required property 'webhook_url'\n\s+\/targets\/0: must have required property 'token'/],
-      ['a token without a channel', '{name: s, type: slack, token: xoxb-1}', /\/targets\/0: must have property channel when property token is present/],
-      ['a channel without a token', '{name: s, type: slack, webhook_url: "https://h.example/x", channel: C1}', /\/targets\/0: must have property token when property channel is present/],
-      ['both webhook_url and token', '{name: s, type: slack, webhook_url: "https://h.example/x", token: xoxb-1, channel: C1}', /\/targets\/0: set webhook_url \(incoming webhook\) or token and channel \(Web API\), not both/],
+      ['neither webhook_url nor token', '{name: s, type: slack}', /target "s": missing a required field: one of `webhook_url`, `token`$/m],
+      ['a token without a channel', '{name: s, type: slack, token: xoxb-1}', /target "s": must have property channel when property token is present/],
+      ['a channel without a token', '{name: s, type: slack, webhook_url: "https://h.example/x", channel: C1}', /target "s": must have property token when property channel is present/],
+      ['both webhook_url and token', '{name: s, type: slack, webhook_url: "https://h.example/x", token: xoxb-1, channel: C1}', /target "s": set webhook_url \(incoming webhook\) or token and channel \(Web API\), not both/],
     ];
     for (const [what, target, message] of bad) {
       it(`rejects a slack target with ${what}`, () => {

@@ -100,12 +100,12 @@ targets:
 
     it('reports a template syntax error with its path', () => {
       expect(() => config(yaml(`{title: "ok", text: "{{#if status}}unclosed"}`)))
-        .to.throw(ConfigError, /\/targets\/1\/template\/text: Parse error on line 1: Expecting .*got 'EOF'/)
+        .to.throw(ConfigError, /target "[a-z-]+": template\.text: Parse error on line 1: Expecting .*got 'EOF'/)
         .and.not.to.match(/template\/title/);
     });
 
     it('rejects unknown template fields through the schema', () => {
-      expect(() => config(yaml(`{body: "x"}`))).to.throw(ConfigError, /\/targets\/1\/template: unknown field "body"/);
+      expect(() => config(yaml(`{body: "x"}`))).to.throw(ConfigError, /target "[a-z-]+": template: unknown field `body`/);
     });
   });
 
