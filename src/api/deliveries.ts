@@ -88,7 +88,11 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     }
     const deliveries = deps.store.deliveriesOf(n.id);
     const history = new Map<string, AttemptRecord[]>();
-    for (const a of deps.store.attemptsOfNotification(n.id)) history.set(a.deliveryId, [...(history.get(a.deliveryId) ?? []), a]);
+    for (const a of deps.store.attemptsOfNotification(n.id)) {
+      const list = history.get(a.deliveryId);
+      if (list) list.push(a);
+      else history.set(a.deliveryId, [a]);
+    }
     const result = summarize(n, deliveries.map((d) => targetResult(d)), 0);
     const targets = result.targets.map((t) => ({ ...t, attemptHistory: (history.get(t.deliveryId ?? '') ?? []).map(attemptView) }));
     res.json({ ...result, targets, receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });

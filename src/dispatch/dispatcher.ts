@@ -387,6 +387,8 @@ export class Dispatcher {
     const replay = record.replayedAt !== undefined && attempts === (record.attemptsAtReplay ?? 0) + 1;
     if (attempts > 1) metrics.retries.inc({ target: name });
     this.attemptsInFlight.set(name, (this.attemptsInFlight.get(name) ?? 0) + 1);
+    const started = performance.now();
+    const meta: AttemptMeta = { at: this.deps.now(), trial, replay };
     let outcome: Outcome;
     // Retries first take one of their target's slots, so that a drained backlog never holds every global one.
     const own = mode === 'retry' ? this.retrySlotsOf(name) : undefined;
@@ -395,8 +397,6 @@ export class Dispatcher {
     // A slot under max_concurrency; free ones are taken without a promise.
     const slot = this.limiter.acquire();
     if (slot) await slot;
-    const started = performance.now();
-    const meta: AttemptMeta = { at: this.deps.now(), trial, replay };
     try {
       outcome = await this.publish(target, message, record, attempts);
     } finally {

@@ -135,6 +135,35 @@ describe('durable retries (fake timers)', () => {
     expect(res.targets[0]).to.include({ state: 'failed', deadLettered: true });
   });
 
+  it('counts max_age from a replay, not from when the notification arrived (the history and createdAt stay)', async () => {
+    // The breaker and health stay out of it: only the retry budget decides.
+    s = await setup('breaker: {consecutive_failures: 1000}\nhealth: {unhealthy_after: 1000}', 0.5, 'retry: {initial_backoff: 1s, max_backoff: 1s, max_attempts: 100, max_age: 10s}');
+    s.reply(503, {}, 100);
+    const res = await s.mux.dispatch(fixture());
+    const id = res.targets[0]!.deliveryId!;
+    await s.advance(20_000);
+    await s.mux.dispatcher.flush();
+    const dead = s.mux.store.getDelivery(id)!;
+    expect(dead.state).to.equal('dead');
+    // A day later, long past max_age from its creation: the replay still gets its own 10 s of retries.
+    await s.clock.tickAsync(24 * 3600_000);
+    const replayedAt = Date.now();
+    expect(s.mux.store.replay({ ids: [id] }, replayedAt).ids).to.deep.equal([id]);
+    s.mux.worker.wake();
+    await s.advance(5_000);
+    await s.mux.dispatcher.flush();
+    const retrying = s.mux.store.getDelivery(id)!;
+    expect(retrying.state).to.equal('pending');
+    expect(retrying.attempts).to.be.greaterThan(dead.attempts + 1);
+    expect(retrying.createdAt).to.equal(dead.createdAt);
+    await s.advance(20_000);
+    await s.mux.dispatcher.flush();
+    const again = s.mux.store.getDelivery(id)!;
+    expect(again.state).to.equal('dead');
+    expect(s.mux.store.attemptsOf(id)).to.have.length(again.attempts);
+    expect(s.mux.store.attemptsOf(id).filter((a) => a.replay).map((a) => a.attempt)).to.deep.equal([dead.attempts + 1]);
+  });
+
   it('lets a newer notification of the same group supersede a pending retry, so a resolve never follows a stale trigger', async () => {
     s = await setup('', 0.5);
     s.reply(503);
