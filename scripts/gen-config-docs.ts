@@ -28,6 +28,7 @@ interface Schema {
   dependencies?: Record<string, readonly string[]>;
   'x-duration'?: boolean;
   'x-secret'?: boolean;
+  examples?: readonly unknown[];
 }
 
 /** Where docs/configuration.md lives. */
@@ -86,12 +87,20 @@ function rules(s: Schema): string[] {
   return out;
 }
 
-/** A minimal target of one type: its required fields with placeholders. */
+/**
+ * A minimal target of one type: its required fields, a secret as an `${env:...}` reference, else the field's
+ * first schema example, else `<field>`. It passes `check-config --no-secrets` (test/docs/yaml-blocks.test.ts).
+ */
 function example(type: string, s: Schema): string {
   const needed = (s.required ?? []).filter((f) => f !== 'name' && f !== 'type');
   const first = s.oneOf?.[0]?.required ?? [];
   const fields = [...needed, ...first, ...first.flatMap((f) => s.dependencies?.[f] ?? [])];
-  return ['```yaml', 'targets:', `  - name: my-${type}`, `    type: ${type}`, ...[...new Set(fields)].map((f) => `    ${f}: <${f}>`), '```'].join('\n');
+  const value = (f: string) => {
+    const field = s.properties?.[f];
+    if (field?.['x-secret']) return `\${env:${`MY_${type}_${f}`.toUpperCase()}}`;
+    return field?.examples?.length ? String(field.examples[0]) : `<${f}>`;
+  };
+  return ['```yaml', 'targets:', `  - name: my-${type}`, `    type: ${type}`, ...[...new Set(fields)].map((f) => `    ${f}: ${value(f)}`), '```'].join('\n');
 }
 
 /** The whole of docs/configuration.md. */

@@ -5,10 +5,10 @@ import { jsonBody } from '../receiver/body.js';
 import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
 import { startReplayTrials, type TrialDeps } from './trial.js';
 import type { WebhookMessage } from '../alerts/types.js';
-import { bodySince } from './bulk.js';
-import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
 import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
+import { bodySince } from './bulk.js';
+import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
 import type { Metrics } from '../observability/metrics.js';
 
 /** A delivery list cursor: the sequence number of the last delivery of the previous page. */
@@ -144,7 +144,12 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       return;
     }
     await deps.flush();
-    await replay(req, res, { ids: body.ids as string[] | undefined, target: body.target as string | undefined, state: body.state as 'dead' | 'pending' | undefined, since: since.since });
+    await replay(req, res, {
+      ids: body.ids as string[] | undefined,
+      target: body.target as string | undefined,
+      state: body.state as 'dead' | 'pending' | undefined,
+      since: since.since,
+    });
   });
 
   router.delete('/api/v1/deliveries/:id', queryParams(), async (req, res) => {

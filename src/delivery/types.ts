@@ -177,13 +177,8 @@ export interface DeliveryUpdate {
   replay?: boolean;
 }
 
-/** Which deliveries a replay makes pending again. */
-export interface ReplayFilter {
-  ids?: string[];
-  target?: string;
-  state?: 'dead' | 'pending';
-  /** Created at or after (ms). */
-  since?: number;
+/** Which deliveries a replay makes pending again: a bulk filter, limited to the configured targets. */
+export interface ReplayFilter extends BulkFilter {
   /** Only deliveries of these targets (the configured ones); the others are reported, not replayed. */
   configured?: readonly string[];
 }

@@ -371,8 +371,12 @@ export class Dispatcher {
     }
     // Through a breaker that is not closed, the one delivery let past the gate is its half-open trial.
     const trial = operatorTrial || (mode !== 'now' && strategy !== 'publish_to_all' && target.breaker.state !== 'closed');
-    // A paused target queues everything, whatever the strategy or an operator's try; resume releases it (store.release).
-    const skip = target.status.paused ? 'paused' : strategy === 'publish_to_all' || mode === 'now' ? undefined : this.gate(target, mode, strategy);
+    // A paused target queues everything, whatever the strategy or an operator's trial; resume releases it (store.release).
+    const skip = target.status.paused
+      ? 'paused'
+      : strategy === 'publish_to_all' || mode === 'now'
+        ? undefined
+        : this.gate(target, mode, strategy);
     if (skip) {
       metrics.skipped.inc({ target: name, reason: skip });
       // A pause is the operator's choice, not an outage: it holds without a fallback.

@@ -29,7 +29,12 @@ export const alertmanagerSchema = targetSchema(
   'alertmanager',
   "Forwards alerts to another Alertmanager's API v2 (POST /api/v2/alerts) and re-posts the firing ones until they resolve.",
   {
-    url: { type: 'string', pattern: '^https?://', description: 'Base URL of the other Alertmanager, e.g. http://alertmanager:9093 (with its --web.route-prefix if set).' },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'Base URL of the other Alertmanager, e.g. http://alertmanager:9093 (with its --web.route-prefix if set).',
+      examples: ['http://alertmanager:9093'],
+    },
     ...httpAuthProperties,
     extra_labels: {
       type: 'object',

@@ -1,12 +1,12 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { parseConfig } from '../../src/config/load.js';
+import { checkConfig } from '../../src/commands/check-config.js';
+import { configSchema } from '../../src/config/schema.js';
 import { parseSecret } from '../../src/discovery/secret.js';
-import type { SecretSource } from '../../src/config/secrets.js';
 import type { KubeSecret } from '../../src/discovery/client.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -24,46 +24,79 @@ function yamlBlocks(): Array<{ file: string; line: number; text: string }> {
   });
 }
 
+/** Every YAML file under examples/. */
+function exampleFiles(dir = join(ROOT, 'examples')): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? exampleFiles(join(dir, e.name)) : /\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : []))
+    .sort();
+}
+
 // Loosely typed YAML, as JSON.parse would give it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
 
+const TOP_LEVEL = new Set(Object.keys(configSchema.properties));
+
 /**
- * The alertmux config a block shows, or undefined when it shows something else (a
- * Kubernetes object, an Alertmanager config, a template fragment). A list of targets,
- * as the target docs show them, is checked as the `targets:` of a config.
+ * How a YAML document is recognised as an alertmux config (the rule this test checks by):
+ * - a mapping with at least one top-level key of the alertmux config schema (`targets`, `targets_dir`,
+ *   `listen`, `deadman`, ...) and none that marks another tool's file (`apiVersion`/`kind`: Kubernetes;
+ *   `route`/`receivers`: Alertmanager; `groups`: Prometheus rules) is a whole config, checked as written: an
+ *   unknown or misspelt key beside the known ones is then a check-config error, not a reason to skip;
+ * - a list whose every item has `name` and `type` is a list of targets, as the target docs show them, and is
+ *   checked as the `targets:` of an otherwise empty config;
+ * - anything else (a Kubernetes object, an Alertmanager config, a few fields of one target such as `match:`
+ *   or `template:`) is a fragment and only has to parse. A block that shows alertmux and Alertmanager config
+ *   side by side must be split, one file per block.
+ * Returns the config's text, or undefined for a fragment.
  */
-function asAlertmuxConfig(doc: unknown): Doc | undefined {
-  if (Array.isArray(doc) && doc.every((t) => t && typeof t === 'object' && 'name' in t && 'type' in t)) return { targets: doc };
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
-  const d = doc as Doc;
-  if (d['apiVersion'] || d['groups'] || d['route'] || d['receivers']) return undefined;
-  return ['targets', 'targets_dir', 'listen', 'storage', 'discovery', 'auth', 'dispatch'].some((k) => k in d) ? d : undefined;
+function configText(doc: unknown, text: string): string | undefined {
+  if (Array.isArray(doc)) {
+    if (!doc.length || !doc.every((t) => t && typeof t === 'object' && 'name' in t && 'type' in t)) return undefined;
+    return `targets:\n${text.replace(/^(?=.)/gm, '  ')}`;
+  }
+  if (!doc || typeof doc !== 'object') return undefined;
+  const keys = Object.keys(doc);
+  if (['apiVersion', 'kind', 'route', 'receivers', 'groups'].some((k) => keys.includes(k))) return undefined;
+  return keys.some((k) => TOP_LEVEL.has(k)) ? text : undefined;
 }
 
 /**
- * A placeholder for a secret: a URL for a field named like one, 32 characters for a PagerDuty routing key,
- * else letters and digits (fits signing secrets and keys).
+ * `alertmux check-config --no-secrets` on a config's text, in-process: secret references are checked for syntax
+ * only, as in CI without the secrets. A `targets_dir` names a directory of the reader's machine: it is pointed at
+ * `targetsDir` (prepared by `prepare`), else at an empty directory. Returns the exit code and what it printed.
  */
-const placeholder = (field: string) =>
-  /url$/i.test(field) ? 'https://placeholder.example.com/secret' : /routing/i.test(field) ? 'placeholder0123456789abcdef01234' : 'placeholder0123456789abcdef';
-
-/**
- * Every field that is just a secret reference, or a `<value>` for the reader to fill in (as the generated
- * docs/configuration.md writes required fields), replaced by a placeholder of the field's kind.
- */
-function withPlaceholders(value: unknown, field = ''): unknown {
-  if (typeof value === 'string') return /^(\$\{(env|file):[^}]+\}|<[a-z_]+>)$/.test(value) ? placeholder(field) : value;
-  if (Array.isArray(value)) return value.map((v) => withPlaceholders(v, field));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPlaceholders(v, k)]));
-  return value;
+function check(text: string, prepare?: (targetsDir: string) => void): { code: number; output: string } {
+  const work = mkdtempSync(join(tmpdir(), 'alertmux-docs-'));
+  try {
+    const targetsDir = join(work, 'targets.d');
+    mkdirSync(targetsDir);
+    prepare?.(targetsDir);
+    const file = join(work, 'alertmux.yml');
+    writeFileSync(file, text.replace(/^targets_dir:.*$/m, `targets_dir: ${JSON.stringify(targetsDir)}`));
+    const lines: string[] = [];
+    const code = checkConfig([file], { env: {}, syntaxOnly: true }, (s) => lines.push(s), (s) => lines.push(s));
+    return { code, output: lines.join('\n') };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
-/** References inside longer strings (`Bearer ${env:TOKEN}`) resolve to a placeholder too. */
-const placeholders: SecretSource = {
-  env: new Proxy({} as Record<string, string>, { get: (_t, key) => (typeof key === 'string' ? placeholder(key) : undefined) }),
-  readFile: (path) => placeholder(basename(path)),
-};
+/** Every document of a text, read by the YAML parser alertmux reads its config with; throws on the first error. */
+function loadAll(text: string): unknown[] {
+  return parseAllDocuments(text, { merge: true }).map((doc) => {
+    if (doc.errors.length) throw doc.errors[0];
+    return doc.toJS() as unknown;
+  });
+}
+
+/** A target Secret for discovery must be read as alertmux reads it from the API (values base64). */
+function expectDiscoverySecret(secret: Doc, where: string): void {
+  const data = Object.fromEntries(Object.entries(secret['stringData'] as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+  const parsed = parseSecret({ metadata: secret['metadata'] as KubeSecret['metadata'], data }, 'default');
+  expect(parsed.error, where).to.equal(undefined);
+  expect(parsed.target, where).to.not.equal(undefined);
+}
 
 describe('YAML examples of README.md and docs/', () => {
   const blocks = yamlBlocks();
@@ -73,48 +106,106 @@ describe('YAML examples of README.md and docs/', () => {
     expect(blocks.length).to.be.greaterThan(15);
   });
 
+  it('include alertmux configs, and README.md its main one with targets', () => {
+    const configs = blocks.filter((b) => kindOf(b.text) === 'config');
+    expect(configs.length).to.be.greaterThan(15);
+    expect(configs.some((b) => b.file === 'README.md' && /^targets:/m.test(b.text))).to.equal(true);
+  });
+
   for (const block of blocks) {
     const where = `${block.file}:${block.line}`;
-    it(`${where} parses${checksConfig(block.text) ? ' and passes config validation (secrets as placeholders)' : ''}`, () => {
+    const kind = kindOf(block.text);
+    it(`${where} parses${kind === 'config' ? ' and passes check-config --no-secrets' : kind === 'secret' ? ' and is a valid target Secret' : ''}`, () => {
       let docs: unknown[] = [];
       expect(() => (docs = loadAll(block.text)), where).to.not.throw();
       for (const doc of docs) {
-        const secret = doc as Doc;
-        if (secret?.['kind'] === 'Secret' && secret['stringData']?.['config']) {
-          // A target Secret for discovery: read as alertmux reads it from the API (values base64).
-          const data = Object.fromEntries(Object.entries(secret['stringData'] as Record<string, string>).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-          const parsed = parseSecret({ metadata: secret['metadata'] as KubeSecret['metadata'], data }, 'default');
-          expect(parsed.error, where).to.equal(undefined);
-          expect(parsed.target, where).to.not.equal(undefined);
-        }
-        const config = asAlertmuxConfig(doc);
-        if (!config) continue;
-        // A targets_dir of the example's machine is an empty directory here.
-        const dir = config['targets_dir'] ? mkdtempSync(join(tmpdir(), 'visible-docs-')) : undefined;
-        try {
-          const parsed = parseConfig(JSON.stringify(withPlaceholders(dir ? { ...config, targets_dir: dir } : config)), { ...placeholders, baseDir: ROOT });
-          if (config['targets']) expect(parsed.targets.length, where).to.equal((config['targets'] as unknown[]).length);
-        } finally {
-          if (dir) rmSync(dir, { recursive: true, force: true });
-        }
+        const d = doc as Doc | undefined;
+        if (d?.['kind'] === 'Secret' && d['stringData']?.['config']) expectDiscoverySecret(d, where);
       }
+      const configs = docs.filter((d) => configText(d, block.text) !== undefined);
+      if (!configs.length) return;
+      expect(docs, `${where}: an alertmux config is the only document of its block`).to.have.length(1);
+      const { code, output } = check(configText(docs[0], block.text)!);
+      expect(code, `${where}:\n${output}`).to.equal(0);
     });
   }
 });
 
-/** Every document of a block, read by the YAML parser alertmux reads its config with; throws on the first error. */
-function loadAll(text: string): unknown[] {
-  return parseAllDocuments(text, { merge: true }).map((doc) => {
-    if (doc.errors.length) throw doc.errors[0];
-    return doc.toJS() as unknown;
+describe('alertmux configs of examples/ pass check-config --no-secrets', () => {
+  const found: string[] = [];
+  for (const file of exampleFiles()) {
+    const name = relative(ROOT, file);
+    const docs = loadAll(readFileSync(file, 'utf8')).filter((d): d is Doc => !!d && typeof d === 'object');
+    if (docs.length === 1 && configText(docs[0], '') !== undefined) {
+      found.push(name);
+      it(name, () => {
+        const { code, output } = check(readFileSync(file, 'utf8'));
+        expect(code, output).to.equal(0);
+      });
+    }
+    for (const map of docs.filter((d) => d['kind'] === 'ConfigMap')) {
+      for (const [key, text] of Object.entries((map['data'] ?? {}) as Record<string, string>)) {
+        if (!/\.ya?ml$/.test(key) || configText(loadAll(text)[0], text) === undefined) continue;
+        found.push(`${name} ${key}`);
+        it(`${name}: ConfigMap ${map['metadata']['name']} ${key}, with the target Secrets its Deployment mounts under targets_dir`, () => {
+          const targetsDir = (loadAll(text)[0] as Doc)['targets_dir'] as string | undefined;
+          const mounted: string[] = [];
+          const { code, output } = check(text, (dir) => {
+            if (targetsDir) mounted.push(...mountTargets(dirname(file), targetsDir, dir));
+          });
+          expect(code, output).to.equal(0);
+          if (targetsDir) {
+            expect(mounted.length, 'target Secrets mounted under targets_dir').to.be.greaterThan(0);
+            expect(output).to.contain(`SUCCESS: ${mounted.length} target(s)`);
+          }
+        });
+      }
+    }
+  }
+
+  it('include examples/alertmux.yml and the Kubernetes ConfigMap', () => {
+    expect(found).to.include('examples/alertmux.yml');
+    expect(found.some((f) => f.startsWith('examples/kubernetes/'))).to.equal(true);
   });
+});
+
+/**
+ * Write the Secrets that a Deployment of `dir` mounts under `targetsDir` (as the pod sees them) into `local`;
+ * returns the files written.
+ */
+function mountTargets(dir: string, targetsDir: string, local: string): string[] {
+  const objects = exampleFiles(dir).flatMap((f) => loadAll(readFileSync(f, 'utf8')) as Doc[]).filter((o) => o?.['kind']);
+  const written: string[] = [];
+  for (const deployment of objects.filter((o) => o['kind'] === 'Deployment')) {
+    const pod = deployment['spec']['template']['spec'] as Doc;
+    for (const m of pod['containers'].flatMap((c: Doc) => c['volumeMounts'] ?? []) as Doc[]) {
+      const at = m['mountPath'] as string;
+      if (!at.startsWith(`${targetsDir}/`)) continue;
+      const volume = (pod['volumes'] as Doc[]).find((v) => v['name'] === m['name']);
+      const secret = objects.find((o) => o['kind'] === 'Secret' && o['metadata']['name'] === volume?.['secret']?.['secretName']);
+      expect(secret, `the Secret of volume ${m['name']}`).to.not.equal(undefined);
+      const data = {
+        ...Object.fromEntries(Object.entries((secret!['data'] ?? {}) as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+        ...((secret!['stringData'] ?? {}) as Record<string, string>),
+      };
+      for (const [key, content] of Object.entries(data)) {
+        const path = join(local, posix.relative(targetsDir, at), key);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, content);
+        written.push(path);
+      }
+    }
+  }
+  return written;
 }
 
-/** Whether a block holds an alertmux config or target Secret (for the test's title; a block that does not parse says no). */
-function checksConfig(text: string): boolean {
+/** What a block is checked as (for the test's title; a block that does not parse is neither). */
+function kindOf(text: string): 'config' | 'secret' | 'other' {
   try {
-    return loadAll(text).some((d) => asAlertmuxConfig(d) !== undefined || (d as Doc | undefined)?.['kind'] === 'Secret');
+    const docs = loadAll(text);
+    if (docs.some((d) => configText(d, text) !== undefined)) return 'config';
+    return docs.some((d) => (d as Doc | undefined)?.['kind'] === 'Secret') ? 'secret' : 'other';
   } catch {
-    return false;
+    return 'other';
   }
 }
