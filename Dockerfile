@@ -21,6 +21,9 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The console (served at /ui/): bundled by esbuild into dist/ui/ by the same build.
+COPY ui ./ui
+COPY scripts/build-ui.ts ./scripts/build-ui.ts
 RUN npm run build
 # Drops the dev dependencies and keeps the compiled better-sqlite3 of `npm ci`.
 RUN npm prune --omit=dev --no-audit --no-fund

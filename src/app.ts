@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Dispatcher as HttpDispatcher } from 'undici';
@@ -16,6 +17,7 @@ import { methodNotAllowed } from './api/input.js';
 import { createPublishRouter } from './api/publish.js';
 import { DispatchStats } from './api/stats.js';
 import { createTargetsRouter } from './api/targets.js';
+import { createUiRouter } from './api/ui.js';
 import { ledgerDeadmanState } from './deadman/state.js';
 import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
 import { openSqliteStore } from './delivery/sqlite.js';
@@ -59,6 +61,8 @@ export interface AppDeps {
   replica?: string;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
   discovery?: TargetDiscovery;
+  /** The built console served at /ui/; defaults to `dist/ui/` beside the compiled app (written by `npm run build`). */
+  uiDir?: string;
   /** Timers of the dead man's switch (default: unref'd setTimeout). */
   timers?: DeadmanTimers;
 }
@@ -297,6 +301,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (result.ok) res.type('text/plain').send('OK');
     else res.status(500).type('text/plain').send(`failed to reload config: ${result.error}`);
   });
+  // Before the admin check: the console's session route must answer without a token (it says one is needed).
+  app.use(createUiRouter({ dir: deps.uiDir ?? fileURLToPath(new URL('./ui/', import.meta.url)), admin: () => runtime.config.admin }));
   app.use('/api', admin);
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   app.use(createConfigStatusRouter(configStatus));

@@ -129,6 +129,17 @@ describe('Dockerfile', () => {
       }
     });
 
+    it('serves the console built in the build stage, and its assets', async () => {
+      const page = await request(`http://127.0.0.1:${port}/ui/`);
+      expect(page.statusCode).to.equal(200);
+      const html = await page.body.text();
+      const script = /src="(assets\/app-[A-Za-z0-9]+\.js)"/.exec(html)?.[1];
+      expect(script, html).to.be.a('string');
+      const js = await request(`http://127.0.0.1:${port}/ui/${script}`);
+      expect(js.statusCode).to.equal(200);
+      await js.body.dump();
+    });
+
     it('passes its HEALTHCHECK command', () => {
       expect(healthcheck(port).status, output).to.equal(0);
     });
