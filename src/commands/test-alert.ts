@@ -1,5 +1,5 @@
-import { labelsFingerprint } from '../alerts/fingerprint.js';
-import { ZERO_TIME, type WebhookMessage } from '../alerts/types.js';
+import { ownAlertMessage } from '../alerts/synthetic.js';
+import type { WebhookMessage } from '../alerts/types.js';
 
 /** Labels of the test alert. The same every run, so that `--resolve` resolves the group (and PagerDuty incident) a firing test opened. */
 export const TEST_LABELS: Readonly<Record<string, string>> = { alertname: 'AlertmuxTest', severity: 'warning', source: 'alertmux-send-test' };
@@ -17,27 +17,14 @@ export function testMessage(status: 'firing' | 'resolved', now: number, startsAt
       'Run `alertmux send-test --resolve` to resolve it.',
   };
   const resolved = status === 'resolved';
-  return {
-    version: '4',
-    groupKey: TEST_GROUP_KEY,
-    truncatedAlerts: 0,
+  return ownAlertMessage({
     status,
     receiver: TEST_RECEIVER,
-    groupLabels: { alertname: labels.alertname ?? '' },
-    commonLabels: labels,
-    commonAnnotations: annotations,
-    externalURL: '',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations,
-        // Without a remembered firing test, a resolved one says it fired a minute earlier.
-        startsAt: startsAt ?? new Date(resolved ? now - 60_000 : now).toISOString(),
-        endsAt: resolved ? new Date(now).toISOString() : ZERO_TIME,
-        generatorURL: '',
-        fingerprint: labelsFingerprint(labels),
-      },
-    ],
-  };
+    groupKey: TEST_GROUP_KEY,
+    labels,
+    annotations,
+    // Without a remembered firing test, a resolved one says it fired a minute earlier.
+    startsAt: startsAt ?? new Date(resolved ? now - 60_000 : now).toISOString(),
+    now,
+  });
 }

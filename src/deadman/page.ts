@@ -1,5 +1,5 @@
-import { labelsFingerprint } from '../alerts/fingerprint.js';
-import { ZERO_TIME, type WebhookMessage } from '../alerts/types.js';
+import { ownAlertMessage } from '../alerts/synthetic.js';
+import type { WebhookMessage } from '../alerts/types.js';
 import { formatDuration } from '../config/duration.js';
 
 /** Labels of the page: a stable set, so its fingerprint (and every vendor's dedup key) is the same each time. */
@@ -40,26 +40,13 @@ export function pageMessage(status: 'firing' | 'resolved', facts: PageFacts, now
       `(deadman.timeout ${formatDuration(facts.timeout)}). Prometheus, Alertmanager, or the route that sends the ${name} to alertmux ` +
       'may be down: nothing else in the alerting pipeline can page about that.',
   };
-  return {
-    version: '4',
-    groupKey: DEADMAN_GROUP_KEY,
-    truncatedAlerts: 0,
+  return ownAlertMessage({
     status,
     receiver: DEADMAN_RECEIVER,
-    groupLabels: { alertname: DEADMAN_LABELS['alertname'] ?? '' },
-    commonLabels: labels,
-    commonAnnotations: annotations,
-    externalURL: '',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations,
-        startsAt: new Date(facts.since).toISOString(),
-        endsAt: status === 'resolved' ? new Date(now).toISOString() : ZERO_TIME,
-        generatorURL: '',
-        fingerprint: labelsFingerprint(labels),
-      },
-    ],
-  };
+    groupKey: DEADMAN_GROUP_KEY,
+    labels,
+    annotations,
+    startsAt: new Date(facts.since).toISOString(),
+    now,
+  });
 }

@@ -503,30 +503,13 @@ export class Dispatcher {
     if (next.state === 'pending' && record.fallbackOf === undefined && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
       return this.apply(record, 'superseded', 'superseded', undefined, meta);
     }
+    const failure = { ...labels, alertname, notificationId: record.notificationId, deliveryId: record.id, attempts, reason: outcome.reason, error };
     if (next.state === 'dead') {
       metrics.deadLetters.inc({ target: record.target, reason: outcome.reason });
-      logger.warn('delivery dead-lettered', {
-        ...labels,
-        alertname,
-        notificationId: record.notificationId,
-        deliveryId: record.id,
-        attempts,
-        reason: outcome.reason,
-        error,
-        why: next.why,
-      });
+      logger.warn('delivery dead-lettered', { ...failure, why: next.why });
       return this.apply(record, 'dead', undefined, undefined, meta);
     }
-    logger.warn('delivery failed; will retry', {
-      ...labels,
-      alertname,
-      notificationId: record.notificationId,
-      deliveryId: record.id,
-      attempts,
-      reason: outcome.reason,
-      error,
-      nextAttemptAt: new Date(next.nextAttemptAt).toISOString(),
-    });
+    logger.warn('delivery failed; will retry', { ...failure, nextAttemptAt: new Date(next.nextAttemptAt).toISOString() });
     return this.apply(record, 'pending', undefined, next.nextAttemptAt, meta);
   }
 
