@@ -6,7 +6,7 @@ import type { Worker } from 'node:worker_threads';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
 import { WriterThread } from '../../src/delivery/writer-thread.js';
 import { acceptItem, dedupFor } from '../helpers/ledger.js';
-import type { AcceptBatchItem, AcceptResult, Store } from '../../src/delivery/types.js';
+import type { AcceptBatchItem, Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-11-23T01:00:00Z');
 
@@ -26,39 +26,6 @@ describe('the ledger writer thread', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('commits accepts and updates of a file ledger in order, and the main connection reads them', async () => {
-    const first = await store.write({ accepts: [item('n1'), item('n2')], updates: [] });
-    expect(first.accepted).to.have.length(2);
-    const [s1, s2] = (first.accepted as AcceptResult[]).map((a) => a.seqs);
-    expect(s2?.[0]).to.be.greaterThan(s1?.[1] ?? Infinity);
-    const second = store.write({ accepts: [], updates: [{ id: 'n1-a', state: 'delivered', attempts: 1, deliveredAt: T0, updatedAt: T0 }] });
-    const third = store.write({ accepts: [], updates: [{ id: 'n1-a', state: 'dead', attempts: 2, updatedAt: T0 + 1 }] });
-    await Promise.all([second, third]);
-    expect(store.getDelivery('n1-a')).to.include({ state: 'dead', attempts: 2 });
-    expect(store.deliveriesOf('n2').map((d) => d.seq)).to.deep.equal(s2);
-  });
-
-  it('supersedes older pending deliveries of a lane except the ones in flight, as the inline ledger does', async () => {
-    await store.write({ accepts: [item('n1', 'g')], updates: [] });
-    await store.write({ accepts: [{ ...item('n2', 'g'), inFlight: ['n1-a'] }], updates: [] });
-    expect(store.getDelivery('n1-a')?.state).to.equal('pending');
-    expect(store.getDelivery('n1-b')?.state).to.equal('superseded');
-  });
-
-  it('decides the second of two identical notifications in one batch a duplicate (the check is inside the transaction), storing nothing of it', async () => {
-    const same = (n: string): AcceptBatchItem => {
-      const { notification, deliveries } = item(n, 'g');
-      return { notification, deliveries, dedup: dedupFor(deliveries, T0 - 1) };
-    };
-    const result = await store.write({ accepts: [same('n1'), same('n2')], updates: [] });
-    expect(result.accepted.map((a) => ('duplicates' in a ? [a.duplicates, a.stored ?? true] : a))).to.deep.equal([
-      [[], true],
-      [[0, 1], false],
-    ]);
-    expect(store.getNotification('n2')).to.equal(undefined);
-    expect(store.dedupState('r', 'g', 'a')).to.include({ duplicates: 1 });
-  });
-
   it('forgets what it vouched for when the accept that claimed it fails to commit (the ledger decides again)', async () => {
     await store.write({ accepts: [item('n1')], updates: [] });
     const { notification, deliveries } = item('n1', 'g');
@@ -69,14 +36,6 @@ describe('the ledger writer thread', () => {
     expect(result.accepted[0]).to.have.property('error');
     expect(store.dedupState('r', 'g', 'a')).to.equal(undefined);
     expect(store.claimDedup(entries, T0 + 1, T0 - 1)).to.equal(true);
-  });
-
-  it('fails one bad accept alone and reports its error', async () => {
-    await store.write({ accepts: [item('n1')], updates: [] });
-    const result = await store.write({ accepts: [item('n2'), item('n1')], updates: [] });
-    expect(result.accepted[0]).to.have.property('seqs').with.length(2);
-    expect(result.accepted[1]).to.have.property('error').that.matches(/UNIQUE constraint failed/);
-    expect(store.getNotification('n2')).to.include({ id: 'n2' });
   });
 
   it('checkpoints the WAL into the database file once the writes pause', async () => {
