@@ -57,7 +57,7 @@ export interface AppDeps {
   random?: () => number;
   /** Opens the ledger; defaults to SQLite at `storage.path`. */
   openStore?: (path: string, options: { replica: string }) => Store;
-  /** This process's name in the attempt history (main.ts: ALERTMUX_REPLICA, else the host name). Default: the host name. */
+  /** This process's name in the attempt history and `alertmux_replica_info` (main.ts: src/observability/replica.ts). Default: the config's `replica`, else the host name. */
   replica?: string;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
   discovery?: TargetDiscovery;
@@ -95,7 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   let fileConfig = initial;
   const withDiscovered = (config: Config) => deps.discovery?.merge(config) ?? config;
   // The ledger first: a start that cannot open it fails before anything runs in the background.
-  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path, { replica: deps.replica ?? hostname() });
+  const replica = deps.replica ?? initial.replica ?? hostname();
+  metrics.replicaInfo.set({ replica }, 1);
+  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path, { replica });
   try {
     await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
   } catch (err) {

@@ -13,6 +13,7 @@ import { disablePretenuring, heapGrowingPercent, limitHeapGrowth, pretenuringOff
 import { createKubernetesDiscovery } from './discovery/kubernetes.js';
 import { LedgerOpenError } from './delivery/open-error.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { replicaName } from './observability/replica.js';
 import { collectProcessMetrics } from './observability/process-metrics.js';
 import type { Handler } from './receiver/webhook.js';
 
@@ -37,7 +38,9 @@ export async function runServer(options: RunOptions): Promise<void> {
   // A reload passes the config in effect: a broken targets_dir file keeps its target's version from it.
   const load = (previous?: Config) => loadConfigFile(options.configPath, { env, kinds: targetKinds }, previous);
   const first = load();
-  const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level);
+  // Named in every log line, the attempt history and alertmux_replica_info: replicas are told apart.
+  const replica = replicaName(first.replica, env);
+  const logger = createLogger(env['LOG_LEVEL'] ?? first.log.level, { replica });
   const registry = new Registry();
   collectProcessMetrics(registry);
   // One keep-alive pool per origin, shared by every target: measured far cheaper per request than axios or fetch.
@@ -60,8 +63,7 @@ export async function runServer(options: RunOptions): Promise<void> {
       registry,
       http,
       userAgent: `alertmux/${options.version}`,
-      // This process's name in the attempt history; the host name (a pod's name) unless set.
-      replica: env['ALERTMUX_REPLICA'] || undefined,
+      replica,
       // Targets from labelled Secrets; its settings take effect at start (a reload does not restart it).
       discovery: first.discovery?.kubernetes && createKubernetesDiscovery(first.discovery.kubernetes, env, dirname(resolve(options.configPath))),
     });

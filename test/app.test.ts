@@ -104,6 +104,20 @@ describe('the app (in-process, real loopback targets)', () => {
     expect(metrics.text).to.match(/alertmux_webhook_requests_total\{code="413"\} 1/);
   });
 
+  it("names the replica from the config's `replica` in alertmux_replica_info and the ledger's attempt history", async () => {
+    const t = await target();
+    let named: string | undefined;
+    app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}`, 'replica: pod-x'), {
+      openStore: (path, options) => ((named = options.replica), openSqliteStore(path, options)),
+    });
+    expect(named).to.equal('pod-x');
+    expect((await app.get('/metrics')).text).to.match(/^alertmux_replica_info\{replica="pod-x"\} 1$/m);
+    const res = await app.post('/webhook', fixture(FIRING));
+    expect(res.status).to.equal(200);
+    const n = await app.get(`/api/v1/notifications/${res.body.id}`);
+    expect(JSON.stringify(n.body)).to.contain('"replica":"pod-x"');
+  });
+
   it('reports the queue depth at scrape time with the outcomes just written: nothing pending once delivered', async () => {
     const t = await target();
     app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}\n  - {name: b, type: webhook, url: "${t.url}"}`));

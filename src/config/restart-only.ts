@@ -3,10 +3,11 @@ import type { Config } from './types.js';
 
 /**
  * Settings read once at start (src/main.ts): the listening socket and its limits, the ledger file, the
- * logger's level and Kubernetes discovery. A reload that changes them keeps the running values.
+ * replica's name, the logger's level and Kubernetes discovery. A reload that changes them keeps the running values.
  */
 export const RESTART_ONLY = [
   'listen',
+  'replica',
   'storage.path',
   'limits.header_timeout',
   'limits.request_timeout',

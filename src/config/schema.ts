@@ -33,6 +33,14 @@ export const configSchema = {
       default: '127.0.0.1:9095',
       description: 'HOST:PORT to listen on (`--listen` overrides).',
     },
+    replica: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 253,
+      pattern: '^\\S+$',
+      description:
+        "This process's name: the `replica` field of every log line, the `alertmux_replica_info` metric and the attempt history. Default: `ALERTMUX_REPLICA`, else the host name (in Kubernetes, the pod's name). Applies at start.",
+    },
     auth: obj('Inbound auth for `POST /webhook`: what Alertmanager\'s `http_config` sends. Both may be set; either is accepted.', {
       bearer_token: { ...secretString, description: 'Expected `Authorization: Bearer` token.' },
       basic_auth: {

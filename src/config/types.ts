@@ -8,6 +8,8 @@ export type HealthStrategy = 'skip_unhealthy' | 'skip_unhealthy_and_degraded' | 
 /** A loaded, validated, frozen alertmux.yml. Durations are milliseconds. */
 export interface Config {
   listen: string;
+  /** This process's name (logs, metrics, attempt history); absent: ALERTMUX_REPLICA, else the host name (src/observability/replica.ts). */
+  replica?: string;
   auth: { bearer_token?: string; basic_auth?: { username: string; password: string } };
   admin: { bearer_token?: string };
   limits: { max_body_bytes: number; header_timeout: number; request_timeout: number; idle_timeout: number; max_connections: number };

@@ -3,11 +3,12 @@ import winston from 'winston';
 /** The only logging surface the rest of the code sees. */
 export type Logger = Pick<winston.Logger, 'debug' | 'info' | 'warn' | 'error' | 'child' | 'isLevelEnabled'>;
 
-/** A JSON logger on stdout, one object a line. */
-export function createLogger(level = 'info'): Logger {
+/** A JSON logger on stdout, one object a line; `meta` (the replica's name) goes into every line, child loggers' too. */
+export function createLogger(level = 'info', meta?: Record<string, string>): Logger {
   return skipDisabledLevels(
     winston.createLogger({
       level,
+      defaultMeta: meta,
       format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
       transports: [new winston.transports.Console()],
     }),

@@ -136,6 +136,12 @@ export function createMetrics(registry: Registry) {
       labelNames: ['target'] as const,
       registers,
     }),
+    replicaInfo: new Gauge({
+      name: 'alertmux_replica_info',
+      help: "Always 1: this process's name (config `replica`, ALERTMUX_REPLICA or the host name), as in its log lines and attempt history.",
+      labelNames: ['replica'] as const,
+      registers,
+    }),
     storageErrors: new Counter({
       name: 'alertmux_storage_errors_total',
       help: 'Ledger writes that failed: accepts (the webhook then answers 503) and outcome updates (kept in memory until written).',

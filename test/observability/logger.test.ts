@@ -31,4 +31,23 @@ describe('the logger', () => {
     logger.child({ a: 1 }).error('louder');
     expect(seen).to.deep.equal(['loud', 'louder']);
   });
+
+  it("puts its default meta (the replica's name) into every line, children's too", () => {
+    const logger = createLogger('info', { replica: 'pod-a' }) as winston.Logger;
+    const seen: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        const { timestamp: _timestamp, ...line } = JSON.parse(chunk.toString()) as Record<string, unknown>;
+        seen.push(line);
+        done();
+      },
+    });
+    logger.clear().add(new winston.transports.Stream({ stream: sink }));
+    logger.info('one', { target: 't' });
+    logger.child({ component: 'http' }).warn('two');
+    expect(seen).to.deep.equal([
+      { level: 'info', message: 'one', target: 't', replica: 'pod-a' },
+      { level: 'warn', message: 'two', component: 'http', replica: 'pod-a' },
+    ]);
+  });
 });
