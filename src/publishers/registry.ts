@@ -117,15 +117,20 @@ export function renderRequests(
 }
 
 /**
- * A URL with its secret parts redacted, keeping its origin (never its user info) where that is no secret: a
- * Slack webhook shows `https://hooks.slack.com/<secret>`. A URL whose parts are each too short to be a credential
- * is one as a whole, and becomes `<secret>`.
+ * A URL with its secret parts redacted, segment by segment and query value by query value, keeping its origin
+ * (never its user info): a Slack webhook shows `https://hooks.slack.com/services/T0/B0/<secret>`. What still
+ * holds a secret form after that (a path that is the credential only as a whole) is redacted whole.
  */
 function redactUrl(url: string, redact: Redactor): string {
   if (redact(url) === url) return url;
   try {
     const { origin, pathname, search } = new URL(url);
-    return redact(`${origin}${redact(`${pathname}${search}`)}`);
+    const path = pathname.split('/').map(redact).join('/');
+    const pairs = search.slice(1).split('&').map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? redact(pair) : `${pair.slice(0, eq)}=${redact(pair.slice(eq + 1))}`;
+    });
+    return redact(`${origin}${path}${search ? `?${pairs.join('&')}` : ''}`);
   } catch {
     return REDACTED;
   }
