@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { load as parseYaml } from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 import type { KubeConnection } from './client.js';
 
 /** Where a pod finds its service account. https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/ */

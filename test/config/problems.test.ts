@@ -55,7 +55,7 @@ describe('config problems', () => {
       expect(src.locate('')).to.deep.equal({ line: 1, column: 1 });
     });
 
-    it('keeps what js-yaml read: merge keys, anchors, secret references as plain scalars; dates stay strings', () => {
+    it('keeps what the former parser (js-yaml) read: merge keys, anchors, secret references as plain scalars; dates stay strings', () => {
       const src = parseYamlSource('base: &b {type: log, level: warn}\nt:\n  <<: *b\n  level: error\nu: ${env:X}\nd: 2026-01-01\nn: 30\n');
       expect(src.value).to.deep.equal({ base: { type: 'log', level: 'warn' }, t: { type: 'log', level: 'error' }, u: '${env:X}', d: '2026-01-01', n: 30 });
     });

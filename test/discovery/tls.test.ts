@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { dump as toYaml } from 'js-yaml';
+import { stringify as toYaml } from 'yaml';
 import { Registry } from 'prom-client';
 import { inClusterConnection, loadKubeconfig } from '../../src/discovery/kubeconfig.js';
 import { KubernetesDiscovery } from '../../src/discovery/kubernetes.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { load as parseYaml } from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 import { request } from 'undici';
 import { all, copyPaths, ignored, last, parseDockerfile, type Instruction, type Stage } from './dockerfile.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { loadAll, load as parseYaml } from 'js-yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { collectDefaultMetrics } from 'prom-client';
 import { parseConfig } from '../../src/config/load.js';
 import { fixture } from '../helpers/fixtures.js';
@@ -27,7 +27,13 @@ const FILES = [...yamlFiles(EXAMPLES), join(ROOT, 'docker', 'alertmux.yml'), joi
 // Loosely typed YAML documents (Kubernetes objects, rule files), read as JSON.parse would give them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
-const docsOf = (file: string) => loadAll(readFileSync(file, 'utf8')).filter((d): d is Doc => !!d && typeof d === 'object');
+const docsOf = (file: string) =>
+  parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => {
+      if (d.errors.length) throw d.errors[0];
+      return d.toJS() as unknown;
+    })
+    .filter((d): d is Doc => !!d && typeof d === 'object');
 const kubeObjects = (file: string) => docsOf(file).filter((d) => d['apiVersion'] && d['kind']);
 
 /** Rule groups of the plain rules file and of the PrometheusRule. */

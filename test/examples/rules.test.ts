@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { load as parseYaml } from 'js-yaml';
+import { parse as parseYaml } from 'yaml';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const RULES_DIR = join(ROOT, 'examples', 'prometheus');
