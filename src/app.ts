@@ -320,6 +320,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       flush,
       logger: deps.logger.child({ component: 'api' }),
       trial,
+      targetMessage: (original, enriched, alerts) => dispatcher.targetMessage(original, enriched, alerts),
     }),
   );
   app.use(

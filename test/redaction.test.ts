@@ -189,6 +189,13 @@ describe('redaction by construction (every target kind echoing its request with 
       expect(res.status, path).to.equal(200);
       outputs.push([`GET ${path}`, res.text]);
     }
+    // What was sent, rendered per target from the stored notification: every HTTP kind renders its request, its secrets
+    // redacted (the render is in the outputs searched below).
+    const detail = (await app.get(`/api/v1/notifications/${answer.body.id as string}`, admin)).body as { targets: Array<{ target: string; sent?: object; sentUnavailable?: string }> };
+    for (const t of detail.targets) {
+      if (t.target === 'logs') expect(t.sentUnavailable, t.target).to.match(/no HTTP request/);
+      else expect(JSON.stringify(t.sent), t.target).to.contain('<secret>');
+    }
     const dead = (await app.get('/api/v1/deliveries?state=dead', admin)).body.deliveries as Array<{ target: string }>;
     expect(dead.length).to.be.at.least(11);
     for (const t of failed) outputs.push([`GET /api/v1/targets/${t.target}`, (await app.get(`/api/v1/targets/${t.target}`, admin)).text]);

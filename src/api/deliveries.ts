@@ -3,6 +3,7 @@ import { alertnameOf } from '../alerts/common.js';
 import { summarize, targetResult } from '../dispatch/result.js';
 import { jsonBody } from '../receiver/body.js';
 import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
+import { sentOf, type TargetMessageOf } from './sent.js';
 import { startReplayTrials, type TrialDeps } from './trial.js';
 import type { WebhookMessage } from '../alerts/types.js';
 import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
@@ -28,6 +29,8 @@ export interface DeliveriesDeps {
   logger: Logger;
   /** A replay of a target whose breaker is not closed goes through as its trial now. */
   trial: TrialDeps;
+  /** Rebuilds what a target received from the stored notification, to render what was sent. */
+  targetMessage: TargetMessageOf;
 }
 
 /** The retry queue and dead letters: list, inspect, replay, delete. */
@@ -94,7 +97,12 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       else history.set(a.deliveryId, [a]);
     }
     const result = summarize(n, deliveries.map((d) => targetResult(d)), 0);
-    const targets = result.targets.map((t) => ({ ...t, attemptHistory: (history.get(t.deliveryId ?? '') ?? []).map(attemptView) }));
+    const runtime = deps.trial.runtime();
+    const byId = new Map(deliveries.map((d) => [d.id, d]));
+    const targets = result.targets.map((t) => {
+      const d = byId.get(t.deliveryId ?? '');
+      return { ...t, attemptHistory: (history.get(t.deliveryId ?? '') ?? []).map(attemptView), ...(d ? sentOf(runtime, n, d, deps.targetMessage) : {}) };
+    });
     res.json({ ...result, targets, receivedAt: new Date(n.createdAt).toISOString(), payload: JSON.parse(n.original) as unknown });
   });
 

@@ -1,10 +1,11 @@
 import { ActiveAlerts, toPostableAlert, type PostableAlert } from './alertmanager-alerts.js';
 import { annotateFallback } from './fallback-mark.js';
-import { deliver, type RetryPolicy } from './http.js';
+import { deliver, outgoing, type HttpRequest, type RetryPolicy } from './http.js';
 import { authHeaders, httpAuthProperties, httpAuthSecrets, type HttpAuth } from './http-auth.js';
 import { duration, targetSchema, type BaseTarget } from '../config/target.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { Outcome, Publisher, PublisherDeps, RequestContext } from './publisher.js';
+import type { TargetMessage } from '../alerts/types.js';
 import type { SecretField } from './redaction.js';
 
 /** Most alerts per request, as Prometheus' notifier batches them (`maxBatchSize`). */
@@ -73,13 +74,23 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
   const active = new ActiveAlerts(deps.state, deps.now, target.active_ttl);
   const closing = new AbortController();
 
+  /** The requests of a post: one per batch of MAX_BATCH alerts. */
+  const batches = (alerts: PostableAlert[]): HttpRequest[] => {
+    const requests: HttpRequest[] = [];
+    for (let i = 0; i < alerts.length; i += MAX_BATCH) requests.push({ url, headers, body: alerts.slice(i, i + MAX_BATCH) });
+    return requests;
+  };
   const post = async (alerts: PostableAlert[], signal: AbortSignal): Promise<Outcome> => {
     let outcome: Outcome = { ok: true };
-    for (let i = 0; i < alerts.length && outcome.ok; i += MAX_BATCH) {
-      outcome = await deliver(deps, { url, headers, body: alerts.slice(i, i + MAX_BATCH) }, signal, POLICY);
+    for (const request of batches(alerts)) {
+      outcome = await deliver(deps, request, signal, POLICY);
+      if (!outcome.ok) break;
     }
     return outcome;
   };
+  /** The alerts of one delivery as posted: a fallback's carry an annotation naming the target they were meant for. */
+  const postable = (msg: TargetMessage, ctx: RequestContext) =>
+    annotateFallback(msg.message, ctx.fallbackFor).alerts.map((a) => [a.fingerprint, toPostableAlert(a, target.extra_labels, deps.now()), a.labels] as const);
 
   /**
    * Resolve what was posted under labels the current `extra_labels` no longer give (a reload changed them), and
@@ -126,20 +137,22 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
       // Before anything else: a resolved alert of this group must also end what was posted under its old labels.
       const relabeled = await relabel(ctx.signal);
       if (!relabeled.ok && relabeled.retryable) return relabeled;
-      // A fallback's alerts carry an annotation naming the target they were meant for (annotations are no part of their identity).
-      const alerts = annotateFallback(msg.message, ctx.fallbackFor).alerts;
-      const resolved = alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint);
+      const alerts = postable(msg, ctx);
+      const resolved = msg.message.alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint);
       if (resolved.length > 0) {
         // A resolved alert is never re-posted again, and an in-flight re-post must not land after its resolve.
         active.remove(resolved);
         await reposting;
       }
-      const postable = alerts.map((a) => [a.fingerprint, toPostableAlert(a, target.extra_labels, deps.now()), a.labels] as const);
-      const outcome = await post(postable.map(([, p]) => p), ctx.signal);
+      const outcome = await post(alerts.map(([, p]) => p), ctx.signal);
       // Only what the other side has is kept alive; a failed post is retried by the ledger.
-      if (outcome.ok) active.add(postable.filter(([, p]) => p.endsAt === undefined));
+      if (outcome.ok) active.add(alerts.filter(([, p]) => p.endsAt === undefined));
       return outcome;
     },
+    request: (msg, ctx) => ({
+      requests: batches(postable(msg, ctx).map(([, p]) => p)).map((request) => outgoing(deps, request)),
+      note: 'the post of this delivery; the firing alerts are also re-posted every repost_interval until they resolve, and a change of extra_labels first resolves what was posted under the old ones',
+    }),
     async close() {
       clearInterval(timer);
       closing.abort();

@@ -1,10 +1,11 @@
 import { discordEmbed, type DiscordEmbed } from './discord-embed.js';
 import { withFallbackTitle } from './fallback-mark.js';
-import { classifyResponse, deliverWith, type HttpResponse } from './http.js';
+import { classifyResponse, deliverWith, outgoing, type HttpRequest, type HttpResponse } from './http.js';
 import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { checkMessageTemplates, compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { Outcome, Publisher, PublisherDeps, RequestContext } from './publisher.js';
+import type { TargetMessage } from '../alerts/types.js';
 import type { SecretField } from './redaction.js';
 
 /** A Discord channel webhook. */
@@ -54,18 +55,20 @@ export function createDiscordPublisher(target: DiscordTarget, deps: PublisherDep
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Discord template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
+  const build = (msg: TargetMessage, ctx: RequestContext): HttpRequest => {
+    const body: DiscordMessage = {
+      ...(target.username ? { username: target.username } : {}),
+      ...(target.avatar_url ? { avatar_url: target.avatar_url } : {}),
+      allowed_mentions: { parse: [] },
+      embeds: [discordEmbed(msg.message, withFallbackTitle(render, ctx.fallbackFor))],
+    };
+    return { url: target.webhook_url, body };
+  };
   return {
     type: 'discord',
     name: target.name,
-    async publish(msg, ctx) {
-      const body: DiscordMessage = {
-        ...(target.username ? { username: target.username } : {}),
-        ...(target.avatar_url ? { avatar_url: target.avatar_url } : {}),
-        allowed_mentions: { parse: [] },
-        embeds: [discordEmbed(msg.message, withFallbackTitle(render, ctx.fallbackFor))],
-      };
-      return deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyDiscord);
-    },
+    publish: (msg, ctx) => deliverWith(deps, build(msg, ctx), ctx.signal, classifyDiscord),
+    request: (msg, ctx) => ({ requests: [outgoing(deps, build(msg, ctx))] }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import type { FailureReason, Outcome, PublisherDeps } from './publisher.js';
+import type { FailureReason, Outcome, PlannedRequest, PublisherDeps } from './publisher.js';
 
 /** How one vendor's responses are classified. See `notify.Retrier` in Alertmanager. */
 export interface RetryPolicy {
@@ -42,14 +42,7 @@ const MAX_DETAILS = 300;
  * two: about a third less CPU per request.
  */
 export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent' | 'redact'>, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
-  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-  const headers: Record<string, string> = { 'user-agent': deps.userAgent };
-  let typed = false;
-  for (const name in req.headers) {
-    headers[name] = req.headers[name] as string;
-    typed ||= name.toLowerCase() === 'content-type';
-  }
-  if (body !== undefined && !typed) headers['content-type'] = 'application/json';
+  const { body, headers } = outgoing(deps, req);
   return new Promise<HttpResponse>((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -67,6 +60,19 @@ export function send(deps: Pick<PublisherDeps, 'http' | 'userAgent' | 'redact'>,
 }
 
 const ONCE = { once: true } as const;
+
+/** The request as it goes out: the body's bytes, and the headers with the user agent and the default content type `send` adds. */
+export function outgoing(deps: Pick<PublisherDeps, 'userAgent'>, req: HttpRequest): PlannedRequest {
+  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  const headers: Record<string, string> = { 'user-agent': deps.userAgent };
+  let typed = false;
+  for (const name in req.headers) {
+    headers[name] = req.headers[name] as string;
+    typed ||= name.toLowerCase() === 'content-type';
+  }
+  if (body !== undefined && !typed) headers['content-type'] = 'application/json';
+  return { method: req.method ?? 'POST', url: req.url, headers, ...(body === undefined ? {} : { body }) };
+}
 
 /**
  * One request's undici handler and its listener on the attempt's signal, in one object: its

@@ -1,9 +1,10 @@
-import { deliver } from './http.js';
+import { deliver, outgoing, type HttpRequest } from './http.js';
 import { encodeEvent, SEVERITIES, toEvents, type EventOptions, type PagerDutyImage, type PagerDutySeverity } from './pagerduty-event.js';
 import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { checkTemplates, compileTemplate, tolerant, type TemplateView } from './templates.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { Outcome, Publisher, PublisherDeps, RequestContext } from './publisher.js';
+import type { WebhookMessage } from '../alerts/types.js';
 import type { SecretField } from './redaction.js';
 
 /** Events API v2 endpoint. https://developer.pagerduty.com/docs/events-api-v2/overview/ */
@@ -123,22 +124,27 @@ export function createPagerDutyPublisher(target: PagerDutyTarget, deps: Publishe
   // 5xx and 429 are retried (`classifyResponse`, as Alertmanager's Events v2 `RetryCodes`); every other 4xx
   // means the event itself is wrong. https://developer.pagerduty.com/docs/events-api-v2/overview/#response-codes--retry-logic
   const policy = { details: errorDetails };
+  /** The events of one delivery, each as its request (per_group: one; per_alert: one per alert). */
+  const build = (message: WebhookMessage, ctx: RequestContext) =>
+    toEvents(message, ctx.fallbackFor === undefined ? opts : { ...opts, fallbackFor: ctx.fallbackFor }).map((event) => {
+      const { body, truncated } = encodeEvent({ routing_key: target.routing_key, ...event });
+      return { request: { url: target.url, body } satisfies HttpRequest, truncated, dedupKey: event.dedup_key };
+    });
   return {
     type: 'pagerduty',
     name: target.name,
     async publish({ message }, ctx) {
-      const events = toEvents(message, ctx.fallbackFor === undefined ? opts : { ...opts, fallbackFor: ctx.fallbackFor });
       let outcome: Outcome = { ok: true };
       // per_alert sends one event after the other and stops at the first failure;
       // a retry sends them all again, which PagerDuty deduplicates by dedup_key.
-      for (const event of events) {
-        const { body, truncated } = encodeEvent({ routing_key: target.routing_key, ...event });
-        if (truncated) deps.logger.warn('PagerDuty event over 512kB: custom_details removed', { groupKey: message.groupKey, dedupKey: event.dedup_key });
-        outcome = await deliver(deps, { url: target.url, body }, ctx.signal, policy);
+      for (const { request, truncated, dedupKey } of build(message, ctx)) {
+        if (truncated) deps.logger.warn('PagerDuty event over 512kB: custom_details removed', { groupKey: message.groupKey, dedupKey });
+        outcome = await deliver(deps, request, ctx.signal, policy);
         if (!outcome.ok) return outcome;
       }
       return outcome;
     },
+    request: ({ message }, ctx) => ({ requests: build(message, ctx).map(({ request }) => outgoing(deps, request)) }),
   };
 }
 

@@ -42,11 +42,33 @@ export interface TargetState {
   delete(key: string): void;
 }
 
+/** What building a request needs of a delivery: its id and, on a fallback, the target it stands in for. */
+export type RequestContext = Pick<PublishContext, 'deliveryId' | 'fallbackFor'>;
+
+/** One HTTP request exactly as it would go out: headers include those `send` adds, the body is the bytes sent. */
+export interface PlannedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The requests of one delivery, in order, and what a reader must know about them (state they depend on). */
+export interface RequestPlan {
+  requests: PlannedRequest[];
+  note?: string;
+}
+
 /** A Publisher delivers one alert group to one configured target. It never throws for vendor or network failures. */
 export interface Publisher {
   readonly type: string;
   readonly name: string;
   publish(msg: TargetMessage, ctx: PublishContext): Promise<Outcome>;
+  /**
+   * The requests `publish` would make for `msg`, built by the same code, without sending anything (secrets NOT yet
+   * redacted: `renderRequests` in registry.ts does that). Absent for kinds that send no HTTP request.
+   */
+  request?(msg: TargetMessage, ctx: RequestContext): RequestPlan;
   /** Releases files or timers the publisher holds. */
   close?(): Promise<void>;
 }

@@ -4,14 +4,15 @@ import { file } from './file.js';
 import { truncate } from './http.js';
 import { log } from './log.js';
 import { pagerduty } from './pagerduty.js';
-import { createRedactor, formsOf, redactFields, redactorOf, type Redactor, type SecretField } from './redaction.js';
+import { createRedactor, formsOf, REDACTED, redactFields, redactorOf, type Redactor, type SecretField } from './redaction.js';
 import { rootly } from './rootly.js';
 import { slack } from './slack.js';
 import { teams } from './teams.js';
 import { webhook } from './webhook.js';
 import type { TargetConfig } from '../config/target.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Publisher, PublisherDeps } from './publisher.js';
+import type { Publisher, PublisherDeps, RequestContext } from './publisher.js';
+import type { TargetMessage } from '../alerts/types.js';
 
 /**
  * Every target type the config may name, in the order the docs list them. Adding a type is one file
@@ -82,4 +83,63 @@ export function configRedactor(config: ConfigSecrets): Redactor {
 /** A copy of a target's config safe to print: secret fields become `<secret>`, other strings are redacted of them. */
 export function redactTarget(target: TargetConfig): Record<string, unknown> {
   return redactFields(target, secretFieldsOf(target), targetRedactor(target));
+}
+
+/** One request as the API shows it: URL, headers and body redacted of the target's secrets. */
+export interface RedactedRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  /** The JSON body parsed (redaction keeps it JSON: `<secret>` needs no escaping), else the text. */
+  body?: unknown;
+}
+
+/**
+ * What a publisher would send for `msg`, built by the code `publish` uses and redacted of every form of the
+ * target's secrets; undefined for a kind that sends no HTTP request (file, log).
+ */
+export function renderRequests(
+  target: TargetConfig,
+  publisher: Publisher,
+  msg: TargetMessage,
+  ctx: RequestContext,
+): { requests: RedactedRequest[]; note?: string } | undefined {
+  const plan = publisher.request?.(msg, ctx);
+  if (!plan) return undefined;
+  const redact = targetRedactor(target);
+  const requests = plan.requests.map((req) => ({
+    method: req.method,
+    url: redactUrl(req.url, redact),
+    headers: Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, redact(value)])),
+    ...(req.body === undefined ? {} : { body: parsed(redact(req.body)) }),
+  }));
+  return { requests, ...(plan.note ? { note: plan.note } : {}) };
+}
+
+/**
+ * A URL with its secret parts redacted, segment by segment and query value by query value, keeping its origin
+ * (never its user info): a Slack webhook shows `https://hooks.slack.com/services/T0/B0/<secret>`. What still
+ * holds a secret form after that (a path that is the credential only as a whole) is redacted whole.
+ */
+function redactUrl(url: string, redact: Redactor): string {
+  if (redact(url) === url) return url;
+  try {
+    const { origin, pathname, search } = new URL(url);
+    const path = pathname.split('/').map(redact).join('/');
+    const pairs = search.slice(1).split('&').map((pair) => {
+      const eq = pair.indexOf('=');
+      return eq < 0 ? redact(pair) : `${pair.slice(0, eq)}=${redact(pair.slice(eq + 1))}`;
+    });
+    return redact(`${origin}${path}${search ? `?${pairs.join('&')}` : ''}`);
+  } catch {
+    return REDACTED;
+  }
+}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

@@ -1,10 +1,10 @@
-import { classifyError, classifyResponse, header, send, type HttpRequest, type HttpResponse, type RetryPolicy } from './http.js';
+import { classifyError, classifyResponse, header, outgoing, send, type HttpRequest, type HttpResponse, type RetryPolicy } from './http.js';
 import { annotateFallback } from './fallback-mark.js';
 import { rootlyAlertId, rootlyCreateBody, rootlyErrorDetails, rootlyResolveBody, type RootlyNotificationTarget } from './rootly-payload.js';
 import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
-import type { Alert, WebhookMessage } from '../alerts/types.js';
+import type { Outcome, Publisher, PublisherDeps, RequestContext } from './publisher.js';
+import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { SecretField } from './redaction.js';
 
 /** Rootly's Alertmanager alert source: one URL for all, the bearer secret picks the source. https://docs.rootly.com/integrations/alertmanager */
@@ -90,16 +90,24 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
     const nt = target.notification_target;
     const base = (target.url ?? ROOTLY_ALERTMANAGER_URL).replace(/\/+$/, '');
     const url = nt ? `${base}/notify/${nt.type}/${encodeURIComponent(nt.id)}` : base;
+    const build = (msg: TargetMessage, ctx: RequestContext): HttpRequest => ({ url, headers: auth, body: annotateFallback(msg.original, ctx.fallbackFor) });
     return {
       type: 'rootly',
       name: target.name,
-      publish: async (msg, ctx) => (await call({ url, headers: auth, body: annotateFallback(msg.original, ctx.fallbackFor) }, ctx.signal))[0],
+      publish: async (msg, ctx) => (await call(build(msg, ctx), ctx.signal))[0],
+      request: (msg, ctx) => ({ requests: [outgoing(deps, build(msg, ctx))] }),
     };
   }
 
   const api = (target.url ?? ROOTLY_API_URL).replace(/\/+$/, '');
   const headers = { ...auth, 'content-type': JSON_API, accept: JSON_API };
   const key = (alert: Alert) => `alert:${alert.fingerprint}`;
+  const createRequest = (alert: Alert, group: WebhookMessage): HttpRequest => ({ url: `${api}/v1/alerts`, headers, body: rootlyCreateBody(alert, group, target.notification_target) });
+  const resolveRequest = (alert: Alert, id: string): HttpRequest => ({
+    url: `${api}/v1/alerts/${encodeURIComponent(id)}/resolve`,
+    headers,
+    body: rootlyResolveBody(alert, deps.now()),
+  });
 
   /** Create the Rootly alert of a firing alert once per firing (a repeat of the same firing only refreshes its id). */
   async function create(alert: Alert, group: WebhookMessage, signal: AbortSignal): Promise<Outcome> {
@@ -108,8 +116,7 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
       deps.state.set(key(alert), known, ROOTLY_ID_TTL_MS);
       return { ok: true };
     }
-    const body = rootlyCreateBody(alert, group, target.notification_target);
-    const [outcome, res] = await call({ url: `${api}/v1/alerts`, headers, body }, signal);
+    const [outcome, res] = await call(createRequest(alert, group), signal);
     if (!outcome.ok || !res) return outcome;
     const id = rootlyAlertId(res.body);
     if (!id) {
@@ -126,8 +133,7 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
       deps.logger.info('no Rootly alert id stored for a resolved alert: nothing to resolve', { fingerprint: alert.fingerprint });
       return { ok: true };
     }
-    const url = `${api}/v1/alerts/${encodeURIComponent(known.id)}/resolve`;
-    const [outcome] = await call({ url, headers, body: rootlyResolveBody(alert, deps.now()) }, signal);
+    const [outcome] = await call(resolveRequest(alert, known.id), signal);
     if (outcome.ok) deps.state.delete(key(alert));
     return outcome;
   }
@@ -141,6 +147,14 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
         const outcome = alert.status === 'firing' ? await create(alert, group, ctx.signal) : await resolve(alert, ctx.signal);
         return outcome.ok ? outcome : { ...outcome, message: `alert ${alert.fingerprint}: ${outcome.message}` };
       });
+    },
+    request(msg, ctx) {
+      const group = annotateFallback(msg.message, ctx.fallbackFor);
+      // The id of a resolve is the one Rootly gave when the alert was created: shown as a placeholder, not looked up.
+      const requests = group.alerts.map((alert) => outgoing(deps, alert.status === 'firing' ? createRequest(alert, group) : resolveRequest(alert, '{rootly-alert-id}')));
+      const note =
+        'one request per alert as on a first send: a firing alert already created for the same firing is not sent again, a resolve goes to the id Rootly gave it (shown as {rootly-alert-id}, and only sent if one is stored); resolve times are those of this rendering';
+      return { requests, note };
     },
   };
 }

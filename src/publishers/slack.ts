@@ -1,6 +1,6 @@
 import { groupKeyHash } from '../alerts/fingerprint.js';
 import { withFallbackTitle } from './fallback-mark.js';
-import { classifyError, classifyResponse, header, parseRetryAfter, send, type HttpResponse } from './http.js';
+import { classifyError, classifyResponse, header, outgoing, parseRetryAfter, send, type HttpRequest, type HttpResponse } from './http.js';
 import { buildSlackMessage, type SlackMessage } from './slack-blocks.js';
 import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { checkMessageTemplates, compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
@@ -100,7 +100,8 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Slack template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
-  const build = (msg: Parameters<typeof render>[0], fallbackFor?: string): SlackMessage => {
+  type SlackGroup = Parameters<typeof render>[0];
+  const build = (msg: SlackGroup, fallbackFor?: string): SlackMessage => {
     const rendered = withFallbackTitle(render, fallbackFor)(msg);
     return buildSlackMessage(msg, rendered, rendered.customText === true);
   };
@@ -111,12 +112,24 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     ...(target.icon_url ? { icon_url: target.icon_url } : {}),
   };
 
+  /** One Web API request. */
+  const apiRequest = (method: string, body: object): HttpRequest => ({
+    url: `${target.api_url.replace(/\/+$/, '')}/${method}`,
+    headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json; charset=utf-8' },
+    body,
+  });
+  /** What every message of a group carries; a new one (not an update) adds the author. */
+  const content = (msg: SlackGroup, fallbackFor?: string) => ({ ...build(msg, fallbackFor), unfurl_links: false, unfurl_media: false });
+  /** The first message of a group through the Web API. */
+  const firstPost = (msg: SlackGroup, fallbackFor?: string) => apiRequest('chat.postMessage', { ...content(msg, fallbackFor), ...author, channel: target.channel });
+  /** The one request of an incoming webhook. */
+  const webhookRequest = (msg: SlackGroup, fallbackFor?: string): HttpRequest => ({ url: target.webhook_url!, body: { ...content(msg, fallbackFor), ...author } });
+
   /** One Web API call: HTTP 200 with `ok:false` is a failure; 429 and `Retry-After` as any vendor. */
-  async function call(method: string, body: object, signal: AbortSignal): Promise<ApiResult> {
+  async function call(method: string, body: object | HttpRequest, signal: AbortSignal): Promise<ApiResult> {
     let res: HttpResponse;
     try {
-      const headers = { authorization: `Bearer ${target.token}`, 'content-type': 'application/json; charset=utf-8' };
-      res = await send(deps, { url: `${target.api_url.replace(/\/+$/, '')}/${method}`, headers, body }, signal);
+      res = await send(deps, 'url' in body ? body : apiRequest(method, body), signal);
     } catch (err) {
       return { outcome: classifyError(err) };
     }
@@ -136,13 +149,12 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   async function viaApi(msg: Parameters<typeof render>[0], signal: AbortSignal, fallbackFor?: string): Promise<Outcome> {
     // A fallback posts its own message (and updates only that one): the group's own message, if any, stays this target's.
     const key = `slack:${fallbackFor === undefined ? '' : 'fallback:'}${groupKeyHash(msg.groupKey)}`;
-    const content = { ...build(msg, fallbackFor), unfurl_links: false, unfurl_media: false };
     const stored = deps.state.get<SlackRef>(key);
     if (stored) {
-      const updated = await call('chat.update', { ...content, channel: stored.channel, ts: stored.ts }, signal);
+      const updated = await call('chat.update', { ...content(msg, fallbackFor), channel: stored.channel, ts: stored.ts }, signal);
       if (updated.outcome.ok) {
         if (target.thread_replies) {
-          const reply = await call('chat.postMessage', { ...content, ...author, channel: stored.channel, thread_ts: stored.ts }, signal);
+          const reply = await call('chat.postMessage', { ...content(msg, fallbackFor), ...author, channel: stored.channel, thread_ts: stored.ts }, signal);
           if (!reply.outcome.ok) return reply.outcome;
         }
         if (msg.status === 'resolved') deps.state.delete(key);
@@ -152,7 +164,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
       if (!MESSAGE_GONE.has(updated.error ?? '')) return updated.outcome;
       deps.state.delete(key);
     }
-    const posted = await call('chat.postMessage', { ...content, ...author, channel: target.channel }, signal);
+    const posted = await call('chat.postMessage', firstPost(msg, fallbackFor), signal);
     const { channel, ts } = posted.data ?? {};
     if (posted.outcome.ok && msg.status === 'firing' && typeof ts === 'string') {
       deps.state.set(key, { channel: typeof channel === 'string' ? channel : target.channel, ts }, MESSAGE_TTL_MS);
@@ -164,7 +176,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   async function viaWebhook(msg: Parameters<typeof render>[0], signal: AbortSignal, fallbackFor?: string): Promise<Outcome> {
     let res: HttpResponse;
     try {
-      res = await send(deps, { url: target.webhook_url!, body: { ...build(msg, fallbackFor), ...author, unfurl_links: false, unfurl_media: false } }, signal);
+      res = await send(deps, webhookRequest(msg, fallbackFor), signal);
     } catch (err) {
       return classifyError(err);
     }
@@ -182,6 +194,11 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
     name: target.name,
     async publish({ message }, ctx) {
       return target.webhook_url ? viaWebhook(message, ctx.signal, ctx.fallbackFor) : viaApi(message, ctx.signal, ctx.fallbackFor);
+    },
+    request({ message }, ctx) {
+      if (target.webhook_url) return { requests: [outgoing(deps, webhookRequest(message, ctx.fallbackFor))] };
+      const note = `a first send (chat.postMessage); a later notification of the same group updates the posted message (chat.update${target.thread_replies ? ', then a thread reply' : ''}) instead`;
+      return { requests: [outgoing(deps, firstPost(message, ctx.fallbackFor))], note };
     },
   };
 }

@@ -1,10 +1,11 @@
-import { classifyResponse, deliverWith, reasonFromStatus, truncate, type HttpResponse } from './http.js';
+import { classifyResponse, deliverWith, outgoing, reasonFromStatus, truncate, type HttpRequest, type HttpResponse } from './http.js';
 import { withFallbackTitle } from './fallback-mark.js';
 import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { teamsMessage } from './teams-card.js';
 import { checkMessageTemplates, compileMessage, templateSchema, type MessageTemplateConfig } from './templates.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Outcome, Publisher, PublisherDeps } from './publisher.js';
+import type { Outcome, Publisher, PublisherDeps, RequestContext } from './publisher.js';
+import type { TargetMessage } from '../alerts/types.js';
 import type { SecretField } from './redaction.js';
 
 /** A Microsoft Teams channel, through a Workflows (Power Automate) "post to a channel when a webhook request is received" URL. */
@@ -46,13 +47,15 @@ export function createTeamsPublisher(target: TeamsTarget, deps: PublisherDeps): 
   const render = compileMessage(target.template, (part, err) =>
     deps.logger.warn(`Teams template.${part} failed; the default is sent`, { target: target.name, error: String(err) }),
   );
+  const build = (msg: TargetMessage, ctx: RequestContext): HttpRequest => ({
+    url: target.webhook_url,
+    body: teamsMessage(msg.message, withFallbackTitle(render, ctx.fallbackFor)),
+  });
   return {
     type: 'teams',
     name: target.name,
-    async publish(msg, ctx) {
-      const body = teamsMessage(msg.message, withFallbackTitle(render, ctx.fallbackFor));
-      return deliverWith(deps, { url: target.webhook_url, body }, ctx.signal, classifyTeams);
-    },
+    publish: (msg, ctx) => deliverWith(deps, build(msg, ctx), ctx.signal, classifyTeams),
+    request: (msg, ctx) => ({ requests: [outgoing(deps, build(msg, ctx))] }),
   };
 }
 

@@ -1,13 +1,13 @@
-import { deliver } from './http.js';
+import { deliver, outgoing, type HttpRequest } from './http.js';
 import { FALLBACK_HEADER } from './fallback-mark.js';
 import { signatureHeaders, signingKey } from './signing.js';
 import { authHeaders, httpAuthProperties, httpAuthSecrets, type HttpAuth } from './http-auth.js';
 import { secretString, targetSchema, type BaseTarget } from '../config/target.js';
 import { messageJson } from '../alerts/json.js';
 import type { TargetDescriptor } from './descriptor.js';
-import type { Publisher, PublisherDeps } from './publisher.js';
+import type { Publisher, PublisherDeps, RequestContext } from './publisher.js';
 import type { SecretField } from './redaction.js';
-import type { WebhookMessage } from '../alerts/types.js';
+import type { TargetMessage, WebhookMessage } from '../alerts/types.js';
 
 /** A generic HTTP endpoint that takes JSON. */
 export interface WebhookTarget extends BaseTarget, HttpAuth {
@@ -62,18 +62,24 @@ const webhookSecrets: readonly SecretField[] = [
 export function createWebhookPublisher(target: WebhookTarget, deps: PublisherDeps): Publisher {
   const key = target.signing_secret ? signingKey(target.signing_secret) : undefined;
   const auth = authHeaders(target);
+  /** The one request of a delivery: what `publish` sends and `request` shows. */
+  const build = (msg: TargetMessage, ctx: RequestContext): HttpRequest => {
+    const group = target.format === 'alertmux' ? msg.message : msg.original;
+    // A fallback says so in a header; the alertmux format also carries it in the body (the Alertmanager one stays as sent).
+    const payload = limitAlerts(target.format === 'alertmux' && ctx.fallbackFor !== undefined ? { ...group, fallbackFor: ctx.fallbackFor } : group, target.max_alerts);
+    const body = messageJson(payload);
+    const fallback: Record<string, string> = ctx.fallbackFor === undefined ? {} : { [FALLBACK_HEADER]: ctx.fallbackFor };
+    const signed = key ? signatureHeaders(key, `msg_${ctx.deliveryId}`, Math.floor(deps.now() / 1000), body) : {};
+    return { url: target.url, headers: { ...target.headers, ...auth, ...signed, ...fallback }, body };
+  };
   return {
     type: 'webhook',
     name: target.name,
-    publish(msg, ctx) {
-      const group = target.format === 'alertmux' ? msg.message : msg.original;
-      // A fallback says so in a header; the alertmux format also carries it in the body (the Alertmanager one stays as sent).
-      const payload = limitAlerts(target.format === 'alertmux' && ctx.fallbackFor !== undefined ? { ...group, fallbackFor: ctx.fallbackFor } : group, target.max_alerts);
-      const body = messageJson(payload);
-      const fallback: Record<string, string> = ctx.fallbackFor === undefined ? {} : { [FALLBACK_HEADER]: ctx.fallbackFor };
-      const signed = key ? signatureHeaders(key, `msg_${ctx.deliveryId}`, Math.floor(deps.now() / 1000), body) : {};
-      return deliver(deps, { url: target.url, headers: { ...target.headers, ...auth, ...signed, ...fallback }, body }, ctx.signal);
-    },
+    publish: (msg, ctx) => deliver(deps, build(msg, ctx), ctx.signal),
+    request: (msg, ctx) => ({
+      requests: [outgoing(deps, build(msg, ctx))],
+      ...(key ? { note: 'webhook-timestamp and webhook-signature are those of this rendering, not of the attempts' } : {}),
+    }),
   };
 }
 

@@ -75,6 +75,12 @@ targets:
     for (const text of await attempts.allInnerTexts()) expect(text).to.include('500').and.include('serverError').and.include('boom: database down');
     await page.locator('.alert-card dd', { hasText: 'Disk almost full on db-1' }).waitFor();
     expect(await page.getByRole('link', { name: 'runbook_url' }).getAttribute('href')).to.equal('https://runbooks.example.com/DiskFull');
+    // What was sent: the request rendered from the stored notification, the body the alert group as flaky received it.
+    await result.locator('details summary', { hasText: 'What was sent' }).click();
+    const sent = JSON.parse(await result.locator('details pre.payload').innerText()) as { renderedWith: string; method: string; url: string; body: { alerts: unknown[] } };
+    expect(sent.renderedWith).to.equal('current config');
+    expect(sent.method).to.equal('POST');
+    expect(sent.body).to.deep.equal(flaky.received.at(-1)!.body);
     await shot(page, 'notification');
 
     // Fixed; the dead letter is replayed from the dead letters screen, with a confirmation that counts.

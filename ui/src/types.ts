@@ -26,8 +26,10 @@ export interface TargetEntry {
   fallbackFor?: string;
   durationMs?: number;
   attemptHistory?: Attempt[];
-  /** What was sent to the target, secrets redacted, where the server keeps it. */
+  /** What the target is sent for this delivery, rendered with its current config, secrets redacted. */
   sent?: unknown;
+  /** Why there is no `sent` (target no longer configured, a kind that sends no HTTP request). */
+  sentUnavailable?: string;
 }
 
 export interface Attempt {

@@ -147,7 +147,14 @@ function TargetResult({ t, onDone }: { t: TargetEntry; onDone(): void }) {
       <Timeline t={t} />
       <details>
         <summary>What was sent</summary>
-        {t.sent === undefined ? <p class="muted">Not recorded for this target.</p> : <pre class="payload">{JSON.stringify(t.sent, null, 2)}</pre>}
+        {t.sent === undefined ? (
+          <p class="muted">{t.sentUnavailable ?? 'Not available for this target.'}</p>
+        ) : (
+          <>
+            <p class="muted">Rendered from the stored notification with the target's current config; secrets redacted.</p>
+            <pre class="payload">{JSON.stringify(t.sent, null, 2)}</pre>
+          </>
+        )}
       </details>
     </article>
   );
