@@ -5,29 +5,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ATTEMPT_ERROR_CHARS, MIGRATIONS, openSqliteStore } from '../../src/delivery/sqlite.js';
 import { acceptItem } from '../helpers/ledger.js';
-import type { DeliveryUpdate, Store } from '../../src/delivery/types.js';
+import { attempted } from './contract/fixtures.js';
+import type { Store } from '../../src/delivery/types.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
-
-/** The update the dispatcher writes after an attempt of `id` that started at `at`. */
-function attempted(id: string, at: number, overrides: Partial<DeliveryUpdate> = {}): DeliveryUpdate {
-  return {
-    id,
-    state: 'pending',
-    attempts: 1,
-    nextAttemptAt: at + 1000,
-    lastStatus: 503,
-    lastReason: 'serverError',
-    lastError: 'unexpected status code 503',
-    retryable: true,
-    durationMs: 12.5,
-    updatedAt: at + 13,
-    attemptedAt: at,
-    trial: false,
-    replay: false,
-    ...overrides,
-  };
-}
 
 describe('the attempt history (SQLite)', () => {
   let dir: string;
