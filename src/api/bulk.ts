@@ -6,14 +6,14 @@ import type { BulkFilter, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 
 /** The `since` of a bulk body: undefined when absent, the time in ms, or why it is not one. */
-export function bodySince(value: unknown, now: number): { ok: true; since?: number } | { ok: false; error: string } {
+function bodySince(value: unknown, now: number): { ok: true; since?: number } | { ok: false; error: string } {
   if (value === undefined) return { ok: true };
   const since = typeof value === 'string' ? parseTime(value, now) : undefined;
   return since === undefined ? { ok: false, error: 'since must be an RFC 3339 time (2026-11-22T23:00:00Z) or a duration before now (1h)' } : { ok: true, since };
 }
 
-/** Read `{ids}` or `{target, state, since}` (at least one field) into a bulk filter, or why not. */
-export function bulkFilterOf(body: Record<string, unknown>, now: number): { ok: true; filter: BulkFilter } | { ok: false; error: string } {
+/** Read `{ids}` or `{target, state, since}` (at least one field) into a bulk filter, or why not; `verb` says what the route does. */
+export function bulkFilterOf(body: Record<string, unknown>, now: number, verb = 'selects'): { ok: true; filter: BulkFilter } | { ok: false; error: string } {
   const { ids, target, state } = body;
   if (state !== undefined && state !== 'dead' && state !== 'pending') return { ok: false, error: 'state must be dead or pending' };
   if (ids !== undefined && !(Array.isArray(ids) && ids.length > 0 && ids.length <= 1000 && ids.every((i) => typeof i === 'string' && !text(i)))) {
@@ -23,7 +23,7 @@ export function bulkFilterOf(body: Record<string, unknown>, now: number): { ok: 
   const since = bodySince(body['since'], now);
   if (!since.ok) return since;
   if (ids === undefined && target === undefined && state === undefined && since.since === undefined) {
-    return { ok: false, error: 'give a filter: {"target": "...", "state": "dead", "since": "1h"} or {"ids": [...]}; {"state": "dead"} selects every dead letter' };
+    return { ok: false, error: `give a filter: {"target": "...", "state": "dead", "since": "1h"} or {"ids": [...]}; {"state": "dead"} ${verb} every dead letter` };
   }
   return { ok: true, filter: { ids: ids as string[] | undefined, target: target as string | undefined, state: state as BulkFilter['state'], since: since.since } };
 }

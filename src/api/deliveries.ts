@@ -8,7 +8,7 @@ import { startReplayTrials, type TrialDeps } from './trial.js';
 import type { WebhookMessage } from '../alerts/types.js';
 import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
-import { bodySince } from './bulk.js';
+import { bulkFilterOf } from './bulk.js';
 import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -129,35 +129,13 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
       res.status(read.status).json({ error: read.error });
       return;
     }
-    const body = read.body as { target?: unknown; state?: unknown; ids?: unknown };
-    const since = bodySince(read.body['since'], deps.now());
-    if (!since.ok) {
-      res.status(400).json({ error: since.error });
-      return;
-    }
-    if (body.state !== undefined && body.state !== 'dead' && body.state !== 'pending') {
-      res.status(400).json({ error: 'state must be dead or pending' });
-      return;
-    }
-    if (body.ids !== undefined && !(Array.isArray(body.ids) && body.ids.length > 0 && body.ids.length <= 1000 && body.ids.every((i) => typeof i === 'string' && !text(i)))) {
-      res.status(400).json({ error: 'ids must be an array of 1 to 1000 delivery ids' });
-      return;
-    }
-    if (body.target !== undefined && (typeof body.target !== 'string' || text(body.target))) {
-      res.status(400).json({ error: 'target must be a target name' });
-      return;
-    }
-    if (body.ids === undefined && body.target === undefined && body.state === undefined && since.since === undefined) {
-      res.status(400).json({ error: 'give a filter: {"target": "...", "state": "dead"} or {"ids": [...]}; {"state": "dead"} replays every dead letter' });
+    const parsed = bulkFilterOf(read.body, deps.now(), 'replays');
+    if (!parsed.ok) {
+      res.status(400).json({ error: parsed.error });
       return;
     }
     await deps.flush();
-    await replay(req, res, {
-      ids: body.ids as string[] | undefined,
-      target: body.target as string | undefined,
-      state: body.state as 'dead' | 'pending' | undefined,
-      since: since.since,
-    });
+    await replay(req, res, parsed.filter);
   });
 
   router.delete('/api/v1/deliveries/:id', queryParams(), async (req, res) => {

@@ -107,7 +107,7 @@ describe('API input', () => {
         ['{"ids": [""]}', 400, 'ids must be an array of 1 to 1000 delivery ids'],
         ['{"target": ""}', 400, 'target must be a target name'],
         ['{"state": "delivered"}', 400, 'state must be dead or pending'],
-        ['{}', 400, 'give a filter: {"target": "...", "state": "dead"} or {"ids": [...]}; {"state": "dead"} replays every dead letter'],
+        ['{}', 400, 'give a filter: {"target": "...", "state": "dead", "since": "1h"} or {"ids": [...]}; {"state": "dead"} replays every dead letter'],
       ] as const) {
         const res = await call('POST', '/api/v1/deliveries/replay', body);
         expect(res.status, body).to.equal(status);
