@@ -127,6 +127,11 @@ export interface AcceptResult {
   seqs: number[];
   duplicates: number[];
   stored?: boolean;
+  /**
+   * Indexes of pending deliveries that must wait for another replica's attempt in their lane (a shared ledger
+   * only): not leased to this replica, not attempted now; they stay pending and are claimed once the lane clears.
+   */
+  blocked?: number[];
 }
 
 /** Accepts and outcome updates committed in one transaction (group commit). */
@@ -142,6 +147,8 @@ export interface WriteResult {
   updateError?: string;
   /** The SQLite error code of updateError (`SQLITE_FULL`, ...). */
   updateCode?: string;
+  /** Ids of updates not applied: this replica's lease on them had expired and another replica took them. */
+  lost?: string[];
 }
 
 /** Ids to leave out of a query (deliveries in flight). */
