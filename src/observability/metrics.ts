@@ -157,6 +157,27 @@ export function createMetrics(registry: Registry) {
       help: 'Attempt outcomes the ledger could not write, kept in memory as settled until it can.',
       registers,
     }),
+    leasesLost: new Counter({
+      name: 'alertmux_ledger_leases_lost_total',
+      help: "Attempt outcomes not recorded because this replica's lease had expired and another replica took the delivery over (a shared ledger).",
+      registers,
+    }),
+    leaseTakeovers: new Counter({
+      name: 'alertmux_ledger_lease_takeovers_total',
+      help: 'Deliveries this replica claimed after the lease of another replica expired (it died or hung).',
+      registers,
+    }),
+    databaseUp: new Gauge({
+      name: 'alertmux_ledger_database_up',
+      help: 'Whether the ledger database answers (SQLite: 1 while the file is open).',
+      registers,
+    }),
+    exclusiveJobs: new Gauge({
+      name: 'alertmux_ledger_exclusive_jobs',
+      help: 'Jobs that run on one replica at a time (prune, deadman, queue-gauges): 1 on the replica that ran it last time it was due, 0 elsewhere.',
+      labelNames: ['job'] as const,
+      registers,
+    }),
     queueDepth: new Gauge({
       name: 'alertmux_delivery_queue_depth',
       help: 'Deliveries waiting (pending) and dead-lettered (dead) in the ledger, by priority (0 critical, 1 error, 2 warning, 3 other).',
