@@ -14,12 +14,12 @@ function memoryRows() {
   const rows = new Map<string, { value: string; expiresAt: number }>();
   return {
     rows,
-    stateGet: (key: string, now: number) => {
+    stateGet: async (key: string, now: number) => {
       const row = rows.get(key);
       return row && row.expiresAt >= now ? row.value : undefined;
     },
-    stateSet: (key: string, value: string, expiresAt: number) => void rows.set(key, { value, expiresAt }),
-    stateDelete: (key: string) => void rows.delete(key),
+    stateSet: async (key: string, value: string, expiresAt: number) => void rows.set(key, { value, expiresAt }),
+    stateDelete: async (key: string) => void rows.delete(key),
   };
 }
 
