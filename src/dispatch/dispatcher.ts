@@ -167,7 +167,8 @@ export class Dispatcher {
     for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
     const dedupSince = now - rt.config.dedup.window;
     // A notification that cannot be a duplicate, in lanes with nothing ahead of it, is sent while its accept commits
-    // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit.
+    // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit. Only a ledger
+    // of one process vouches so: a shared one never does, and its commit says which deliveries are blocked.
     const isNew = this.deps.store.claimDedup(dedupEntries, now, dedupSince);
     const early = isNew && inFlight.length === 0;
     // What the store vouches for needs no dedup lookup in the commit, only the states recorded.
