@@ -27,7 +27,7 @@ const layers = {
   api: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman', 'receiver'],
   commands: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman'],
 };
-/** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the store). */
+/** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the ledger). */
 const LEDGER_BACKEND = ['sqlite', 'postgres', 'writer-thread', 'ledger-thread', 'checkpoint'];
 const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
   files: [`src/${folder}/**/*.ts`],
@@ -42,7 +42,7 @@ const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
           },
           {
             regex: `^\\.\\./delivery/(${LEDGER_BACKEND.join('|')})\\.js$`,
-            message: 'A storage backend stays behind the Store interface (src/delivery/types.ts); only the composition root (src/app.ts) opens one.',
+            message: 'A storage backend stays behind the Ledger interface (src/delivery/ledger.ts); only the composition root (src/app.ts) opens one.',
           },
         ],
       },

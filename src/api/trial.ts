@@ -58,19 +58,19 @@ export function startAttempt(deps: TrialDeps, record: DeliveryRecord, target: Ta
     return { ...report(record), error: 'its notification is gone from the ledger' };
   };
   const report = (done: DeliveryRecord): TrialReport => ({
-      target: done.target,
-      deliveryId: done.id,
-      notificationId: done.notificationId,
-      trial,
-      state: done.state,
-      ok: done.state === 'delivered',
-      attempts: done.attempts,
-      statusCode: done.lastStatus,
-      reason: done.lastReason,
-      error: done.lastError,
-      breaker: breaker.state,
-      nextTrialAt: iso(breaker.opensTrialAt),
-      nextAttemptAt: done.state === 'pending' ? iso(done.nextAttemptAt) : undefined,
+    target: done.target,
+    deliveryId: done.id,
+    notificationId: done.notificationId,
+    trial,
+    state: done.state,
+    ok: done.state === 'delivered',
+    attempts: done.attempts,
+    statusCode: done.lastStatus,
+    reason: done.lastReason,
+    error: done.lastError,
+    breaker: breaker.state,
+    nextTrialAt: iso(breaker.opensTrialAt),
+    nextAttemptAt: done.state === 'pending' ? iso(done.nextAttemptAt) : undefined,
   });
   const run = deps.attemptNow(record, target, trial).then(
     (done) => (done ? report(done) : gone()),

@@ -69,12 +69,12 @@ export class ActiveAlerts {
   add(alerts: ReadonlyArray<readonly [fingerprint: string, alert: PostableAlert, labels: Record<string, string>]>): Promise<void> {
     if (alerts.length === 0) return Promise.resolve();
     return this.change((entries) => {
-    const expiresAt = this.now() + this.ttlMs;
-    for (const [fingerprint, alert, labels] of alerts) {
-      delete entries[fingerprint]; // re-insert: keep insertion order = last seen order
-      entries[fingerprint] = { alert, labels, expiresAt };
-    }
-    return true;
+      const expiresAt = this.now() + this.ttlMs;
+      for (const [fingerprint, alert, labels] of alerts) {
+        delete entries[fingerprint]; // re-insert: keep insertion order = last seen order
+        entries[fingerprint] = { alert, labels, expiresAt };
+      }
+      return true;
     });
   }
 
@@ -99,12 +99,12 @@ export class ActiveAlerts {
   relabel(changed: readonly Relabeled[]): Promise<void> {
     if (changed.length === 0) return Promise.resolve();
     return this.change((entries) => {
-    for (const { fingerprint, old, next } of changed) {
-      const entry = entries[fingerprint];
-      // Only if nothing replaced it meanwhile (a new notification of the alert stored what it posted).
-      if (entry && sameLabels(entry.alert.labels, old.labels)) entries[fingerprint] = { ...entry, alert: next, labels: entry.labels ?? old.labels };
-    }
-    return true;
+      for (const { fingerprint, old, next } of changed) {
+        const entry = entries[fingerprint];
+        // Only if nothing replaced it meanwhile (a new notification of the alert stored what it posted).
+        if (entry && sameLabels(entry.alert.labels, old.labels)) entries[fingerprint] = { ...entry, alert: next, labels: entry.labels ?? old.labels };
+      }
+      return true;
     });
   }
 
