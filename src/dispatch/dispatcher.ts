@@ -418,7 +418,8 @@ export class Dispatcher {
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
-    const settled = await this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    const settling = this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    const settled = settling instanceof Promise ? await settling : settling;
     if (settled.state === 'dead' && target.config.fallback !== undefined) await this.fallbacks.afterDead(settled);
     return settled;
   }
@@ -458,7 +459,8 @@ export class Dispatcher {
     }
   }
 
-  private async settle(
+  /** Synchronous but for a retry that would wait (it asks the ledger first): a delivered outcome costs no await. */
+  private settle(
     record: DeliveryRecord,
     target: TargetRuntime,
     message: TargetMessage,
@@ -466,7 +468,7 @@ export class Dispatcher {
     attempts: number,
     durationMs: number,
     meta: AttemptMeta,
-  ): Promise<DeliveryRecord> {
+  ): DeliveryRecord | Promise<DeliveryRecord> {
     const { metrics, logger, now: clock } = this.deps;
     const rt = this.deps.runtime();
     const now = clock();
@@ -515,18 +517,21 @@ export class Dispatcher {
     // A replay gives a fresh budget: max_attempts and max_age count from it (attempts and createdAt stay the history's).
     const budgetAttempts = attempts - (record.attemptsAtReplay ?? 0);
     const next = afterFailure(outcome, budgetAttempts, record.replayedAt ?? record.createdAt, now, rt.config.retry, this.deps.random);
-    // Only a retry that would wait asks the ledger whether a newer notification of its group superseded it.
-    if (next.state === 'pending' && record.fallbackOf === undefined && ((await this.deps.store.latestSeq(record.target, record.groupKey)) ?? 0) > record.seq) {
-      return this.apply(record, 'superseded', 'superseded', undefined, meta);
-    }
     const failure = { ...labels, alertname, notificationId: record.notificationId, deliveryId: record.id, attempts, reason: outcome.reason, error };
     if (next.state === 'dead') {
       metrics.deadLetters.inc({ target: record.target, reason: outcome.reason });
       logger.warn('delivery dead-lettered', { ...failure, why: next.why });
       return this.apply(record, 'dead', undefined, undefined, meta);
     }
-    logger.warn('delivery failed; will retry', { ...failure, nextAttemptAt: new Date(next.nextAttemptAt).toISOString() });
-    return this.apply(record, 'pending', undefined, next.nextAttemptAt, meta);
+    const retryLater = () => {
+      logger.warn('delivery failed; will retry', { ...failure, nextAttemptAt: new Date(next.nextAttemptAt).toISOString() });
+      return this.apply(record, 'pending', undefined, next.nextAttemptAt, meta);
+    };
+    if (record.fallbackOf !== undefined) return retryLater();
+    // A retry that would wait first asks the ledger whether a newer notification of its group superseded it.
+    return this.deps.store
+      .latestSeq(record.target, record.groupKey)
+      .then((latest) => ((latest ?? 0) > record.seq ? this.apply(record, 'superseded', 'superseded', undefined, meta) : retryLater()));
   }
 
   /**
