@@ -17,9 +17,12 @@ export function storageOptions(storage: Config['storage']): StorageOptions {
   return { driver: 'sqlite', path: storage.path };
 }
 
-/** `postgres://user:secret@db/x` → `postgres://user:***@db/x`: a URL as it may appear in a log line or a problem. */
+/**
+ * `postgres://user:secret@db/x` → `postgres://user:***@db/x`: a URL as it may appear in a log line or a problem.
+ * Up to the last `@`, so a password with an unencoded `/` or `@` is hidden too (at worst, more than the password is).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^/?#]*@/i, '$1:***@');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):.*@/is, '$1:***@');
 }
 
 /** `sslmode` values libpq knows, and `no-verify` of node-postgres (TLS without checking the certificate). */
@@ -103,6 +106,8 @@ function checkUrl(written: string, resolved: string, unresolved: boolean, out: S
     const hint = closest(mode, SSL_MODES);
     error(`sslmode=${mode} is not one of ${SSL_MODES.join(', ')}${hint ? `; did you mean sslmode=${hint}?` : ''}`);
   }
+  const query = url.searchParams.get('password'); // libpq's `?password=` form
+  if (!unresolved && query) out.secrets.push(query);
   if (!unresolved && url.password) {
     out.secrets.push(url.password);
     try {
