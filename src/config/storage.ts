@@ -85,7 +85,8 @@ export function checkStorage(raw: unknown, config: Pick<Config, 'storage' | 'dis
 function checkUrl(written: string, resolved: string, unresolved: boolean, out: StorageCheck): void {
   const error = (message: string) => out.problems.push({ path: '/storage/url', message, keep: true });
   // Unresolved, each reference stands for a value; one in the scheme (a whole URL from a variable) leaves nothing to check.
-  const text = unresolved ? written.replace(REFERENCE, 'x') : resolved;
+  // `1` fits wherever a reference may stand: a user, a password, a host, a port, a database.
+  const text = unresolved ? written.replace(REFERENCE, '1') : resolved;
   if (unresolved && /^[^:]*\$\{/.test(written)) return;
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1];
   if (!scheme || !SCHEMES.includes(scheme.toLowerCase())) {
@@ -102,7 +103,8 @@ function checkUrl(written: string, resolved: string, unresolved: boolean, out: S
   }
   if (!url.hostname && !url.searchParams.get('host')) error(`names no host: write ${SHAPE} (or ?host=/path/of/the/socket/directory)`);
   const mode = url.searchParams.get('sslmode');
-  if (mode !== null && !SSL_MODES.includes(mode)) {
+  const modeUnknown = unresolved && /[?&]sslmode=[^&]*\$\{/.test(written);
+  if (mode !== null && !modeUnknown && !SSL_MODES.includes(mode)) {
     const hint = closest(mode, SSL_MODES);
     error(`sslmode=${mode} is not one of ${SSL_MODES.join(', ')}${hint ? `; did you mean sslmode=${hint}?` : ''}`);
   }

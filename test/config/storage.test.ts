@@ -122,6 +122,11 @@ describe('config: storage', () => {
       expect(rejected('storage: {driver: postgres, url: "pg://u:${env:PGPASSWORD}@db/a"}', {}, true)[0]).to.match(/not pg:\/\//);
     });
 
+    it('takes a reference for any part: user, host, port, database, sslmode', () => {
+      const c = load('storage: {driver: postgres, url: "postgres://${env:U}:${env:P}@${env:H}:${env:PORT}/${env:DB}?sslmode=${env:M}"}', {}, true);
+      expect(c.storage.driver).to.equal('postgres');
+    });
+
     it('leaves a URL given whole by a reference unchecked', () => {
       expect(load('storage: {driver: postgres, url: "${env:DATABASE_URL}"}', {}, true).storage.driver).to.equal('postgres');
     });
