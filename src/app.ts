@@ -27,6 +27,7 @@ import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtim
 import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
 import { ConfigError } from './config/problems.js';
+import { storageOptions } from './config/storage.js';
 import { restartOnlyChanges } from './config/restart-only.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -114,15 +115,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       else ledgerLog.error('the ledger database does not answer');
     },
   };
-  const store = (deps.openLedger ?? ((config: Config, name: string) => openSqliteLedger(config.storage.path, { replica: name })))(initial, replica, events);
+  const store = (deps.openLedger ?? openLedger)(initial, replica, events);
   metrics.databaseUp.set(1);
-  /** Whether this replica runs `job` now (one replica at a time on a shared ledger), shown per job as a gauge. */
+  /**
+   * Whether this replica runs `job` now (one replica at a time on a shared ledger), shown per job as a gauge: a
+   * job's series appears once this replica competes for it (no `deadman` series without a `deadman` config).
+   */
   const exclusive = async (job: ExclusiveJob): Promise<boolean> => {
     const mine = await store.exclusive(job);
     metrics.exclusiveJobs.set({ job }, mine ? 1 : 0);
     return mine;
   };
-  for (const job of ['prune', 'deadman', 'queue-gauges'] as const) metrics.exclusiveJobs.set({ job }, 0);
   const statuses = new TargetStatuses(store, now);
   try {
     // The paused flags of the configured targets, read before any of them is built.
@@ -430,6 +433,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     deadman,
   };
+}
+
+/** The ledger `storage` selects. Throws when it cannot be opened: the start fails before anything runs. */
+function openLedger(config: Config, replica: string): Ledger {
+  const options = storageOptions(config.storage);
+  if (options.driver === 'sqlite') return openSqliteLedger(options.path, { replica });
+  // The PostgreSQL backend plugs in here; until it does, a config that asks for it fails the start, never falls back.
+  throw new Error(`storage.driver ${options.driver} is not available in this build`);
 }
 
 /** Which targets a reload added, changed (rebuilt: its health and breaker start fresh) and removed, by name. */

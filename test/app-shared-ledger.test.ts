@@ -137,7 +137,7 @@ describe('the app on a shared ledger (leases, exclusive jobs, wake-ups)', () => 
     expect(text).to.match(/^alertmux_ledger_exclusive_jobs\{job="queue-gauges"\} 0$/m);
     expect(text, 'another replica exports them').not.to.match(/^alertmux_delivery_queue_depth/m);
     expect(text).not.to.match(/^alertmux_delivery_oldest_pending_age_seconds/m);
-    expect(text).to.match(/^alertmux_ledger_exclusive_jobs\{job="prune"\} [01]$/m);
+    expect(text, 'no deadman config: this replica does not compete for that job').not.to.match(/^alertmux_ledger_exclusive_jobs\{job="deadman"\}/m);
   });
 
   it('exports the queue gauges on SQLite, where every job runs in this process', async () => {

@@ -157,24 +157,25 @@ export function createMetrics(registry: Registry) {
       help: 'Attempt outcomes the ledger could not write, kept in memory as settled until it can.',
       registers,
     }),
-    leasesLost: new Counter({
-      name: 'alertmux_ledger_leases_lost_total',
-      help: "Attempt outcomes not recorded because this replica's lease had expired and another replica took the delivery over (a shared ledger).",
+    // Several replicas on one database (issue 23). The ledger backends feed these; counters start at 0.
+    databaseUp: new Gauge({
+      name: 'alertmux_ledger_database_up',
+      help: 'Whether the ledger answers: 1 while its database (or SQLite file) takes statements, 0 while it does not (/-/ready answers 503 meanwhile).',
       registers,
     }),
     leaseTakeovers: new Counter({
       name: 'alertmux_ledger_lease_takeovers_total',
-      help: 'Deliveries this replica claimed after the lease of another replica expired (it died or hung).',
+      help: "Deliveries this replica took over from a replica whose lease expired (it died or stalled longer than storage.lease).",
       registers,
     }),
-    databaseUp: new Gauge({
-      name: 'alertmux_ledger_database_up',
-      help: 'Whether the ledger database answers (SQLite: 1 while the file is open).',
+    leasesLost: new Counter({
+      name: 'alertmux_ledger_leases_lost_total',
+      help: 'Attempt outcomes this replica did not write because its lease was lost meanwhile (another replica owns the delivery now).',
       registers,
     }),
     exclusiveJobs: new Gauge({
       name: 'alertmux_ledger_exclusive_jobs',
-      help: 'Jobs that run on one replica at a time (prune, deadman, queue-gauges): 1 on the replica that ran it last time it was due, 0 elsewhere.',
+      help: 'Jobs that run on one replica at a time (prune, deadman, queue-gauges): 1 on the replica that runs the job, 0 on the others.',
       labelNames: ['job'] as const,
       registers,
     }),
