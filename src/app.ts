@@ -123,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
    */
   const exclusive = async (job: ExclusiveJob): Promise<boolean> => {
     const mine = await store.exclusive(job);
-    metrics.exclusiveJobs.set({ job }, mine ? 1 : 0);
+    metrics.exclusiveJobs.set({ task: job }, mine ? 1 : 0);
     return mine;
   };
   const statuses = new TargetStatuses(store, now);

@@ -134,17 +134,17 @@ describe('the app on a shared ledger (leases, exclusive jobs, wake-ups)', () => 
     app = await startApp(yaml(`  - {name: t, type: webhook, url: "${t.url}"}`), { openLedger });
     const text = (await app.get('/metrics')).text;
     expect(asked).to.include('queue-gauges');
-    expect(text).to.match(/^alertmux_ledger_exclusive_jobs\{job="queue-gauges"\} 0$/m);
+    expect(text).to.match(/^alertmux_ledger_exclusive_jobs\{task="queue-gauges"\} 0$/m);
     expect(text, 'another replica exports them').not.to.match(/^alertmux_delivery_queue_depth/m);
     expect(text).not.to.match(/^alertmux_delivery_oldest_pending_age_seconds/m);
-    expect(text, 'no deadman config: this replica does not compete for that job').not.to.match(/^alertmux_ledger_exclusive_jobs\{job="deadman"\}/m);
+    expect(text, 'no deadman config: this replica does not compete for that job').not.to.match(/^alertmux_ledger_exclusive_jobs\{task="deadman"\}/m);
   });
 
   it('exports the queue gauges on SQLite, where every job runs in this process', async () => {
     const t = await target();
     app = await startApp(yaml(`  - {name: t, type: webhook, url: "${t.url}"}`));
     const text = (await app.get('/metrics')).text;
-    expect(text).to.match(/^alertmux_ledger_exclusive_jobs\{job="queue-gauges"\} 1$/m);
+    expect(text).to.match(/^alertmux_ledger_exclusive_jobs\{task="queue-gauges"\} 1$/m);
     expect(text).to.match(/^alertmux_delivery_queue_depth\{state="pending",priority="0"\} 0$/m);
     expect(text).to.match(/^alertmux_ledger_database_up 1$/m);
     expect(text).to.match(/^alertmux_ledger_lease_takeovers_total 0$/m);

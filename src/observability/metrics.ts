@@ -176,7 +176,7 @@ export function createMetrics(registry: Registry) {
     exclusiveJobs: new Gauge({
       name: 'alertmux_ledger_exclusive_jobs',
       help: 'Jobs that run on one replica at a time (prune, deadman, queue-gauges): 1 on the replica that runs the job, 0 on the others.',
-      labelNames: ['job'] as const,
+      labelNames: ['task'] as const,
       registers,
     }),
     queueDepth: new Gauge({
