@@ -68,7 +68,8 @@ export interface Ledger {
 
   /**
    * Lease up to `limit` pending deliveries due at `now` to this replica, most urgent first: not `exclude`d,
-   * not leased by a live replica, and first in their lane (per target and group key, nothing older is pending).
+   * not leased by a live replica (this one included: what it claimed is not claimed again until an update of it
+   * is written or it is `unlease`d), and first in their lane (per target and group key, nothing older is pending).
    * Replaces the synchronous `due`.
    */
   claim(now: number, limit: number, exclude: IdFilter): Promise<DeliveryRecord[]>;
