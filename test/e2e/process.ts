@@ -45,3 +45,42 @@ export async function startService(configFile: string, port: number, env: Record
   }
   return { child, base, output: () => out, exited };
 }
+
+/**
+ * The sum of the samples of metric `name` in `base`'s /metrics whose labels include `labels` (0 when there is none);
+ * undefined when the scrape fails (the process is gone).
+ */
+export async function scrape(base: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  let text: string;
+  try {
+    const res = await fetch(`${base}/metrics`);
+    if (!res.ok) return undefined;
+    text = await res.text();
+  } catch {
+    return undefined;
+  }
+  return sampleSum(text, name, labels);
+}
+
+/** The sum of the samples of `name` (exactly that name) in Prometheus text whose labels include `labels`. */
+export function sampleSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const set = match[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => set.includes(`${k}="${v}"`))) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+/** GET a path; its status code, or 0 without an answer. */
+export async function statusOf(base: string, path: string): Promise<number> {
+  try {
+    const res = await fetch(`${base}${path}`);
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}

@@ -18,6 +18,17 @@ export interface PostgresCluster {
   dir: string;
   /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
   pids(): number[];
+  /**
+   * Stop the server the way a crash does (immediate shutdown: SIGQUIT to the postmaster, no checkpoint), keeping
+   * its data directory: what clients see when the database goes away. Resolves once it has exited.
+   */
+  crash(): Promise<void>;
+  /** Start the server again on the same port and data directory (after `crash`), resolving once it accepts connections. */
+  restart(): Promise<void>;
+  /** Run one SQL statement (or several, `;`-separated) with psql; resolves with its unaligned output. */
+  psql(sql: string, database?: string): string;
+  /** Create a database of that name; its URL. */
+  createDatabase(name: string): string;
   stop(): Promise<void>;
 }
 
@@ -136,45 +147,70 @@ export async function startPostgres(
       // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
       ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
-    const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    server = started;
-    let log = '';
-    started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
-    const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
-    let gone = false;
-    void exited.then(() => (gone = true));
-
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
-      const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
-      if (ready.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
-      await sleep(100);
-    }
+    /** Start the postmaster and wait until it accepts connections; a crash and a restart start it again. */
+    const launch = async () => {
+      const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      server = started;
+      let log = '';
+      started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
+      const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+      const running = { started, exited, gone: false };
+      void exited.then(() => (running.gone = true));
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (running.gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
+        const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
+        if (ready.status === 0) break;
+        if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
+        await sleep(100);
+      }
+      return running;
+    };
+    let running = await launch();
+    /** Signal the postmaster (its pid heads postmaster.pid: as root, the child is runuser, which need not pass a signal on); SIGKILL if it hangs. */
+    const halt = async (signal: NodeJS.Signals) => {
+      if (running.gone) return;
+      const postmaster = postmasterPid(data);
+      if (postmaster === undefined) running.started.kill(signal);
+      else process.kill(postmaster, signal);
+      const killer = setTimeout(() => {
+        if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
+        running.started.kill('SIGKILL');
+      }, 10_000);
+      await running.exited;
+      clearTimeout(killer);
+    };
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const psqlBin = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
+    const psql = (sql: string, database = 'postgres') => {
+      const out = spawnSync(psqlBin, [url.replace(/\/postgres$/, `/${database}`), '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal}): ${(out.stderr || out.stdout).trim()}`);
+      return out.stdout.trim();
+    };
 
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      url,
       port,
       dir,
       pids() {
         const postmaster = postmasterPid(data);
         return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
       },
+      // SIGQUIT is postgres's immediate shutdown: every backend exits at once, recovery replays the WAL at the next start.
+      crash: () => halt('SIGQUIT'),
+      async restart() {
+        if (!running.gone) throw new Error('postgres is still running: crash() it first');
+        running = await launch();
+      },
+      psql,
+      createDatabase(name) {
+        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+        psql(`CREATE DATABASE ${name}`);
+        return url.replace(/\/postgres$/, `/${name}`);
+      },
       async stop() {
-        if (!gone) {
-          // SIGINT is postgres's fast shutdown. Sent to the postmaster itself (its pid heads postmaster.pid):
-          // as root, the child is runuser, which need not pass SIGINT on. SIGKILL if it hangs.
-          const postmaster = postmasterPid(data);
-          if (postmaster === undefined) started.kill('SIGINT');
-          else process.kill(postmaster, 'SIGINT');
-          const killer = setTimeout(() => {
-            if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
-            started.kill('SIGKILL');
-          }, 10_000);
-          await exited;
-          clearTimeout(killer);
-        }
+        // SIGINT is postgres's fast shutdown.
+        await halt('SIGINT');
         rmSync(dir, { recursive: true, force: true });
       },
     };
