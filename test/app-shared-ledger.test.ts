@@ -56,6 +56,9 @@ describe('the app on a shared ledger (leases, exclusive jobs, wake-ups)', () => 
       claimDedup: () => false,
       write: async (batch) => {
         const result = await ledger.write(batch);
+        // Blocked deliveries are not leased to the accepting replica: the SQLite ledger's lease on it goes back.
+        const blocked = batch.accepts.flatMap((a, i) => ('seqs' in (result.accepted[i] ?? {}) && a.deliveries[1] ? [a.deliveries[1].id] : []));
+        if (blocked.length) await ledger.unlease(blocked);
         return { ...result, accepted: result.accepted.map((r) => ('seqs' in r ? { ...r, blocked: [1] } : r)) };
       },
     }));
@@ -120,6 +123,8 @@ describe('the app on a shared ledger (leases, exclusive jobs, wake-ups)', () => 
     item.notification.enriched = payload;
     item.deliveries[0] = { ...item.deliveries[0]!, targetType: 'webhook', alerts: [0, 1], nextAttemptAt: Date.now() };
     await seen.ledger!.write({ accepts: [item], updates: [] });
+    // That replica's first attempt never started: it gave its lease back, so any replica's claim may take the delivery.
+    await seen.ledger!.unlease([item.deliveries[0].id]);
     for (const listener of listeners) listener();
     await eventually(() => t.received.length === 1, 'the delivery claimed after the wake-up');
     await app.close();

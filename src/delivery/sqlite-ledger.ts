@@ -7,8 +7,8 @@ import type { IdFilter, NotificationSummary, Store } from './types.js';
 export type SqliteLedgerOptions = { writerThread?: boolean } & WriteOptions;
 
 /**
- * The embedded ledger: one process on one SQLite file. Its leases are the process's own bookkeeping (what `claim`
- * handed out and is not settled or given back yet; the dispatcher's first attempts are excluded by the caller),
+ * The embedded ledger: one process on one SQLite file. Its leases are the process's own bookkeeping (the pending
+ * deliveries of an accept, and what `claim` handed out, until settled or given back),
  * so nothing is ever blocked behind another replica or lost, and no lease expires; every job that
  * must run once runs here; no other replica makes work claimable. The store's synchronous calls answer in the
  * same turn; the writer thread and checkpointing stay inside it.
@@ -19,21 +19,28 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
 
 /** The asynchronous ledger over an open SQLite store. */
 export function sqliteLedger(store: Store, replica: string): Ledger {
-  /** Claimed and not yet settled (an update written) or given back (`unlease`): a second claim leaves them out. */
+  /** Leased (accepted pending, or claimed) and not yet settled (an update written) or given back (`unlease`): a claim leaves them out. */
   const claimed = new Set<string>();
   const unclaimed = (exclude: IdFilter): IdFilter =>
     claimed.size === 0 ? exclude : { has: (id) => claimed.has(id) || exclude.has(id), size: claimed.size + exclude.size };
   return {
     driver: 'sqlite',
     replica,
-    write: (batch) => {
-      if (batch.updates.length === 0) return store.write(batch);
-      return store.write(batch).then((result) => {
+    write: (batch) =>
+      store.write(batch).then((result) => {
+        // An accept leases its pending deliveries to this process (their first attempts), as a shared ledger does:
+        // until the attempt's outcome is written, the row is stale and no claim may hand it out again.
+        batch.accepts.forEach((a, i) => {
+          const stored = result.accepted[i];
+          if (!stored || !('seqs' in stored)) return;
+          a.deliveries.forEach((d, j) => {
+            if (d.state === 'pending' && !stored.duplicates.includes(j)) claimed.add(d.id);
+          });
+        });
         // An outcome not written keeps its lease: the caller still owns the delivery and writes it again.
         if (!result.updateError) for (const u of batch.updates) claimed.delete(u.id);
         return result;
-      });
-    },
+      }),
     claimDedup: (entries, at, since) => store.claimDedup(entries, at, since),
     dedupState: async (receiver, groupKey, target) => store.dedupState(receiver, groupKey, target),
     claim: async (now, limit, exclude) => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Ledger } from '../../../src/delivery/ledger.js';
 import type { NewDelivery } from '../../../src/delivery/types.js';
 import { seededRandom } from '../../helpers/random.js';
-import { T0, attempted, delivery, none, notification, ops, type LedgerOps } from './fixtures.js';
+import { T0, acceptOn, attempted, delivery, none, notification, ops, type LedgerOps } from './fixtures.js';
 import { useStore, type StoreBackend } from './index.js';
 
 /** `count` pending deliveries, each in its own notification and group, with random priority and due time. */
@@ -83,6 +83,20 @@ export function queueContract(backend: StoreBackend): void {
       expect((await due(T0, 10, new Set())).map((d) => d.id)).to.deep.equal(['d2', 'd3', 'd1']);
       expect((await due(T0, 2, new Set(['d2']))).map((d) => d.id)).to.deep.equal(['d3', 'd1']);
       expect(await store.nextDueAt(new Set(['d3', 'd1', 'd2']))).to.equal(T0 + 1000);
+    });
+
+    it("leases an accept's pending deliveries to the accepting replica: its own claims leave them out until their outcome is written or they are given back", async () => {
+      // The first attempts' outcomes wait in the writer's buffer after the attempt: a claim meanwhile must not hand
+      // out the stale row (the built service sent such deliveries twice to a healthy target).
+      await acceptOn(store, notification('n1', 'g1'), [delivery('d1', 'n1', { groupKey: 'g1' })], { keepLeases: true });
+      await acceptOn(store, notification('n2', 'g2'), [delivery('d2', 'n2', { groupKey: 'g2' })], { keepLeases: true });
+      await acceptOn(store, notification('n3', 'g3'), [delivery('d3', 'n3', { groupKey: 'g3', state: 'skipped', skipReason: 'filtered', nextAttemptAt: undefined })], { keepLeases: true });
+      expect(await store.claim(T0, 10, none)).to.deep.equal([]);
+      // Settled with a retry: claimable when that is due. Given back: claimable at once.
+      await update([attempted('d1', T0, { nextAttemptAt: T0 + 1000 })]);
+      await store.unlease(['d2']);
+      expect((await store.claim(T0, 10, none)).map((d) => d.id)).to.deep.equal(['d2']);
+      expect((await store.claim(T0 + 1000, 10, none)).map((d) => d.id)).to.deep.equal(['d1']);
     });
 
     it('leases what it claims: a second claim leaves it out until it is settled or given back, and leaves out the excluded', async () => {
