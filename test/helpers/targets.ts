@@ -64,3 +64,10 @@ export function deliveryRecord(overrides: Partial<DeliveryRecord> = {}): Deliver
   };
   return Object.assign(storedDelivery(base, nextId, false), overrides);
 }
+
+/** The value of the series `name` with `labels` (a subset) in `registry`, 0 when absent. */
+export async function metricValue(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const series = (metric?.values ?? []) as Array<{ value: number; labels: Record<string, string | number> }>;
+  return series.filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+}
