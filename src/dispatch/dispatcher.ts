@@ -1,12 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { messageJson } from '../alerts/json.js';
-import { notificationKey } from '../alerts/fingerprint.js';
-import { priorityOf } from '../delivery/backoff.js';
-import { uuidv7 } from '../delivery/ids.js';
 import { LedgerRecovery } from '../delivery/ledger-recovery.js';
 import { storedDeliveries, type StoredDeliveries } from '../delivery/records.js';
 import { StorageError } from '../delivery/storage-error.js';
 import { LedgerWriter } from '../delivery/writer.js';
+import { newDeliveries, notificationRecord } from './accept.js';
 import { Attempter } from './attempt.js';
 import { BusyDeliveries } from './busy.js';
 import { dedupEntry, fingerprintsOf } from './dedup-entries.js';
@@ -19,7 +16,7 @@ import { Settler, type AttemptMeta } from './settle.js';
 import type { TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
 import type { Ledger } from '../delivery/ledger.js';
-import type { DeliveryRecord, NewDelivery, NotificationRecord } from '../delivery/types.js';
+import type { DeliveryRecord } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Runtime, TargetRuntime } from './runtime.js';
@@ -122,43 +119,16 @@ export class Dispatcher {
     const rt = this.deps.runtime();
     const now = this.deps.now();
     const enriched = rt.enrich(original);
-    const key = notificationKey(original);
-    const notification: NotificationRecord = {
-      id: `n_${uuidv7()}`,
-      key,
-      receiver: original.receiver,
-      groupKey: original.groupKey,
-      status: original.status,
-      createdAt: now,
-      // Kept by object: webhook targets that pass the group through send this same text.
-      original: messageJson(original),
-      enriched: messageJson(enriched),
-      alertnames: original.alerts.map((a) => a.labels['alertname']).filter((a): a is string => a !== undefined),
-      alertCount: original.alerts.length,
-    };
+    const notification = notificationRecord(original, enriched, now);
 
     const names = options.targets ?? [...rt.targets.keys()];
     const selections = names.map((name) => select(rt.targets.get(name) as TargetRuntime, enriched, options.ignoreMatchers === true));
     const fingerprints = fingerprintsOf(original);
     const dedupEntries = selections.map(({ target, matched }) => dedupEntry(original, fingerprints, target.config, matched));
-    const newDeliveries: NewDelivery[] = selections.map(({ target, alerts, skip }) => ({
-      id: `d_${uuidv7()}`,
-      notificationId: notification.id,
-      target: target.config.name,
-      targetType: target.config.type,
-      groupKey: original.groupKey,
-      notificationKey: key,
-      state: skip ? 'skipped' : 'pending',
-      skipReason: skip,
-      priority: priorityOf(alerts.map((i) => enriched.alerts[i]?.labels['severity'])),
-      alerts,
-      attempts: 0,
-      createdAt: now,
-      nextAttemptAt: skip ? undefined : now,
-    }));
+    const deliveries = newDeliveries(notification, enriched, selections, now);
 
     // Busy before the commit: a flush the retry worker triggers must not hand it these deliveries too.
-    const pending = newDeliveries.filter((d) => d.state === 'pending');
+    const pending = deliveries.filter((d) => d.state === 'pending');
     // Attempts in flight in these lanes (an older notification of the group) are not superseded under their feet.
     const inFlight = pending.flatMap((d) => this.busy.inLane(BusyDeliveries.lane(d.target, d.groupKey)));
     for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
@@ -170,11 +140,11 @@ export class Dispatcher {
     const early = isNew && inFlight.length === 0;
     // What the store vouches for needs no dedup lookup in the commit, only the states recorded.
     const dedup = { entries: dedupEntries, since: dedupSince, claimed: isNew };
-    const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedup }, early);
+    const accepted = this.writer.accept({ notification, deliveries, inFlight, dedup }, early);
     let records: StoredDeliveries;
     let committed: Promise<boolean> | undefined;
     if (early) {
-      records = storedDeliveries(newDeliveries, { seqs: [], duplicates: [] });
+      records = storedDeliveries(deliveries, { seqs: [], duplicates: [] });
       committed = accepted.then(
         (stored) => {
           records.forEach((record, i) => (record.seq = stored[i]?.seq ?? 0));
