@@ -76,9 +76,11 @@ export class Dispatcher {
     this.writer = new LedgerWriter(deps.store, this.ledger);
     this.ledger.attach(this.writer);
     this.fallbacks = new Fallbacks({ store: deps.store, metrics: deps.metrics, logger: deps.logger, runtime: deps.runtime, now: deps.now });
-    this.lanes = new Lanes((record, err) => {
+    this.lanes = new Lanes(async (record, err) => {
       const error = deps.runtime().redact(String(err));
       deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error });
+      // No outcome will be written: its lease goes back, so a later claim (here or on another replica) takes it again.
+      await deps.store.unlease([record.id]).catch(() => undefined);
     });
     this.busy = this.lanes.busy;
     this.settler = new Settler({

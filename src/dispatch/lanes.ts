@@ -34,8 +34,11 @@ export class Lanes {
   private readonly running = new Map<string, Promise<unknown>>();
   private readonly idleWaiters: Array<() => void> = [];
 
-  /** `crashed`: a delivery's work threw (a bug); it is reported there and resolves to its record unchanged. */
-  constructor(private readonly crashed: (record: DeliveryRecord, err: unknown) => void) {}
+  /**
+   * `crashed`: a delivery's work threw (a bug); it is reported there (and its lease given back), then the delivery
+   * resolves to its record unchanged and its lane goes on.
+   */
+  constructor(private readonly crashed: (record: DeliveryRecord, err: unknown) => void | Promise<void>) {}
 
   /** Deliveries running or waiting now. */
   get size(): number {
@@ -69,7 +72,7 @@ export class Lanes {
       if (previous) await previous;
       return await work(previous !== undefined);
     } catch (err) {
-      this.crashed(record, err);
+      await this.crashed(record, err);
       return record;
     } finally {
       this.busy.delete(record.id);

@@ -21,7 +21,9 @@ describe('lanes: order per target and group key, lanes independent', () => {
   beforeEach(() => {
     crashes = [];
     events = [];
-    lanes = new Lanes((record, err) => crashes.push([record.id, String(err)]));
+    lanes = new Lanes((record, err) => {
+      crashes.push([record.id, String(err)]);
+    });
   });
   /** Work that logs its start (and whether it waited), then finishes when the test says. */
   const work = (name: string, record: DeliveryRecord) => {
@@ -107,6 +109,25 @@ describe('lanes: order per target and group key, lanes independent', () => {
     wb.finish();
     await wb.run;
     expect(events).to.deep.equal(['b start (waited)', 'b end']);
+  });
+
+  it('lets the next delivery of the lane start only once a crash has been handled (its lease given back)', async () => {
+    const handled = deferred();
+    lanes = new Lanes(async (record) => {
+      events.push(`crash ${record.id === a.id ? 'a' : '?'}`);
+      await handled.promise;
+      events.push('lease given back');
+    });
+    const a = deliveryRecord();
+    const ra = lanes.run(a, () => Promise.reject(new Error('bug')));
+    const wb = work('b', deliveryRecord());
+    await turn();
+    expect(events).to.deep.equal(['crash a']);
+    handled.resolve();
+    expect(await ra).to.equal(a);
+    wb.finish();
+    await wb.run;
+    expect(events).to.deep.equal(['crash a', 'lease given back', 'b start (waited)', 'b end']);
   });
 
   it('starts only what the accept leases here: not a skip, not one blocked behind another replica', () => {
