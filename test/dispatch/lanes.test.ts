@@ -1,5 +1,10 @@
 import { expect } from 'chai';
+import { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import { Lanes, laneOf, startOf } from '../../src/dispatch/lanes.js';
+import { recordingLogger } from '../helpers/logs.js';
+import { targetMessage } from '../helpers/fixtures.js';
+import { runtimeOf, targetOf } from '../helpers/targets.js';
+import type { Ledger } from '../../src/delivery/ledger.js';
 import { storedDeliveries } from '../../src/delivery/records.js';
 import { deliveryRecord } from '../helpers/targets.js';
 import type { DeliveryRecord, NewDelivery } from '../../src/delivery/types.js';
@@ -137,5 +142,27 @@ describe('lanes: order per target and group key, lanes independent', () => {
     };
     const records = storedDeliveries([d('pending'), d('skipped'), d('pending'), d('pending')], { seqs: [1, 2, 3, 4], duplicates: [3], blocked: [2] });
     expect(records.map((r) => startOf(r, records))).to.deep.equal(['run', 'skipped', 'blocked', 'skipped']);
+  });
+});
+
+describe("the dispatcher's lanes", () => {
+  it('logs a delivery whose attempt crashed, gives its lease back, and leaves it pending', async () => {
+    const { rt, metrics } = await runtimeOf('targets:\n  - {name: t, type: webhook, url: "http://t.test/hook"}', () => 0);
+    const unleased: string[][] = [];
+    // Only what this path reaches: the ledger cannot say which notification is the latest of the group.
+    const store = {
+      latestSeq: () => Promise.reject(new Error('ledger gone')),
+      unlease: async (ids: readonly string[]) => void unleased.push([...ids]),
+    } as unknown as Ledger;
+    const { logger, lines } = recordingLogger();
+    const dispatcher = new Dispatcher({ store, metrics, logger, runtime: () => rt, now: () => 0, random: () => 0.5 });
+    const record = deliveryRecord({ attempts: 1 });
+    const settled = await dispatcher.retry(record, targetMessage(), targetOf(rt, 't'));
+    expect(settled).to.equal(record);
+    expect(record.state).to.equal('pending');
+    expect(unleased).to.deep.equal([[record.id]]);
+    expect(lines.filter((l) => l.message === 'delivery crashed; it stays pending')[0]?.meta).to.deep.include({ deliveryId: record.id, error: 'Error: ledger gone' });
+    expect(dispatcher.busy.has(record.id)).to.equal(false);
+    await dispatcher.idle();
   });
 });
