@@ -47,17 +47,21 @@ describe('one attempt: slots, deadline and the publisher call (fake publisher)',
   it('holds at most max_concurrency calls at once; the next waits for a slot and goes in order', async () => {
     const attempter = new Attempter(() => 2);
     const t = target('t', held);
-    const runs = [1, 2, 3].map(() => attempter.run(t, message, deliveryRecord(), 1, false));
+    const records = [deliveryRecord(), deliveryRecord(), deliveryRecord(), deliveryRecord()];
+    const runs = records.map((r) => attempter.run(t, message, r, 1, false));
     await turn();
     expect(calls).to.have.length(2);
     expect(attempter.inFlight).to.equal(2);
     // waiting for a slot counts as the target's attempt in flight (the gate's one-at-a-time for an unhealthy target)
-    expect(attempter.inFlightOf('t')).to.equal(3);
-    releases[0]!();
+    expect(attempter.inFlightOf('t')).to.equal(4);
+    releases[1]!();
     await turn();
     expect(calls).to.have.length(3);
-    releases.slice(1).forEach((release) => release());
-    expect(await Promise.all(runs)).to.deep.equal([ok, ok, ok]);
+    releases[0]!();
+    await turn();
+    expect(calls.map((c) => c.deliveryId)).to.deep.equal(records.map((r) => r.id));
+    releases.slice(2).forEach((release) => release());
+    expect(await Promise.all(runs)).to.deep.equal([ok, ok, ok, ok]);
     expect(attempter.inFlight).to.equal(0);
     expect(attempter.inFlightOf('t')).to.equal(0);
   });
