@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { storedDelivery } from '../records.js';
 import { acceptOne } from './accept.js';
-import { Database, type ConnectionOptions } from './connection.js';
+import { Database, checkout, type ConnectionOptions } from './connection.js';
 import { attemptFromRow, bulkWhere, deliveryFromRow, notificationFromRow, stateKey, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
 import { LOCK_CLASS, migrate } from './schema.js';
 import { Session } from './session.js';
@@ -33,11 +33,14 @@ const JOB_KEYS: Record<ExclusiveJob, number> = { prune: 1, deadman: 2, 'queue-ga
 export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger & LedgerImport> {
   const db = new Database(options);
   try {
-    const client = await db.pool.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost = err);
+    const client = await checkout(db.pool, onError);
     try {
       await migrate(client);
     } finally {
-      client.release();
+      if (!lost) client.removeListener('error', onError);
+      client.release(lost);
     }
   } catch (err) {
     await db.end().catch(() => {});
