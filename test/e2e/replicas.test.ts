@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { fixture } from '../helpers/fixtures.js';
-import { acknowledged, postWebhook, startLoad, type Post } from '../helpers/load.js';
+import { acknowledged, postWebhook, startLoad as newLoad, type Load, type LoadOptions, type Post } from '../helpers/load.js';
 import { requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { recordingTarget, type RecordingTarget } from '../helpers/recorder.js';
 import { eventually, refusedPort } from '../helpers/servers.js';
@@ -32,10 +32,12 @@ function notification(name: string, status: 'firing' | 'resolved' = 'firing'): W
 describe('replicas on one PostgreSQL database (child processes of the built service)', function () {
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-replicas-'));
-  const client = new Agent({ connections: 64, keepAliveTimeout: 1000 });
+  // Answers that never come fail the test in seconds rather than undici's default of 5 minutes.
+  const client = new Agent({ connections: 64, keepAliveTimeout: 1000, headersTimeout: 20_000, bodyTimeout: 20_000 });
   let cluster: PostgresCluster | undefined;
   const services: Service[] = [];
   const targets: RecordingTarget[] = [];
+  const loads: Load[] = [];
 
   before(async function () {
     this.timeout(90_000);
@@ -46,12 +48,13 @@ describe('replicas on one PostgreSQL database (child processes of the built serv
   });
 
   afterEach(async () => {
+    await Promise.all(loads.splice(0).map((l) => l.stop()));
     await Promise.all(services.splice(0).map(stopService));
     await Promise.all(targets.splice(0).map((t) => t.close()));
   });
 
   after(async () => {
-    await client.close();
+    await client.destroy();
     await cluster?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -94,6 +97,13 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const service = await startService(config, await refusedPort(), { ALERTMUX_REPLICA: name });
     services.push(service);
     return service;
+  }
+
+  /** A load generator stopped after the test whatever happens. */
+  function startLoad(options: LoadOptions): Load {
+    const load = newLoad(options);
+    loads.push(load);
+    return load;
   }
 
   async function target(reply?: Parameters<typeof recordingTarget>[0]): Promise<RecordingTarget> {
@@ -213,7 +223,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const duplicateSkips = answers.flat().reduce((n, p) => n + (p.result?.targets.filter((t) => t.skipReason === 'duplicate').length ?? 0), 0);
     console.log(
       `      HA pair: ${rounds} rounds posted to a and b at once; answers ${answers.map((p) => p.map((x) => x.status).join('/')).join(' ')}; ` +
-        `skipped as duplicate ${duplicateSkips} of ${rounds * 2} target entries; received: one ${one.requests.length}, two ${two.requests.length}`,
+        `target entries answered skipped as duplicate ${duplicateSkips} (of ${rounds * 2 * 2}); received: one ${one.requests.length}, two ${two.requests.length}`,
     );
     for (const [a2, b2] of answers) {
       expect(acknowledged(a2?.status ?? 0) && acknowledged(b2?.status ?? 0), 'both replicas answer 2xx').to.equal(true);
@@ -228,7 +238,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const pg = cluster as PostgresCluster;
     // The target holds each firing notification 1 s: its resolve arrives at the other replica meanwhile.
     const slow = await target(({ status }) => (status === 'firing' ? { code: 200, delayMs: 1000 } : { code: 200 }));
-    const config = writeConfig('order', pg.createDatabase('order'), [{ name: 'slow', target: slow }]);
+    const config = writeConfig('order', pg.createDatabase('ordering'), [{ name: 'slow', target: slow }]);
     const a = await replica(config, 'a');
     const b = await replica(config, 'b');
     const groups = Array.from({ length: 6 }, (_, g) => `Order${g}`);
@@ -285,7 +295,9 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     await pg.crash();
     phase = 'down';
     // While it is down: webhooks get 503, readiness is 503, the database gauge is 0.
-    await eventually(() => answeredIn('down', 503) >= 20, '503 answers while the database is down', 20_000);
+    await eventually(() => answeredIn('down', 503) >= 20, '503 answers while the database is down', 20_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}; answers by phase: ${JSON.stringify(answers(load.posts, phaseOf))}\n${solo.output().slice(-3000)}`);
+    });
     await eventually(async () => (await statusOf(solo.base, '/-/ready')) === 503, '/-/ready 503', 20_000);
     await eventually(async () => (await scrape(solo.base, 'alertmux_ledger_database_up')) === 0, 'alertmux_ledger_database_up 0', 20_000);
     const downAnswers = new Map<number, number>();
@@ -306,15 +318,29 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const up = await scrape(solo.base, 'alertmux_ledger_database_up');
     const refused = [...load.posts].filter(([, p]) => !p.some((x) => acknowledged(x.status))).map(([i]) => i);
     const refusedDelivered = refused.filter((i) => sink.delivered().has(keyOf(`Outage${i}`))).length;
+    // Posted while it was down (or starting again) and acknowledged: held until the database answered (a connection
+    // attempt waits up to its timeout), then committed; those are owed like any other.
     console.log(
-      `      PostgreSQL stopped: acknowledged ${ackedIn('before')} before, ${ackedIn('down')} while down, ${ackedIn('after')} after; ` +
-        `answers while down ${[...downAnswers].map(([s, n]) => `${s}×${n}`).join(' ')}; ${refused.length} never acknowledged ` +
+      `      PostgreSQL stopped: acknowledged ${ackedIn('before')} posted before the stop, ${ackedIn('down')} posted while down (answered once it was back), ` +
+        `${ackedIn('after')} after the restart; answered while it was down: ${[...downAnswers].map(([s, n]) => `${s}×${n}`).join(' ')}; ` +
+        `every answer by phase ${JSON.stringify(answers(load.posts, phaseOf))}; ${refused.length} never acknowledged ` +
         `(${refusedDelivered} of them delivered anyway); delivered ${sink.delivered().size}; database up ${up}`,
     );
     expect(up, 'alertmux_ledger_database_up once it is back').to.equal(1);
     expect(downAnswers.get(503) ?? 0, '503 answers while down').to.be.greaterThan(0);
   });
 });
+
+/** How many posts got each status, by phase (a diagnosis when a wait times out). */
+function answers(posts: Map<number, Post[]>, phaseOf: Map<number, string>): Record<string, Record<number, number>> {
+  const out: Record<string, Record<number, number>> = {};
+  for (const [i, list] of posts) {
+    const phase = (out[phaseOf.get(i) ?? '?'] ??= {});
+    if (list.length === 0) phase[-1] = (phase[-1] ?? 0) + 1;
+    for (const p of list) phase[p.status] = (phase[p.status] ?? 0) + 1;
+  }
+  return out;
+}
 
 /** Stop a child process for good (SIGKILL: its leases expire with it; each test has its own database). */
 async function stopService(service: Service): Promise<void> {

@@ -20,7 +20,8 @@ export interface PostgresCluster {
   pids(): number[];
   /**
    * Stop the server the way a crash does (immediate shutdown: SIGQUIT to the postmaster, no checkpoint), keeping
-   * its data directory: what clients see when the database goes away. Resolves once it has exited.
+   * its data directory: what clients see when the database goes away. Resolves once it has exited. Without
+   * `durable` (asynchronous commits) the last commits may be lost, as they would be in a real crash.
    */
   crash(): Promise<void>;
   /** Start the server again on the same port and data directory (after `crash`), resolving once it accepts connections. */
