@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
 import { fixture } from '../helpers/fixtures.js';
-import { acknowledged, postWebhook, startLoad as newLoad, type Load, type LoadOptions, type Post } from '../helpers/load.js';
+import { acknowledged, postWebhook, spread, startLoad as newLoad, type Load, type LoadOptions, type Post } from '../helpers/load.js';
 import { requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { recordingTarget, type RecordingTarget } from '../helpers/recorder.js';
 import { eventually, refusedPort } from '../helpers/servers.js';
@@ -190,7 +190,9 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const flakyFailures = flaky.requests.filter((r) => r.code === 500).length;
     const duplicated = [...healthy.counts()].filter(([, n]) => n > 1).map(([key]) => key);
     const sample = duplicated[0] === undefined ? undefined : idOf(load.posts, duplicated[0]);
+    const answered = (base: string) => [...load.posts.values()].flatMap((p) => p.filter((x) => x.base === base && acknowledged(x.status)).map((x) => x.ms));
     console.log(
+      `      kill -9: answer times (2xx): a ${spread(answered(a.base))}; b ${spread(answered(b.base))}\n` +
       `      kill -9: ${total} notifications, ${acked.length} acknowledged (${byA} by a before its death), ${cutOff} cut off by the kill and posted to b again; ` +
         `delivered: healthy ${healthy.delivered().size}, flaky ${flaky.delivered().size} (${flakyFailures} answered 500); ` +
         `duplicates at the healthy target ${duplicates}; leased to a at the kill ${leasedToA ?? 'n/a'}, retries owed by a ${owedByA ?? 'n/a'}; requests open at the targets at the kill ${openAtKill}; ` +

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { WebhookMessage } from '../../src/alerts/types.js';
 
@@ -5,6 +6,8 @@ import type { WebhookMessage } from '../../src/alerts/types.js';
 export interface Post {
   base: string;
   status: number;
+  /** How long the answer took (ms). */
+  ms: number;
   /** The dispatch result of a 2xx answer (its `id`, each target's `state` and `skipReason`). */
   result?: DispatchAnswer;
 }
@@ -17,6 +20,7 @@ export interface DispatchAnswer {
 
 /** POST a webhook payload; the status code (0 when no answer came: refused, reset, the process is gone) and a 2xx's result. */
 export async function postWebhook(client: Agent, base: string, msg: WebhookMessage): Promise<Post> {
+  const started = performance.now();
   try {
     const res = await request(`${base}/webhook`, {
       dispatcher: client,
@@ -25,10 +29,18 @@ export async function postWebhook(client: Agent, base: string, msg: WebhookMessa
       body: JSON.stringify(msg),
     });
     const text = await res.body.text();
-    return { base, status: res.statusCode, result: acknowledged(res.statusCode) ? (JSON.parse(text) as DispatchAnswer) : undefined };
+    const result = acknowledged(res.statusCode) ? (JSON.parse(text) as DispatchAnswer) : undefined;
+    return { base, status: res.statusCode, ms: performance.now() - started, result };
   } catch {
-    return { base, status: 0 };
+    return { base, status: 0, ms: performance.now() - started };
   }
+}
+
+/** The median and the largest of `values` (ms, rounded), for the test output. */
+export function spread(values: number[]): string {
+  if (!values.length) return 'none';
+  const sorted = [...values].sort((x, y) => x - y);
+  return `p50 ${Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0)} ms, max ${Math.round(sorted[sorted.length - 1] ?? 0)} ms`;
 }
 
 export const acknowledged = (status: number): boolean => status >= 200 && status < 300;
