@@ -157,11 +157,12 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
       failover: (_i, base) => (base === a.base ? b.base : undefined),
     });
 
-    // A third of the way (2 s in: the flaky target still fails, a has first attempts in flight and retries owed), kill -9 a.
-    await eventually(() => load.posts.size >= total / 3, 'a third of the load started', 30_000);
+    // A third of the way (2 s in: the flaky target still fails, a has first attempts in flight and retries owed),
+    // once a has acknowledged some (a fresh replica's first answers can take a second on a loaded machine), kill -9 a.
+    const ackedByA = () => [...load.posts.values()].filter((p) => p.some((x) => x.base === a.base && acknowledged(x.status))).length;
+    await eventually(() => load.posts.size >= total / 3 && ackedByA() >= 50, 'a third of the load started and 50 acknowledged by a', 30_000);
     const openAtKill = healthy.open() + flaky.open();
-    // Takeovers before the kill (a lease renewal delayed past the lease on a loaded machine): not a's death's doing.
-    const takeoversBefore = (await scrape(b.base, 'alertmux_ledger_lease_takeovers_total')) ?? 0;
+    const startedAtKill = load.posts.size;
     a.child.kill('SIGKILL');
     aAlive = false;
     await a.exited;
@@ -174,6 +175,9 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const owedByA = idsByA.length
       ? count(pg, 'kill9', `SELECT count(*) FROM deliveries WHERE state = 'pending' AND lease_owner IS NULL AND notification_id IN (${idsByA.join(',')})`)
       : 0;
+    // Takeovers so far are of leases that expired before the kill (a renewal delayed on a loaded machine): a's
+    // leases at its death run at least two thirds of the lease (1.3 s) past it, longer than these reads take.
+    const takeoversBefore = (await scrape(b.base, 'alertmux_ledger_lease_takeovers_total')) ?? 0;
 
     await eventually(() => load.posts.size >= total, 'the whole load started', 30_000);
     await load.stop();
@@ -188,14 +192,14 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const takeovers = (await scrape(b.base, 'alertmux_ledger_lease_takeovers_total')) ?? Number.NaN;
     const duplicates = healthy.duplicates();
     const cutOff = [...load.posts.values()].filter((p) => p.some((x) => x.status === 0)).length;
-    const byA = [...load.posts.values()].filter((p) => p.some((x) => x.base === a.base && acknowledged(x.status))).length;
+    const byA = ackedByA();
     const flakyFailures = flaky.requests.filter((r) => r.code === 500).length;
     const duplicated = [...healthy.counts()].filter(([, n]) => n > 1).map(([key]) => key);
     const sample = duplicated[0] === undefined ? undefined : idOf(load.posts, duplicated[0]);
     const answered = (base: string) => [...load.posts.values()].flatMap((p) => p.filter((x) => x.base === base && acknowledged(x.status)).map((x) => x.ms));
     console.log(
       `      kill -9: answer times (2xx): a ${spread(answered(a.base))}; b ${spread(answered(b.base))}\n` +
-      `      kill -9: ${total} notifications, ${acked.length} acknowledged (${byA} by a before its death), ${cutOff} cut off by the kill and posted to b again; ` +
+      `      kill -9: ${total} notifications (a killed after ${startedAtKill} were posted), ${acked.length} acknowledged (${byA} by a before its death), ${cutOff} cut off by the kill and posted to b again; ` +
         `delivered: healthy ${healthy.delivered().size}, flaky ${flaky.delivered().size} (${flakyFailures} answered 500); ` +
         `duplicates at the healthy target ${duplicates}; leased to a at the kill ${leasedToA ?? 'n/a'}, retries owed by a ${owedByA ?? 'n/a'}; requests open at the targets at the kill ${openAtKill}; ` +
         `takeovers by b ${takeovers} (${takeoversBefore} of them before the kill)` +
