@@ -102,9 +102,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startPostgres(
   binaries: PostgresBinaries = findPostgresOrThrow(),
-  options: { timeoutMs?: number; durable?: boolean } = {},
+  options: { timeoutMs?: number; durable?: boolean; settings?: Record<string, string> } = {},
 ): Promise<PostgresCluster> {
-  const { timeoutMs = 30_000, durable = false } = options;
+  const { timeoutMs = 30_000, durable = false, settings = {} } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
@@ -135,6 +135,7 @@ export async function startPostgres(
       'listen_addresses=127.0.0.1',
       // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
       ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ]);
     const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     server = started;
