@@ -219,6 +219,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   worker.start();
   // Another replica made work claimable (a shared ledger): look now rather than at the next poll.
   const stopWork = store.onWork(() => worker.wake());
+  // A pause or resume made on another replica (a shared ledger) is followed within PAUSE_SYNC_MS.
+  const pauseSync =
+    store.driver === 'sqlite'
+      ? undefined
+      : setInterval(() => {
+          statuses.refresh().then(
+            (changed) => {
+              for (const target of changed) deps.logger.info('followed a pause change made on another replica', { target, paused: statuses.of(target).paused });
+              if (changed.length) worker.wake();
+            },
+            (err: unknown) => deps.logger.warn('could not read the paused flags from the ledger', { error: String(err) }),
+          );
+        }, PAUSE_SYNC_MS).unref();
 
   const stats = new DispatchStats(5 * 60_000, now);
   const scrapeErrors = new ScrapeErrors(deps.logger, now);
@@ -418,6 +431,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         await deadman.stop();
         worker.stop();
         stopWork();
+        clearInterval(pauseSync);
         stopProbes();
         stopWatch();
         await dispatcher.close(graceMs);
@@ -457,6 +471,8 @@ export function targetChanges(before: Runtime, after: Runtime): { added: string[
   return { added, changed, removed };
 }
 
+/** How often a replica on a shared ledger reads the paused flags again (a pause made on another replica). */
+export const PAUSE_SYNC_MS = 5000;
 const QUEUE_DEPTH = 'alertmux_delivery_queue_depth';
 const OLDEST_PENDING = 'alertmux_delivery_oldest_pending_age_seconds';
 

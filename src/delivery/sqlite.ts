@@ -115,7 +115,7 @@ export const MIGRATIONS: readonly string[] = [
 /** The longest error excerpt kept per attempt (the delivery's lastError is already redacted). */
 export const ATTEMPT_ERROR_CHARS = 500;
 
-interface Row {
+export interface Row {
   seq: number;
   id: string;
   notification_id: string;
@@ -148,7 +148,7 @@ interface Row {
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-function fromRow(r: Row): DeliveryRecord {
+export function fromRow(r: Row): DeliveryRecord {
   return {
     id: r.id,
     notificationId: r.notification_id,
@@ -643,7 +643,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   };
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   delivery_id: string;
   notification_id: string;
   target: string;
@@ -660,7 +660,7 @@ interface AttemptRow {
   replay: number;
 }
 
-const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
+export const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
   deliveryId: r.delivery_id,
   notificationId: r.notification_id,
   target: r.target,

@@ -347,6 +347,8 @@ export class Dispatcher {
     } catch (err) {
       const error = this.deps.runtime().redact(String(err));
       this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error });
+      // No outcome will be written: its lease goes back, so a later claim (here or on another replica) takes it again.
+      await this.deps.store.unlease([record.id]).catch(() => undefined);
       return record;
     } finally {
       this.busy.delete(record.id);

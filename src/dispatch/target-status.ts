@@ -81,6 +81,28 @@ export class TargetStatuses {
     }
   }
 
+  /**
+   * Read the paused flags of every known target again and follow what changed: another replica paused or resumed
+   * it (a shared ledger). Returns the targets whose flag changed.
+   */
+  async refresh(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const [target, status] of this.byName) {
+      const stored = await this.store.stateGet(pauseKey(target), this.now());
+      if ((stored !== undefined) === status.paused) continue;
+      changed.push(target);
+      if (stored === undefined) {
+        Object.assign(status, { paused: false, pausedAt: undefined, pausedBy: undefined });
+        status.record('pause', 'paused', 'active', 'resumed on another replica');
+      } else {
+        const { at, by } = JSON.parse(stored) as { at: number; by?: string };
+        Object.assign(status, { paused: true, pausedAt: at, pausedBy: by });
+        status.record('pause', 'active', 'paused', `paused on another replica${by ? ` from ${by}` : ''}`);
+      }
+    }
+    return changed;
+  }
+
   /** The state of `target` (not paused unless `load` read its flag or it was paused since). */
   of(target: string): TargetStatus {
     let status = this.byName.get(target);

@@ -23,6 +23,8 @@ export interface PostgresCluster {
   resume(): Promise<void>;
   /** A new empty database on the cluster (one per test); its URL. */
   freshDatabase(): Promise<string>;
+  /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -105,8 +107,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * initdb a cluster in a new temp dir and start postgres on a free loopback port (socket in the temp dir, no
  * fsync: a test cluster need not survive a power cut), resolving once it accepts connections.
  */
-export async function startPostgres(binaries: PostgresBinaries = findPostgresOrThrow(), options: { timeoutMs?: number } = {}): Promise<PostgresCluster> {
-  const { timeoutMs = 30_000 } = options;
+export async function startPostgres(
+  binaries: PostgresBinaries = findPostgresOrThrow(),
+  options: { timeoutMs?: number; durable?: boolean } = {},
+): Promise<PostgresCluster> {
+  const { timeoutMs = 30_000, durable = false } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
@@ -135,12 +140,8 @@ export async function startPostgres(binaries: PostgresBinaries = findPostgresOrT
       dir,
       '-c',
       'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
+      // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
+      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     let running = await runServer(binaries, command, args, port, timeoutMs);
     server = running.process;
@@ -166,6 +167,10 @@ export async function startPostgres(binaries: PostgresBinaries = findPostgresOrT
       port,
       dir,
       halt,
+      pids() {
+        const postmaster = postmasterPid(data);
+        return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
+      },
       async resume() {
         if (!running.gone()) return;
         running = await runServer(binaries, command, args, port, timeoutMs);
@@ -232,4 +237,20 @@ function postmasterPid(data: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The pids whose parent is `parent` (Linux /proc). */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after "(comm)": state, then the parent pid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) children.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return children;
 }
