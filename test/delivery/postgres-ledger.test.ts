@@ -218,8 +218,6 @@ describe('PostgreSQL ledger (two replicas on a throwaway cluster)', function () 
     let woken!: () => void;
     const wake = new Promise<void>((resolve) => (woken = resolve));
     const stop = b.onWork(() => woken());
-    // The listener connects in the background: a settle before it listens would be missed (polling is the backstop).
-    await new Promise((resolve) => setTimeout(resolve, 300));
     await a.write({ accepts: [acceptItem('n1', T)], updates: [] });
     await a.write({ accepts: [], updates: [retry('n1-t', T + 1, T + 2)] });
     await wake;

@@ -23,6 +23,8 @@ export interface PostgresCluster {
   resume(): Promise<void>;
   /** A new empty database on the cluster (one per test); its URL. */
   freshDatabase(): Promise<string>;
+  /** Drop a database freshDatabase() made, closing its connections. */
+  dropDatabase(url: string): Promise<void>;
   /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
   pids(): number[];
   stop(): Promise<void>;
@@ -174,6 +176,16 @@ export async function startPostgres(
       async resume() {
         if (!running.gone()) return;
         running = await runServer(binaries, command, args, port, timeoutMs);
+      },
+      async dropDatabase(database: string) {
+        const name = new URL(database).pathname.slice(1);
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await client.end();
+        }
       },
       async freshDatabase() {
         const name = `test_${process.pid}_${++databases}`;

@@ -39,6 +39,10 @@ export class Leases {
     return ids;
   }
 
+  get size(): number {
+    return this.held.size;
+  }
+
   has(id: string): boolean {
     return this.held.has(id);
   }

@@ -330,9 +330,11 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
              AND (d.fallback_of IS NOT NULL OR NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.group_key = d.group_key AND o.target = d.target
                AND o.state = 'pending' AND o.seq < d.seq AND o.fallback_of IS NULL))
            ORDER BY d.priority, d.next_attempt_at, d.seq LIMIT $2 FOR UPDATE OF d SKIP LOCKED`,
-          [now, limit + exclude.size],
+          [now, limit + exclude.size + leases.size],
         );
-        const chosen = candidates.rows.filter((r) => !exclude.has(r.id)).slice(0, limit);
+        // Nor what this replica holds (claimed or accepted, not settled): its lease may look expired to a `now` the
+        // renewal has not caught up with, but the attempt is this replica's until it writes an outcome or unleases it.
+        const chosen = candidates.rows.filter((r) => !exclude.has(r.id) && !leases.has(r.id)).slice(0, limit);
         if (!chosen.length) return { rows: [] as DeliveryRow[], from: chosen };
         const { rows } = await c.query<DeliveryRow>(
           `UPDATE deliveries SET lease_owner = $1, lease_until = $2 WHERE id = ANY($3::text[]) RETURNING *`,
@@ -551,17 +553,17 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
       });
     },
     async stateGet(key, now) {
-      const { rows } = await q<{ value: string }>(`SELECT value FROM target_state WHERE key = $1 AND expires_at >= $2`, [key, now]);
+      const { rows } = await q<{ value: string }>(`SELECT value FROM target_state WHERE key = $1 AND expires_at >= $2`, [Buffer.from(key), now]);
       return rows[0]?.value;
     },
     async stateSet(key, value, expiresAt) {
       await q(
         `INSERT INTO target_state (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-        [key, value, expiresAt],
+        [Buffer.from(key), value, expiresAt],
       );
     },
     async stateDelete(key) {
-      await q(`DELETE FROM target_state WHERE key = $1`, [key]);
+      await q(`DELETE FROM target_state WHERE key = $1`, [Buffer.from(key)]);
     },
     async exclusive(job: ExclusiveJob) {
       try {
@@ -585,6 +587,8 @@ export async function openPostgresLedger(options: PostgresLedgerOptions): Promis
     },
   };
   leases.start();
+  // Listening from the start: a replica hears the work others make claimable from the moment it is open.
+  await listener.start();
   return ledger;
 }
 

@@ -41,7 +41,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX deliveries_leased ON deliveries (lease_owner) WHERE lease_owner IS NOT NULL;
    CREATE UNIQUE INDEX deliveries_fallback_of ON deliveries (fallback_of) WHERE fallback_of IS NOT NULL;
    CREATE INDEX deliveries_held ON deliveries (target, held_since) WHERE state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL;
-   CREATE TABLE target_state (key text PRIMARY KEY, value text NOT NULL, expires_at bigint NOT NULL);
+   -- Keys join their parts with a NUL character, which text cannot hold: their UTF-8 bytes.
+   CREATE TABLE target_state (key bytea PRIMARY KEY, value text NOT NULL, expires_at bigint NOT NULL);
    CREATE TABLE dedup_state (
      receiver text NOT NULL, group_key text NOT NULL, target text NOT NULL,
      firing text NOT NULL, resolved text NOT NULL, accepted_at bigint NOT NULL,

@@ -25,9 +25,13 @@ export class WorkListener {
     private readonly onError: (err: unknown) => void,
   ) {}
 
+  /** Connect and LISTEN (a failure is retried in the background). */
+  start(): Promise<void> {
+    return this.connect(false);
+  }
+
   subscribe(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (!this.client && !this.connecting && !this.timer) void this.connect(false);
     return () => this.listeners.delete(listener);
   }
 
