@@ -173,6 +173,41 @@ describe('PostgreSQL ledger (two replicas on a throwaway cluster)', function () 
     expect((await b.attemptsOf('n1-t')).map((r) => r.replica)).to.deep.equal(['b']);
   });
 
+  it('renews the leases it holds on its clock, reports one found gone as lost, and gives them back on close', async () => {
+    let clock = T;
+    const eventsA = recorder();
+    const renewing = async (replica: string, events: LedgerEvents) => {
+      const l = await openPostgresLedger({ url, poolSize: 2, statementTimeoutMs: 5000, leaseMs: LEASE, replica, events, now: () => clock, renewEveryMs: 20 });
+      open.push(l);
+      return l;
+    };
+    const a = await renewing('a', eventsA.events);
+    const b = await ledger('b');
+    await a.write({ accepts: [acceptItem('n1', T), acceptItem('n2', T, { groupKey: 'other' })], updates: [] });
+    // a lives on: its renewal moves the leases past the time they would have expired.
+    clock = T + 20_000;
+    const pool = new pg.Client({ connectionString: url });
+    await pool.connect();
+    try {
+      const until = async () => (await pool.query<{ lease_until: string }>(`SELECT lease_until FROM deliveries WHERE id = 'n1-t'`)).rows[0]?.lease_until;
+      for (let i = 0; i < 100 && Number(await until()) !== T + 20_000 + LEASE; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(Number(await until())).to.equal(T + 20_000 + LEASE);
+      expect(await b.claim(T + LEASE, 10, noIds)).to.deep.equal([]);
+      // Taken from a behind its back (as if it had stalled): the next renewal finds it gone.
+      await pool.query(`UPDATE deliveries SET lease_owner = 'b' WHERE id = 'n1-t'`);
+      for (let i = 0; i < 100 && !eventsA.lost.length; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(eventsA.lost).to.deep.equal([['n1-t']]);
+    } finally {
+      await pool.end();
+    }
+    // Closing gives back what it still holds: claimable at once, no takeover.
+    await a.close();
+    const eventsC = recorder();
+    const c = await ledger('c', eventsC.events);
+    expect((await c.claim(T + 1, 10, noIds)).map((d) => d.id)).to.deep.equal(['n2-t']);
+    expect(eventsC.takeovers).to.deep.equal([]);
+  });
+
   it('blocks an accept behind another replica\'s attempt in its lane, and lets it be claimed once that settles', async () => {
     const [a, b] = [await ledger('a'), await ledger('b')];
     await a.write({ accepts: [acceptItem('n1', T, { groupKey: 'g' })], updates: [] });
