@@ -29,36 +29,48 @@ const layers = {
 };
 /** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the ledger). */
 const LEDGER_BACKEND = ['sqlite', 'postgres', 'writer-thread', 'ledger-thread', 'checkpoint'];
-/**
- * The rule of `folder`, for its files `depth` folders below src/ (1: src/delivery/x.ts; 2: src/delivery/postgres/x.ts,
- * whose `../` is its own folder and `../../` is src/).
- */
-const importRule = (folder, allowed, depth) => {
-  const up = '\\.\\./'.repeat(depth);
-  const inner = depth > 1 ? `(?!\\.\\./)` : '';
-  return {
-    files: depth > 1 ? [`src/${folder}/*/**/*.ts`] : [`src/${folder}/**/*.ts`],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              // One level up from a subfolder is the folder itself; further up is checked against what it may import.
-              regex: depth > 1 ? `^${up}(?!(${allowed.join('|') || '$^'})/)` : allowed.length ? `^${up}(?!(${allowed.join('|')})/)` : `^${up}`,
-              message: `src/${folder} may import only ${allowed.length ? allowed.map((f) => `src/${f}`).join(', ') : 'nothing else in src'} (imports go one way: see ARCHITECTURE.md).`,
-            },
-            {
-              regex: `^${up}${inner}delivery/(${LEDGER_BACKEND.join('|')})(\\.js$|/)`,
-              message: 'A storage backend stays behind the Ledger interface (src/delivery/ledger.ts); only the composition root (src/app.ts) opens one.',
-            },
-          ],
-        },
-      ],
-    },
-  };
-};
-const importDirection = Object.entries(layers).flatMap(([folder, allowed]) => [importRule(folder, allowed, 1), importRule(folder, allowed, 2)]);
+const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
+  files: [`src/${folder}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: allowed.length ? `^\\.\\./(?!(${allowed.join('|')})/)` : '^\\.\\./',
+            message: `src/${folder} may import only ${allowed.length ? allowed.map((f) => `src/${f}`).join(', ') : 'nothing else in src'} (imports go one way: see ARCHITECTURE.md).`,
+          },
+          {
+            regex: `^\\.\\./delivery/(${LEDGER_BACKEND.join('|')})\\.js$`,
+            message: 'A storage backend stays behind the Ledger interface (src/delivery/ledger.ts); only the composition root (src/app.ts) opens one.',
+          },
+        ],
+      },
+    ],
+  },
+}));
+// A backend in a folder of its own (src/delivery/postgres): the rest of src/delivery is one level up, the allowed
+// folders two; it never reaches into another backend.
+importDirection.push({
+  files: ['src/delivery/postgres/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^\\.\\./\\.\\./(?!(${layers.delivery.join('|')})/)`,
+            message: `src/delivery may import only ${layers.delivery.map((f) => `src/${f}`).join(', ')} (imports go one way: see ARCHITECTURE.md).`,
+          },
+          {
+            regex: `^\\.\\./(${LEDGER_BACKEND.join('|')})\\.js$`,
+            message: 'One ledger backend does not reach into another: share through src/delivery (records.ts, ledger.ts, types.ts).',
+          },
+        ],
+      },
+    ],
+  },
+});
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '.bench-scratch/', 'bench/results/'] },

@@ -115,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       else ledgerLog.error('the ledger database does not answer');
     },
   };
-  const store = await (deps.openLedger ?? defaultLedger)(initial, replica, events);
+  const store = await (deps.openLedger ?? ((config: Config) => openLedger(storageOptions(config.storage), replica, events)))(initial, replica, events);
   metrics.databaseUp.set(1);
   /**
    * Whether this replica runs `job` now (one replica at a time on a shared ledger), shown per job as a gauge: a
@@ -447,15 +447,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     deadman,
   };
-}
-
-/**
- * The ledger `storage` selects (SQLite file or PostgreSQL). Rejects when it cannot be opened: the start fails before
- * anything runs, PostgreSQL included (an unreachable database at start is a configuration or network problem an
- * operator must see at once; once started, a replica rides out an outage with 503s and recovers by itself).
- */
-function defaultLedger(config: Config, replica: string, events: LedgerEvents): Promise<Ledger> {
-  return openLedger(storageOptions(config.storage), replica, events);
 }
 
 /** Which targets a reload added, changed (rebuilt: its health and breaker start fresh) and removed, by name. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openPostgresLedger } from '../../src/delivery/postgres/ledger.js';
 import { openSqliteLedger } from '../../src/delivery/sqlite-ledger.js';
 import { requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
@@ -30,36 +31,35 @@ function sqliteBackend(name: string, writerThread: boolean): StoreBackend {
 describeStoreContract(sqliteBackend('SQLite, writes on the main connection', false));
 describeStoreContract(sqliteBackend('SQLite, writes on the writer thread', true));
 
-// The PostgreSQL backend (issue 23): one throwaway cluster for the file (skipped without the binaries, failing under
-// CI), a new database per test, `open` called once per replica on it (`shared`: the replicas contract runs).
+// PostgreSQL: one throwaway cluster for the file (test/helpers/postgres.ts: skipped without the binaries, failing under
+// CI), a new database per test, and `open` called once per replica on it (`shared`: the replicas contract runs).
 describe('PostgreSQL', () => {
   let cluster: PostgresCluster | undefined;
+  let admin: pg.Client | undefined;
   let url = '';
+  let n = 0;
   before(async function () {
     this.timeout(60_000);
     cluster = await startPostgres(requirePostgres(this));
+    admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
   });
-  after(() => cluster?.stop());
+  after(async () => {
+    await admin?.end();
+    await cluster?.stop();
+  });
   describeStoreContract({
     name: 'PostgreSQL',
     shared: true,
     fresh: async () => {
-      if (!cluster) throw new Error('no cluster');
-      url = await cluster.freshDatabase();
+      const name = `contract_${++n}`;
+      await admin!.query(`CREATE DATABASE ${name}`);
+      url = cluster!.url.replace(/\/postgres$/, `/${name}`);
     },
     open: (options = {}) =>
-      openPostgresLedger({
-        url,
-        poolSize: 4,
-        statementTimeoutMs: 5000,
-        leaseMs: options.leaseMs ?? 30_000,
-        replica: options.replica ?? 'contract',
-        events: options.events,
-        // Leases follow the tests' `now`, never the wall clock: no renewal during a test.
-        renewEveryMs: 3_600_000,
-      }),
+      openPostgresLedger({ url, poolSize: 4, statementTimeoutMs: 5000, leaseMs: options.leaseMs ?? 30_000, replica: options.replica ?? 'contract', events: options.events }),
     dispose: async () => {
-      await cluster?.dropDatabase(url);
+      await admin!.query(`DROP DATABASE contract_${n} WITH (FORCE)`);
     },
   });
 });
