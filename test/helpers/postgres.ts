@@ -3,6 +3,7 @@ import { accessSync, chownSync, constants, mkdtempSync, readFileSync, readdirSyn
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
+import pg from 'pg';
 
 /** Where a PostgreSQL install keeps the server binaries: one directory with initdb, postgres and pg_isready. */
 export interface PostgresBinaries {
@@ -16,6 +17,14 @@ export interface PostgresCluster {
   port: number;
   /** The temp dir (data directory and socket). */
   dir: string;
+  /** Stop the server (fast shutdown), keeping its data: the database is down until resume(). */
+  halt(): Promise<void>;
+  /** Start it again on the same port and data. */
+  resume(): Promise<void>;
+  /** A new empty database on the cluster (one per test); its URL. */
+  freshDatabase(): Promise<string>;
+  /** Drop a database freshDatabase() made, closing its connections. */
+  dropDatabase(url: string): Promise<void>;
   /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
   pids(): number[];
   stop(): Promise<void>;
@@ -137,45 +146,61 @@ export async function startPostgres(
       ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
       ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ]);
-    const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    server = started;
-    let log = '';
-    started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
-    const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
-    let gone = false;
-    void exited.then(() => (gone = true));
+    let running = await runServer(binaries, command, args, port, timeoutMs);
+    server = running.process;
+    let databases = 0;
 
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
-      const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
-      if (ready.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
-      await sleep(100);
-    }
-
+    const halt = async () => {
+      if (running.gone()) return;
+      // SIGINT is postgres's fast shutdown. Sent to the postmaster itself (its pid heads postmaster.pid):
+      // as root, the child is runuser, which need not pass SIGINT on. SIGKILL if it hangs.
+      const postmaster = postmasterPid(data);
+      if (postmaster === undefined) running.process.kill('SIGINT');
+      else process.kill(postmaster, 'SIGINT');
+      const killer = setTimeout(() => {
+        if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
+        running.process.kill('SIGKILL');
+      }, 10_000);
+      await running.exited;
+      clearTimeout(killer);
+    };
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      url,
       port,
       dir,
+      halt,
       pids() {
         const postmaster = postmasterPid(data);
         return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
       },
-      async stop() {
-        if (!gone) {
-          // SIGINT is postgres's fast shutdown. Sent to the postmaster itself (its pid heads postmaster.pid):
-          // as root, the child is runuser, which need not pass SIGINT on. SIGKILL if it hangs.
-          const postmaster = postmasterPid(data);
-          if (postmaster === undefined) started.kill('SIGINT');
-          else process.kill(postmaster, 'SIGINT');
-          const killer = setTimeout(() => {
-            if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
-            started.kill('SIGKILL');
-          }, 10_000);
-          await exited;
-          clearTimeout(killer);
+      async resume() {
+        if (!running.gone()) return;
+        running = await runServer(binaries, command, args, port, timeoutMs);
+      },
+      async dropDatabase(database: string) {
+        const name = new URL(database).pathname.slice(1);
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await client.end();
         }
+      },
+      async freshDatabase() {
+        const name = `test_${process.pid}_${++databases}`;
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`CREATE DATABASE ${name}`);
+        } finally {
+          await client.end();
+        }
+        return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      },
+      async stop() {
+        await halt();
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -187,6 +212,28 @@ export async function startPostgres(
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Spawn postgres and wait until it accepts connections on `port`. */
+async function runServer(binaries: PostgresBinaries, command: string, args: string[], port: number, timeoutMs: number) {
+  const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
+  const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
+    const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
+    if (ready.status === 0) break;
+    if (Date.now() > deadline) {
+      started.kill('SIGKILL');
+      throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
+    }
+    await sleep(100);
+  }
+  return { process: started, exited, gone: () => gone };
 }
 
 function findPostgresOrThrow(): PostgresBinaries {
