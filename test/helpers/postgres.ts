@@ -198,3 +198,10 @@ function postmasterPid(data: string): number | undefined {
     return undefined;
   }
 }
+
+let schemas = 0;
+
+/** A schema name no other test of this process uses (the PostgreSQL ledger creates and migrates it at open). */
+export function freshSchema(prefix = 't'): string {
+  return `${prefix}_${process.pid}_${++schemas}`;
+}
