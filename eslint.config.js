@@ -29,26 +29,27 @@ const layers = {
 };
 /** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the store). */
 const LEDGER_BACKEND = ['sqlite', 'postgres', 'writer-thread', 'ledger-thread', 'checkpoint'];
-const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
-  files: [`src/${folder}/**/*.ts`],
+// A subfolder (src/delivery/postgres/) is part of its folder: `../x.js` is its own folder, `../../x/` another one.
+const importDirection = Object.entries(layers).flatMap(([folder, allowed]) => [false, true].map((nested) => ({
+  files: nested ? [`src/${folder}/*/**/*.ts`] : [`src/${folder}/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
         patterns: [
           {
-            regex: allowed.length ? `^\\.\\./(?!(${allowed.join('|')})/)` : '^\\.\\./',
+            regex: `^${nested ? '\\.\\./' : ''}${allowed.length ? `\\.\\./(?!(${allowed.join('|')})/)` : '\\.\\./'}`,
             message: `src/${folder} may import only ${allowed.length ? allowed.map((f) => `src/${f}`).join(', ') : 'nothing else in src'} (imports go one way: see ARCHITECTURE.md).`,
           },
           {
-            regex: `^\\.\\./delivery/(${LEDGER_BACKEND.join('|')})\\.js$`,
+            regex: `^(\\.\\./)+delivery/(${LEDGER_BACKEND.join('|')})(\\.js$|/)`,
             message: 'A storage backend stays behind the Store interface (src/delivery/types.ts); only the composition root (src/app.ts) opens one.',
           },
         ],
       },
     ],
   },
-}));
+})));
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '.bench-scratch/', 'bench/results/'] },

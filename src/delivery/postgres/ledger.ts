@@ -10,7 +10,6 @@ import type {
   AcceptResult,
   BulkFilter,
   DeliveryFilter,
-  DeliveryRecord,
   DeliveryUpdate,
   IdFilter,
   NewDelivery,
