@@ -27,29 +27,50 @@ const layers = {
   api: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman', 'receiver'],
   commands: [...SERVICES, 'delivery', 'health', 'discovery', 'dispatch', 'deadman'],
 };
-/** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the store). */
+/** Modules of a ledger backend: nothing outside src/delivery imports them (the composition root opens the ledger). */
 const LEDGER_BACKEND = ['sqlite', 'postgres', 'writer-thread', 'ledger-thread', 'checkpoint'];
-// A subfolder (src/delivery/postgres/) is part of its folder: `../x.js` is its own folder, `../../x/` another one.
-const importDirection = Object.entries(layers).flatMap(([folder, allowed]) => [false, true].map((nested) => ({
-  files: nested ? [`src/${folder}/*/**/*.ts`] : [`src/${folder}/*.ts`],
+const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
+  files: [`src/${folder}/**/*.ts`],
   rules: {
     'no-restricted-imports': [
       'error',
       {
         patterns: [
           {
-            regex: `^${nested ? '\\.\\./' : ''}${allowed.length ? `\\.\\./(?!(${allowed.join('|')})/)` : '\\.\\./'}`,
+            regex: allowed.length ? `^\\.\\./(?!(${allowed.join('|')})/)` : '^\\.\\./',
             message: `src/${folder} may import only ${allowed.length ? allowed.map((f) => `src/${f}`).join(', ') : 'nothing else in src'} (imports go one way: see ARCHITECTURE.md).`,
           },
           {
-            regex: `^(\\.\\./)+delivery/(${LEDGER_BACKEND.join('|')})(\\.js$|/)`,
-            message: 'A storage backend stays behind the Store interface (src/delivery/types.ts); only the composition root (src/app.ts) opens one.',
+            regex: `^\\.\\./delivery/(${LEDGER_BACKEND.join('|')})\\.js$`,
+            message: 'A storage backend stays behind the Ledger interface (src/delivery/ledger.ts); only the composition root (src/app.ts) opens one.',
           },
         ],
       },
     ],
   },
-})));
+}));
+// A backend in a folder of its own (src/delivery/postgres): the rest of src/delivery is one level up, the allowed
+// folders two; it never reaches into another backend.
+importDirection.push({
+  files: ['src/delivery/postgres/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^\\.\\./\\.\\./(?!(${layers.delivery.join('|')})/)`,
+            message: `src/delivery may import only ${layers.delivery.map((f) => `src/${f}`).join(', ')} (imports go one way: see ARCHITECTURE.md).`,
+          },
+          {
+            regex: `^\\.\\./(${LEDGER_BACKEND.join('|')})\\.js$`,
+            message: 'One ledger backend does not reach into another: share through src/delivery (records.ts, ledger.ts, types.ts).',
+          },
+        ],
+      },
+    ],
+  },
+});
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '.bench-scratch/', 'bench/results/'] },

@@ -3,6 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { RESTART_ONLY } from '../src/config/restart-only.js';
 import { configSchema, targetSchemaOf } from '../src/config/schema.js';
 import { targetKinds } from '../src/publishers/registry.js';
 import { baseTargetProperties } from '../src/config/target.js';
@@ -135,7 +137,11 @@ export function renderConfigDocs(): string {
     table(scalars),
     '',
   ];
-  for (const [name, s] of sections) out.push(`## \`${name}\``, '', prose(s.description ?? ''), '', table(s.properties ?? {}, s.required, `${name}.`), '');
+  for (const [name, s] of sections) {
+    out.push(`## \`${name}\``, '', prose(s.description ?? ''), '', table(s.properties ?? {}, s.required, `${name}.`), '');
+    // A section's schema examples, each a block that passes `check-config --no-secrets` (test/docs/yaml-blocks.test.ts).
+    for (const e of s.examples ?? []) out.push('```yaml', stringify({ [name]: e }, { lineWidth: 0 }).trimEnd(), '```', '');
+  }
   out.push(
     '## Targets',
     '',
@@ -171,7 +177,9 @@ const PROBLEMS = [
   '',
   'A problem in the main config rejects it whole: alertmux does not start, or a reload keeps the running config (`alertmux_config_last_reload_successful` 0, `POST /-/reload` answers 500 with every problem). A `targets_dir` file is checked on its own (bad YAML, schema, an unresolved secret, a name already taken by the config file or by another file, a bad matcher): a broken file keeps the version of its target that is running (a target that never loaded is left out), and the rest of the reload goes ahead, so one team\'s broken file cannot block another team\'s change. A broken file is logged at `error` with every problem, counted in `alertmux_targets_dir_broken_files` and `alertmux_targets_dir_file_last_load_success{file}` (the shipped alert `AlertmuxTargetsDirFileBroken`), and listed by `GET /api/v1/config/status`; `check-config` fails (exit 1) for it.',
   '',
-  'Without the secrets (in CI), `alertmux check-config --no-secrets FILE` checks the syntax of each `${env:NAME}` and `${file:/path}` reference and resolves none; what depends on a secret\'s value (a URL\'s pattern, a PagerDuty routing key\'s length) is not checked. A `${` that is not a reference is a problem in both modes. Warnings do not fail a check: a config with no targets, and a reload that changes settings read only at start (`listen`, `storage.path`, `limits.header_timeout`, `limits.request_timeout`, `limits.idle_timeout`, `limits.max_connections`, `log.level`, `discovery`), which keep their running values until a restart and are named in the reload\'s log line.',
+  'Without the secrets (in CI), `alertmux check-config --no-secrets FILE` checks the syntax of each `${env:NAME}` and `${file:/path}` reference and resolves none; what depends on a secret\'s value (a URL\'s pattern, a PagerDuty routing key\'s length) is not checked (a `storage.url` is still checked with each reference standing for a value). A `${` that is not a reference is a problem in both modes. Warnings do not fail a check: a config with no targets, a literal password in `storage.url`, `storage.path` under driver postgres, a `storage.lease` shorter than 3 × `dispatch.timeout`, and a reload that changes settings read only at start (' +
+    RESTART_ONLY.map((k) => `\`${k}\``).join(', ') +
+    '), which keep their running values until a restart and are named in the reload\'s log line.',
 ];
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

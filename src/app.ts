@@ -20,13 +20,14 @@ import { createTargetsRouter } from './api/targets.js';
 import { createUiRouter } from './api/ui.js';
 import { ledgerDeadmanState } from './deadman/state.js';
 import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
-import { openSqliteStore } from './delivery/sqlite.js';
+import { openLedger } from './delivery/open.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
 import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
 import { ConfigError } from './config/problems.js';
+import { storageOptions } from './config/storage.js';
 import { restartOnlyChanges } from './config/restart-only.js';
 import { watchDir } from './config/watch.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -35,7 +36,7 @@ import { requireAuth } from './receiver/auth.js';
 import { createWebhookHandler, webhookFirst, WEBHOOK_ROUTE, type Handler } from './receiver/webhook.js';
 import type { WebhookMessage } from './alerts/types.js';
 import type { Config } from './config/types.js';
-import type { Store } from './delivery/types.js';
+import type { ExclusiveJob, Ledger, LedgerEvents } from './delivery/ledger.js';
 import type { TargetDiscovery } from './discovery/types.js';
 import type { Logger } from './observability/logger.js';
 import type { PublisherDeps, TargetState } from './publishers/publisher.js';
@@ -55,8 +56,11 @@ export interface AppDeps {
   userAgent?: string;
   now?: () => number;
   random?: () => number;
-  /** Opens the ledger; defaults to SQLite at `storage.path`. */
-  openStore?: (path: string, options: { replica: string }) => Store;
+  /**
+   * Opens the ledger (throws when it cannot: the start fails fast); defaults to SQLite at `storage.path`.
+   * `events`: what the ledger reports besides answers (lease takeovers and losses, database reachability).
+   */
+  openLedger?: (config: Config, replica: string, events: LedgerEvents) => Ledger | Promise<Ledger>;
   /** This process's name in the attempt history and `alertmux_replica_info` (main.ts: src/observability/replica.ts). Default: the config's `replica`, else the host name. */
   replica?: string;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
@@ -80,7 +84,7 @@ export interface App {
   runtime(): Runtime;
   dispatcher: Dispatcher;
   worker: RetryWorker;
-  store: Store;
+  store: Ledger;
   metrics: Metrics;
   deadman: DeadmanSwitch;
 }
@@ -97,8 +101,35 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // The ledger first: a start that cannot open it fails before anything runs in the background.
   const replica = deps.replica ?? initial.replica ?? hostname();
   metrics.replicaInfo.set({ replica }, 1);
-  const store = (deps.openStore ?? openSqliteStore)(initial.storage.path, { replica });
+  const ledgerLog = deps.logger.child({ component: 'ledger' });
+  const events: LedgerEvents = {
+    takeover: (count, from) => {
+      metrics.leaseTakeovers.inc(count);
+      ledgerLog.info('took over deliveries whose lease another replica let expire', { count, from });
+    },
+    // Counted from the write results (alertmux_ledger_leases_lost_total, with a warning per batch): only noted here.
+    leaseLost: (ids) => ledgerLog.debug('leases lost to another replica', { count: ids.length }),
+    reachable: (up) => {
+      metrics.databaseUp.set(up ? 1 : 0);
+      if (up) ledgerLog.info('the ledger database answers again');
+      else ledgerLog.error('the ledger database does not answer');
+    },
+  };
+  const store = await (deps.openLedger ?? ((config: Config) => openLedger(storageOptions(config.storage), replica, events)))(initial, replica, events);
+  metrics.databaseUp.set(1);
+  /**
+   * Whether this replica runs `job` now (one replica at a time on a shared ledger), shown per job as a gauge: a
+   * job's series appears once this replica competes for it (no `deadman` series without a `deadman` config).
+   */
+  const exclusive = async (job: ExclusiveJob): Promise<boolean> => {
+    const mine = await store.exclusive(job);
+    metrics.exclusiveJobs.set({ task: job }, mine ? 1 : 0);
+    return mine;
+  };
+  const statuses = new TargetStatuses(store, now);
   try {
+    // The paused flags of the configured targets, read before any of them is built.
+    await statuses.load(withDiscovered(initial).targets.map((t) => t.name));
     await deps.discovery?.start({ metrics, logger: deps.logger.child({ component: 'discovery' }), onChange: () => void reload(fileConfig) });
   } catch (err) {
     await store.close();
@@ -106,15 +137,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }
 
   const targetState = (target: string): TargetState => ({
-    get: <T>(key: string) => {
-      const value = store.stateGet(`${target}\u0000${key}`, now());
+    get: async <T>(key: string) => {
+      const value = await store.stateGet(`${target}\u0000${key}`, now());
       return value === undefined ? undefined : (JSON.parse(value) as T);
     },
     set: (key, value, ttlMs) => store.stateSet(`${target}\u0000${key}`, JSON.stringify(value), now() + ttlMs),
     delete: (key) => store.stateDelete(`${target}\u0000${key}`),
   });
-  // Paused or not and recent transitions, by target name: kept across reloads, the paused flag in the ledger.
-  const statuses = new TargetStatuses(store, now);
+  // Paused or not and recent transitions, by target name (`statuses`, above): kept across reloads, the paused flag in the ledger.
   const hooks: RuntimeHooks = {
     metrics,
     logger: deps.logger,
@@ -127,8 +157,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       void dispatcher
         .flush()
         .catch(() => undefined)
-        .then(() => {
-          if (store.wake(target, now()) > 0) worker.wake();
+        .then(async () => {
+          if ((await store.wake(target, now())) > 0) worker.wake();
         })
         .catch((err: unknown) => deps.logger.error('waking the deliveries of a recovered target failed', { target, error: String(err) }));
     },
@@ -185,8 +215,23 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     now,
     random: deps.random ?? Math.random,
   });
-  const worker = new RetryWorker({ store, dispatcher, runtime: current, metrics, logger: deps.logger, now });
+  const worker = new RetryWorker({ store, exclusive, dispatcher, runtime: current, metrics, logger: deps.logger, now });
   worker.start();
+  // Another replica made work claimable (a shared ledger): look now rather than at the next poll.
+  const stopWork = store.onWork(() => worker.wake());
+  // A pause or resume made on another replica (a shared ledger) is followed within PAUSE_SYNC_MS.
+  const pauseSync =
+    store.driver === 'sqlite'
+      ? undefined
+      : setInterval(() => {
+          statuses.refresh().then(
+            (changed) => {
+              for (const target of changed) deps.logger.info('followed a pause change made on another replica', { target, paused: statuses.of(target).paused });
+              if (changed.length) worker.wake();
+            },
+            (err: unknown) => deps.logger.warn('could not read the paused flags from the ledger', { error: String(err) }),
+          );
+        }, PAUSE_SYNC_MS).unref();
 
   const stats = new DispatchStats(5 * 60_000, now);
   const scrapeErrors = new ScrapeErrors(deps.logger, now);
@@ -209,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return { notificationId: result.id, outcome: result.outcome };
     },
     state: ledgerDeadmanState(store, now),
+    exclusive: () => exclusive('deadman'),
     metrics: { lastHeartbeat: metrics.deadmanLastHeartbeat, firing: metrics.deadmanFiring },
     logger: deps.logger.child({ component: 'deadman' }),
   });
@@ -219,6 +265,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     try {
       const fromFile = loaded ?? (await deps.loadConfig(fileConfig));
       const config = withDiscovered(fromFile);
+      await statuses.load(config.targets.map((t) => t.name));
       const next = buildRuntime(config, hooks, runtime);
       const nextDeadman = deadmanSettings(config.deadman);
       const restartOnly = restartOnlyChanges(runtime.config, config);
@@ -278,9 +325,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // A ledger that cannot be read leaves its gauges out of the scrape; everything else is still answered.
     metrics.ledgerWritable.set(dispatcher.ledger.health.ok ? 1 : 0);
     metrics.unwrittenOutcomes.set(dispatcher.ledger.unwritten.size);
-    let skip: ReadonlySet<string> = new Set();
+    let skip: ReadonlySet<string> = new Set([QUEUE_DEPTH, OLDEST_PENDING]);
     try {
-      updateQueueGauges(store, metrics, now());
+      // One replica exports what is read from the shared ledger; the others leave it out (no double count in a sum()).
+      if (await exclusive('queue-gauges')) {
+        await updateQueueGauges(store, metrics, now());
+        skip = new Set();
+      }
     } catch (err) {
       skip = new Set([QUEUE_DEPTH, OLDEST_PENDING]);
       scrapeErrors.log('ledger', err);
@@ -309,7 +360,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.use(createDiscoveryRouter({ discovery: deps.discovery }));
   app.use(createConfigStatusRouter(configStatus));
   app.use(createDeadmanRouter({ status: () => deadman.status() }));
-  const trial = { runtime: current, busy: dispatcher.busy, attemptNow: worker.attemptNow.bind(worker) };
+  const trial = { runtime: current, busy: worker.reserved, attemptNow: worker.attemptNow.bind(worker) };
   const flush = () => dispatcher.flush();
   app.use(
     createDeliveriesRouter({
@@ -379,11 +430,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         await deps.discovery?.stop();
         await deadman.stop();
         worker.stop();
+        stopWork();
+        clearInterval(pauseSync);
         stopProbes();
         stopWatch();
         await dispatcher.close(graceMs);
         await Promise.allSettled([...runtime.targets.values()].map((t) => t.publisher.close?.()));
         await store.close();
+        metrics.databaseUp.set(0);
       })()),
     dispatch,
     runtime: current,
@@ -408,12 +462,14 @@ export function targetChanges(before: Runtime, after: Runtime): { added: string[
   return { added, changed, removed };
 }
 
+/** How often a replica on a shared ledger reads the paused flags again (a pause made on another replica). */
+export const PAUSE_SYNC_MS = 5000;
 const QUEUE_DEPTH = 'alertmux_delivery_queue_depth';
 const OLDEST_PENDING = 'alertmux_delivery_oldest_pending_age_seconds';
 
 /** Queue depth by state and priority and the oldest pending age, read from the ledger at scrape time. */
-function updateQueueGauges(store: Store, metrics: Metrics, now: number): void {
-  const stats = store.stats();
+async function updateQueueGauges(store: Ledger, metrics: Metrics, now: number): Promise<void> {
+  const stats = await store.stats();
   metrics.queueDepth.reset();
   for (const state of ['pending', 'dead']) for (const p of [0, 1, 2, 3]) metrics.queueDepth.set({ state, priority: String(p) }, 0);
   for (const row of stats.byStateAndPriority) metrics.queueDepth.set({ state: row.state, priority: String(row.priority) }, row.count);

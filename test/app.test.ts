@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { openSqliteStore } from '../src/delivery/sqlite.js';
+import { openSqliteLedger } from '../src/delivery/sqlite-ledger.js';
 import { eventually, loopbackTarget, refusedPort, startApp, type LoopbackTarget, type TestApp } from './helpers/servers.js';
 import { alert, fixture, webhookMessage } from './helpers/fixtures.js';
 import type { WebhookMessage } from '../src/alerts/types.js';
+import type { Config } from '../src/config/types.js';
 
 const FIRING = 'am025-firing-2-firing-firing-noauth.json';
 
@@ -108,7 +109,7 @@ describe('the app (in-process, real loopback targets)', () => {
     const t = await target();
     let named: string | undefined;
     app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}`, 'replica: pod-x'), {
-      openStore: (path, options) => ((named = options.replica), openSqliteStore(path, options)),
+      openLedger: (config, replica) => ((named = replica), openSqliteLedger(config.storage.path, { replica })),
     });
     expect(named).to.equal('pod-x');
     expect((await app.get('/metrics')).text).to.match(/^alertmux_replica_info\{replica="pod-x"\} 1$/m);
@@ -198,8 +199,8 @@ describe('the app (in-process, real loopback targets)', () => {
   it('answers 503 when the ledger cannot record the notification, so Alertmanager retries', async () => {
     const t = await target();
     app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}`), {
-      openStore: (path) => {
-        const store = openSqliteStore(path);
+      openLedger: (config, replica) => {
+        const store = openSqliteLedger(config.storage.path, { replica });
         return {
           ...store,
           write: (batch) => {
@@ -216,7 +217,7 @@ describe('the app (in-process, real loopback targets)', () => {
     // The first attempt went out while the accept was committing (at least once: Alertmanager's retry sends it again).
     await eventually(() => t.received.length === 1, 'the attempt sent during the commit');
     await app.mux.dispatcher.idle();
-    expect(app.mux.store.list({})).to.deep.equal([]);
+    expect((await app.mux.store.list({}))).to.deep.equal([]);
   });
 
   describe('while the accept commits', () => {
@@ -226,8 +227,8 @@ describe('the app (in-process, real loopback targets)', () => {
     /** A ledger whose accepts wait while `hold` is set. */
     const heldStore = () => {
       const held = { hold: true, waiting: [] as Array<() => void> };
-      const openStore = (path: string) => {
-        const store = openSqliteStore(path);
+      const openLedger = (config: Config, replica: string) => {
+        const store = openSqliteLedger(config.storage.path, { replica });
         return {
           ...store,
           write: async (batch: Parameters<typeof store.write>[0]) => {
@@ -241,15 +242,15 @@ describe('the app (in-process, real loopback targets)', () => {
         held.waiting.splice(0).forEach((resolve) => resolve());
       };
       releases.push(release);
-      return { held, openStore, release };
+      return { held, openLedger, release };
     };
 
     it('sends a new notification to its targets, and answers and records the outcomes once committed', async () => {
       const ok = await target();
       let answers = 0;
       const failing = await target(() => ({ status: ++answers === 1 ? 200 : 503 }));
-      const { held, openStore, release } = heldStore();
-      app = await startApp(yaml(`  - {name: ok, type: webhook, url: "${ok.url}"}\n  - {name: failing, type: webhook, url: "${failing.url}"}`), { openStore });
+      const { held, openLedger, release } = heldStore();
+      app = await startApp(yaml(`  - {name: ok, type: webhook, url: "${ok.url}"}\n  - {name: failing, type: webhook, url: "${failing.url}"}`), { openLedger });
       // An earlier notification of the same group, delivered: its rows are older in both lanes.
       held.hold = false;
       // (One alert of the two: the next one adds an alert, so it is not a duplicate.)
@@ -261,7 +262,7 @@ describe('the app (in-process, real loopback targets)', () => {
       const res = app.post('/webhook', fixture(FIRING)).then((r) => ((answered = true), r));
       await eventually(() => ok.received.length === 2 && failing.received.length === 2 && held.waiting.length === 1, 'both attempts and the held accept');
       expect(answered).to.equal(false);
-      expect(app.mux.store.list({})).to.have.length(2);
+      expect((await app.mux.store.list({}))).to.have.length(2);
       release();
       const answer = await res;
       expect(answer.status).to.equal(202);
@@ -272,14 +273,14 @@ describe('the app (in-process, real loopback targets)', () => {
       await app.mux.dispatcher.flush();
       // The failure that came back before the commit is queued for retry, judged by its own row's sequence:
       // it is the newest of its group, not superseded by the earlier one.
-      expect(app.mux.store.list({ target: 'failing' })[0]).to.include({ notificationId: answer.body.id, state: 'pending', lastStatus: 503, attempts: 1 });
-      expect(app.mux.store.list({ target: 'ok' })[0]).to.include({ notificationId: answer.body.id, state: 'delivered', attempts: 1 });
+      expect((await app.mux.store.list({ target: 'failing' }))[0]).to.include({ notificationId: answer.body.id, state: 'pending', lastStatus: 503, attempts: 1 });
+      expect((await app.mux.store.list({ target: 'ok' }))[0]).to.include({ notificationId: answer.body.id, state: 'delivered', attempts: 1 });
     });
 
     it('waits for the commit of a resend, which may be a duplicate, before sending anything', async () => {
       const t = await target();
-      const { held, openStore, release } = heldStore();
-      app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}`), { openStore });
+      const { held, openLedger, release } = heldStore();
+      app = await startApp(yaml(`  - {name: a, type: webhook, url: "${t.url}"}`), { openLedger });
       held.hold = false;
       expect((await app.post('/webhook', fixture(FIRING))).status).to.equal(200);
       held.hold = true;

@@ -2,7 +2,8 @@ import express, { type Router } from 'express';
 import { jsonBody } from '../receiver/body.js';
 import { bodyObject, queryParams, text } from './input.js';
 import { parseTime, remoteOf } from './query.js';
-import type { BulkFilter, Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
+import type { BulkFilter } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 
 /** The `since` of a bulk body: undefined when absent, the time in ms, or why it is not one. */
@@ -30,7 +31,7 @@ export function bulkFilterOf(body: Record<string, unknown>, now: number, verb = 
 
 /** What bulk delete needs. */
 export interface BulkDeps {
-  store: Store;
+  store: Ledger;
   logger: Logger;
   now: () => number;
   flush(): Promise<void>;
@@ -51,7 +52,7 @@ export function createBulkRouter(deps: BulkDeps): Router {
       return;
     }
     await deps.flush();
-    const deleted = deps.store.deleteMany(parsed.filter);
+    const deleted = await deps.store.deleteMany(parsed.filter);
     const { ids, ...filter } = parsed.filter;
     deps.logger.warn('deliveries deleted by an operator', {
       remote: remoteOf(req),

@@ -4,7 +4,7 @@ import { queryParams } from './input.js';
 import { remoteOf } from './query.js';
 import { targetView } from './targets.js';
 import type { Runtime } from '../dispatch/runtime.js';
-import type { Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -12,7 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 export interface ControlDeps {
   runtime: () => Runtime;
   statuses: TargetStatuses;
-  store: Store;
+  store: Ledger;
   metrics: Metrics;
   logger: Logger;
   now: () => number;
@@ -41,9 +41,9 @@ export function createControlRouter(deps: ControlDeps): Router {
       let changed: boolean;
       let moved: number;
       try {
-        changed = action === 'pause' ? deps.statuses.pause(name, remote) : deps.statuses.resume(name, remote);
+        changed = action === 'pause' ? await deps.statuses.pause(name, remote) : await deps.statuses.resume(name, remote);
         await deps.flush();
-        moved = action === 'pause' ? deps.store.hold(name, PAUSED_UNTIL) : deps.store.release(name, deps.now());
+        moved = action === 'pause' ? await deps.store.hold(name, PAUSED_UNTIL) : await deps.store.release(name, deps.now());
       } catch (err) {
         // The flag lives in the ledger: a pause it cannot record is refused, not kept in memory only.
         deps.logger.error(`target ${action} failed: the ledger cannot record it`, { target: name, remote, error: String(err) });

@@ -6,7 +6,8 @@ import { bodyObject, integer, oneOf, queryParams, text } from './input.js';
 import { sentOf, type TargetMessageOf } from './sent.js';
 import { startReplayTrials, type TrialDeps } from './trial.js';
 import type { WebhookMessage } from '../alerts/types.js';
-import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter, Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
+import type { AttemptRecord, DeliveryRecord, DeliveryState, ReplayFilter } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 import { bulkFilterOf } from './bulk.js';
 import { cursorOf, decodeCursor, encodeCursor, parseTime, time } from './query.js';
@@ -19,7 +20,7 @@ const STATES: readonly DeliveryState[] = ['pending', 'delivered', 'dead', 'skipp
 
 /** What the operator routes need. */
 export interface DeliveriesDeps {
-  store: Store;
+  store: Ledger;
   metrics: Metrics;
   now: () => number;
   /** Deliveries replayed: the retry worker should look now. */
@@ -53,7 +54,7 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     const limit = Number(query['limit'] ?? 100);
     await deps.flush();
     // One more than the page: whether a next page exists.
-    const rows = deps.store.list({
+    const rows = await deps.store.list({
       state: query['state'] as DeliveryState | undefined,
       target: query['target'],
       notificationId: query['notification'],
@@ -70,28 +71,28 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
 
   router.get('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
     await deps.flush();
-    const d = deps.store.getDelivery(req.params['id'] ?? '');
+    const d = await deps.store.getDelivery(req.params['id'] ?? '');
     if (!d) res.status(404).json({ error: 'no such delivery' });
-    else res.json({ ...view(d), attemptHistory: deps.store.attemptsOf(d.id).map(attemptView) });
+    else res.json({ ...view(d), attemptHistory: (await deps.store.attemptsOf(d.id)).map(attemptView) });
   });
 
   router.get('/api/v1/deliveries/:id/attempts', queryParams(), async (req, res) => {
     await deps.flush();
-    const d = deps.store.getDelivery(req.params['id'] ?? '');
+    const d = await deps.store.getDelivery(req.params['id'] ?? '');
     if (!d) res.status(404).json({ error: 'no such delivery' });
-    else res.json({ deliveryId: d.id, target: d.target, attempts: d.attempts, attemptHistory: deps.store.attemptsOf(d.id).map(attemptView) });
+    else res.json({ deliveryId: d.id, target: d.target, attempts: d.attempts, attemptHistory: (await deps.store.attemptsOf(d.id)).map(attemptView) });
   });
 
   router.get('/api/v1/notifications/:id', queryParams(), async (req, res) => {
     await deps.flush();
-    const n = deps.store.getNotification(req.params['id'] ?? '');
+    const n = await deps.store.getNotification(req.params['id'] ?? '');
     if (!n) {
       res.status(404).json({ error: 'no such notification' });
       return;
     }
-    const deliveries = deps.store.deliveriesOf(n.id);
+    const deliveries = await deps.store.deliveriesOf(n.id);
     const history = new Map<string, AttemptRecord[]>();
-    for (const a of deps.store.attemptsOfNotification(n.id)) {
+    for (const a of await deps.store.attemptsOfNotification(n.id)) {
       const list = history.get(a.deliveryId);
       if (list) list.push(a);
       else history.set(a.deliveryId, [a]);
@@ -109,13 +110,13 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
   router.post('/api/v1/deliveries/:id/replay', queryParams(), async (req, res) => {
     await deps.flush();
     const id = req.params['id'] ?? '';
-    const d = deps.store.getDelivery(id);
+    const d = await deps.store.getDelivery(id);
     if (!d || (d.state !== 'dead' && d.state !== 'pending')) {
       res.status(404).json({ error: 'no dead or pending delivery with that id' });
       return;
     }
     if (!deps.trial.runtime().targets.has(d.target)) {
-      deps.logger.warn('replay refused: the target is no longer configured', { ...who(req), ...about(deps.store, d) });
+      deps.logger.warn('replay refused: the target is no longer configured', { ...who(req), ...(await about(deps.store, d)) });
       res.status(409).json({ error: `target "${d.target}" is no longer configured: add it back to replay this delivery, or delete it`, target: d.target, deliveryId: d.id });
       return;
     }
@@ -140,9 +141,9 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
 
   router.delete('/api/v1/deliveries/:id', queryParams(), async (req, res) => {
     await deps.flush();
-    const d = deps.store.getDelivery(req.params['id'] ?? '');
-    if (d && deps.store.delete(d.id)) {
-      deps.logger.info('delivery deleted', { ...who(req), ...about(deps.store, d), state: d.state, attempts: d.attempts });
+    const d = await deps.store.getDelivery(req.params['id'] ?? '');
+    if (d && (await deps.store.delete(d.id))) {
+      deps.logger.info('delivery deleted', { ...who(req), ...(await about(deps.store, d)), state: d.state, attempts: d.attempts });
       res.status(204).end();
     } else res.status(404).json({ error: 'no such delivery' });
   });
@@ -153,8 +154,8 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
    */
   async function replay(req: Request, res: express.Response, filter: ReplayFilter): Promise<void> {
     const configured = [...deps.trial.runtime().targets.keys()];
-    const result = deps.store.replay({ ...filter, configured }, deps.now());
-    const records = result.ids.map((id) => deps.store.getDelivery(id)).filter((d): d is DeliveryRecord => d !== undefined);
+    const result = await deps.store.replay({ ...filter, configured }, deps.now());
+    const records = (await Promise.all(result.ids.map((id) => deps.store.getDelivery(id)))).filter((d): d is DeliveryRecord => d !== undefined);
     for (const d of records) deps.metrics.replays.inc({ target: d.target });
     const notReplayed = result.unconfiguredCount
       ? { count: result.unconfiguredCount, why: 'their target is no longer configured', deliveries: result.unconfigured }
@@ -162,7 +163,7 @@ export function createDeliveriesRouter(deps: DeliveriesDeps): Router {
     const only = records.length === 1 ? records[0] : undefined;
     deps.logger.info('deliveries replayed', {
       ...who(req),
-      ...(only ? about(deps.store, only) : { targets: [...new Set(records.map((d) => d.target))], ids: result.ids.slice(0, 20) }),
+      ...(only ? await about(deps.store, only) : { targets: [...new Set(records.map((d) => d.target))], ids: result.ids.slice(0, 20) }),
       replayed: records.length,
       ...(notReplayed ? { notReplayed: notReplayed.count } : {}),
     });
@@ -187,10 +188,10 @@ function who(req: Request): { by: string } {
 }
 
 /** A delivery as a log line names it: target, alert name, notification and delivery ids. */
-function about(store: Store, d: DeliveryRecord): Record<string, unknown> {
+async function about(store: Ledger, d: DeliveryRecord): Promise<Record<string, unknown>> {
   let alertname: string | undefined;
   try {
-    const n = store.getNotification(d.notificationId);
+    const n = await store.getNotification(d.notificationId);
     alertname = n && alertnameOf(JSON.parse(n.original) as WebhookMessage);
   } catch {
     // A notification that cannot be read leaves the alert name out of the line, not the line out of the log.

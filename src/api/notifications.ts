@@ -4,7 +4,8 @@ import { summarize, targetResult } from '../dispatch/result.js';
 import { integer, oneOf, queryParams, text } from './input.js';
 import { cursorOf, decodeCursor, encodeCursor, matcherSet, parseTime, time } from './query.js';
 import type { WebhookMessage } from '../alerts/types.js';
-import type { DeliveryRecord, NotificationFilter, NotificationOutcome, NotificationSummary, Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
+import type { DeliveryRecord, NotificationFilter, NotificationOutcome, NotificationSummary } from '../delivery/types.js';
 
 export const OUTCOMES: readonly NotificationOutcome[] = ['delivered', 'partial', 'failed', 'accepted', 'pending'];
 /** Notifications a label matcher may read (their payloads) for one page; the page ends there with a cursor to go on. */
@@ -15,7 +16,7 @@ const isCursor = (v: unknown): v is Cursor => Array.isArray(v) && v.length === 2
 
 /** What the notification list needs. */
 export interface NotificationsDeps {
-  store: Store;
+  store: Ledger;
   now: () => number;
   /** Ledger updates still in memory are written before reading. */
   flush(): Promise<void>;
@@ -55,8 +56,8 @@ export function createNotificationsRouter(deps: NotificationsDeps): Router {
     const limit = Number(q['limit'] ?? 50);
     const matchers = q['match'] === undefined ? undefined : parseMatchers(q['match']);
     await deps.flush();
-    const { page, next } = readPage(deps.store, filter, limit, matchers);
-    const deliveries = groupBy(deps.store.deliveriesOfMany(page.map((n) => n.id)));
+    const { page, next } = await readPage(deps.store, filter, limit, matchers);
+    const deliveries = groupBy(await deps.store.deliveriesOfMany(page.map((n) => n.id)));
     res.json({
       notifications: page.map((n) => listView(n, deliveries.get(n.id) ?? [])),
       nextCursor: next ? encodeCursor([next.createdAt, next.id] satisfies Cursor) : null,
@@ -69,27 +70,36 @@ export function createNotificationsRouter(deps: NotificationsDeps): Router {
  * One page, and the last notification read when more may follow (the next page starts after it). With a label
  * matcher, at most MATCH_SCAN_LIMIT payloads are read: the page may then be short, with a cursor to go on.
  */
-function readPage(store: Store, filter: NotificationFilter, limit: number, matchers?: readonly Matcher[]) {
+async function readPage(store: Ledger, filter: NotificationFilter, limit: number, matchers?: readonly Matcher[]) {
   const page: NotificationSummary[] = [];
   let last: NotificationSummary | undefined;
   let scanned = 0;
   let more = false;
-  // Rows are read one by one, synchronously, and the walk stops once the page is full: a page costs its rows, not the ledger.
-  for (const n of store.notifications(filter)) {
-    if (page.length === limit || scanned === MATCH_SCAN_LIMIT) {
-      more = true;
-      break;
+  let before = filter.before;
+  // The ledger answers a page at a time, one row more than needed (it tells whether more follow); a label matcher
+  // filters here, so while it leaves the page short the next rows are asked for after the last one read.
+  for (;;) {
+    const ask = (matchers ? Math.min(limit, MATCH_SCAN_LIMIT - scanned) : limit) + 1;
+    const rows = await store.notifications({ ...filter, before }, ask);
+    for (const n of rows) {
+      if (page.length === limit || scanned === MATCH_SCAN_LIMIT) {
+        more = true;
+        break;
+      }
+      last = n;
+      if (matchers) scanned++;
+      if (!matchers || (await anyAlertMatches(store, n.id, matchers))) page.push(n);
     }
-    last = n;
-    if (matchers) scanned++;
-    if (!matchers || anyAlertMatches(store, n.id, matchers)) page.push(n);
+    const end = rows[rows.length - 1];
+    if (more || rows.length < ask || !end) break;
+    before = { createdAt: end.createdAt, id: end.id };
   }
   return { page, next: more ? last : undefined };
 }
 
 /** Whether any alert of the notification (as enriched, the labels targets route on) matches every matcher. */
-function anyAlertMatches(store: Store, id: string, matchers: readonly Matcher[]): boolean {
-  const n = store.getNotification(id);
+async function anyAlertMatches(store: Ledger, id: string, matchers: readonly Matcher[]): Promise<boolean> {
+  const n = await store.getNotification(id);
   if (!n) return false;
   try {
     const msg = JSON.parse(n.enriched) as WebhookMessage;

@@ -2,7 +2,8 @@ import express, { type Router } from 'express';
 import { queryParams } from './input.js';
 import type { ReloadStatus } from './config.js';
 import type { Runtime, TargetRuntime } from '../dispatch/runtime.js';
-import type { Store, TargetQueueStats } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
+import type { TargetQueueStats } from '../delivery/types.js';
 
 /** The overview's span and bucket: twelve five-minute buckets over the last hour. */
 export const OVERVIEW_SPAN_MS = 3600_000;
@@ -11,7 +12,7 @@ export const OVERVIEW_BUCKET_MS = 300_000;
 /** What GET /api/v1/overview needs. */
 export interface OverviewDeps {
   runtime: () => Runtime;
-  store: Store;
+  store: Ledger;
   now: () => number;
   reloadStatus: () => ReloadStatus;
   /** The dead man's switch status, when one is configured. */
@@ -50,10 +51,10 @@ export function createOverviewRouter(deps: OverviewDeps): Router {
     await deps.flush();
     const now = deps.now();
     const rt = deps.runtime();
-    const queues = new Map(deps.store.targetStats().map((q) => [q.target, q]));
+    const queues = new Map((await deps.store.targetStats()).map((q) => [q.target, q]));
     // Aligned to the bucket, so a chart polled every few seconds keeps its columns.
     const start = Math.floor(now / OVERVIEW_BUCKET_MS) * OVERVIEW_BUCKET_MS - OVERVIEW_SPAN_MS + OVERVIEW_BUCKET_MS;
-    const counted = new Map(deps.store.outcomeBuckets(start, OVERVIEW_BUCKET_MS).map((b) => [b.bucket, b]));
+    const counted = new Map((await deps.store.outcomeBuckets(start, OVERVIEW_BUCKET_MS)).map((b) => [b.bucket, b]));
     const totals = Array.from({ length: OVERVIEW_SPAN_MS / OVERVIEW_BUCKET_MS }, (_, i) => {
       const b = counted.get(i);
       return {

@@ -5,7 +5,7 @@ import { queryParams } from './input.js';
 import { startAttempt, type TrialDeps } from './trial.js';
 import type { Request } from 'express';
 import type { Dispatcher as HttpDispatcher } from 'undici';
-import type { Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
 import type { Runtime, TargetRuntime } from '../dispatch/runtime.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -14,7 +14,7 @@ export interface TargetsDeps {
   runtime: () => Runtime;
   http: HttpDispatcher;
   userAgent: string;
-  store: Pick<Store, 'list'>;
+  store: Pick<Ledger, 'list'>;
   /** Ledger updates still in memory are written before reading. */
   flush(): Promise<void>;
   trial: TrialDeps;
@@ -88,7 +88,7 @@ export function createTargetsRouter(deps: TargetsDeps): Router {
     }
     await deps.flush();
     const name = t.config.name;
-    const queued = deps.store.list({ state: 'pending', target: name, oldestFirst: true, limit: TRY_CANDIDATES });
+    const queued = await deps.store.list({ state: 'pending', target: name, oldestFirst: true, limit: TRY_CANDIDATES });
     const record = queued.find((d) => !deps.trial.busy.has(d.id));
     if (!record) {
       const detail = queued.length ? 'its queued deliveries are being attempted now' : 'nothing queued for this target';

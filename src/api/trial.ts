@@ -8,7 +8,7 @@ export interface TrialDeps {
   /** Deliveries in flight or waiting in their lane: never attempted a second time at once. */
   busy: IdFilter;
   /** Attempt a delivery now, past the gate (`trial`: the caller took the breaker trial); undefined if its notification is gone. */
-  attemptNow(record: DeliveryRecord, target: TargetRuntime, trial: boolean): Promise<DeliveryRecord> | undefined;
+  attemptNow(record: DeliveryRecord, target: TargetRuntime, trial: boolean): Promise<DeliveryRecord | undefined>;
 }
 
 /** The outcome of an operator's attempt now, as the API shows it. */
@@ -44,8 +44,8 @@ const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t
 /**
  * Attempt `record` now, as its target's breaker trial when the breaker is not closed (the operator asked for it
  * now, so the cooldown is not waited for). The trial is taken synchronously, before this returns, so the retry
- * worker (woken after) finds the delivery busy and the breaker's one trial taken. Held when a trial is already
- * in flight, the delivery is busy, or its notification is gone.
+ * worker (woken after) finds the delivery reserved and the breaker's one trial taken. Held when a trial is already
+ * in flight or the delivery is busy; a notification gone from the ledger is reported by the run (not attempted).
  */
 export function startAttempt(deps: TrialDeps, record: DeliveryRecord, target: TargetRuntime): { run: Promise<TrialReport> } | { held: Held } {
   const held = (why: string, until?: number): { held: Held } => ({ held: { target: record.target, deliveryId: record.id, why, until: iso(until) } });
@@ -53,28 +53,33 @@ export function startAttempt(deps: TrialDeps, record: DeliveryRecord, target: Ta
   const { breaker } = target;
   const trial = breaker.state !== 'closed';
   if (trial && !breaker.forceTrial()) return held('a trial of this target is in flight; the breaker decides after it', breaker.opensTrialAt);
-  const run = deps.attemptNow(record, target, trial);
-  if (!run) {
+  const gone = (): TrialReport => {
     if (trial) breaker.release();
-    return held('its notification is gone from the ledger');
-  }
-  return {
-    run: run.then((done) => ({
-      target: done.target,
-      deliveryId: done.id,
-      notificationId: done.notificationId,
-      trial,
-      state: done.state,
-      ok: done.state === 'delivered',
-      attempts: done.attempts,
-      statusCode: done.lastStatus,
-      reason: done.lastReason,
-      error: done.lastError,
-      breaker: breaker.state,
-      nextTrialAt: iso(breaker.opensTrialAt),
-      nextAttemptAt: done.state === 'pending' ? iso(done.nextAttemptAt) : undefined,
-    })),
+    return { ...report(record), error: 'its notification is gone from the ledger' };
   };
+  const report = (done: DeliveryRecord): TrialReport => ({
+    target: done.target,
+    deliveryId: done.id,
+    notificationId: done.notificationId,
+    trial,
+    state: done.state,
+    ok: done.state === 'delivered',
+    attempts: done.attempts,
+    statusCode: done.lastStatus,
+    reason: done.lastReason,
+    error: done.lastError,
+    breaker: breaker.state,
+    nextTrialAt: iso(breaker.opensTrialAt),
+    nextAttemptAt: done.state === 'pending' ? iso(done.nextAttemptAt) : undefined,
+  });
+  const run = deps.attemptNow(record, target, trial).then(
+    (done) => (done ? report(done) : gone()),
+    (err: unknown) => {
+      if (trial) breaker.release();
+      throw err;
+    },
+  );
+  return { run };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ConfigError, formatProblem, loadConfigFile } from '../config/load.js';
 import { formatDuration } from '../config/duration.js';
+import { redactUrl } from '../config/storage.js';
 import { redactTarget, targetKinds } from '../publishers/registry.js';
 import type { SecretSource } from '../config/secrets.js';
 import type { Config } from '../config/types.js';
@@ -37,7 +38,9 @@ export function checkConfig(files: string[], source: SecretSource, out: (s: stri
 }
 
 function summarise(config: Config, out: (s: string) => void): void {
-  out(`  storage: ${config.storage.path}, response deadline ${formatDuration(config.dispatch.response_deadline)}, health strategy ${config.dispatch.health_strategy}`);
+  const s = config.storage;
+  const ledger = s.driver === 'postgres' && s.url ? `postgres ${redactUrl(s.url)} (pool ${s.pool_size}, lease ${formatDuration(s.lease)})` : s.path;
+  out(`  storage: ${ledger}, response deadline ${formatDuration(config.dispatch.response_deadline)}, health strategy ${config.dispatch.health_strategy}`);
   if (config.deadman) out(`  deadman: pages ${config.deadman.targets.join(', ')} after ${formatDuration(config.deadman.timeout)} without ${config.deadman.match.join(', ')}`);
   for (const t of config.targets) {
     const { name: _n, type: _t, enabled: _e, match, match_route, send_resolved, fallback: _f, fallback_after: _a, ...fields } = redactTarget(t);

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkTarget, CONFIG_CHECKS } from './checks.js';
-import { ConfigError, locate, splitPointer, type CheckResult, type LocalProblem, type Problem } from './problems.js';
+import { ConfigError, formatProblem, locate, splitPointer, type CheckResult, type LocalProblem, type Problem } from './problems.js';
 import { newScan, resolveSecrets, type SecretSource } from './secrets.js';
+import { checkStorage } from './storage.js';
 import { keepOrSkip, readTargetsDir, secretsOf, type DirFile } from './targets-dir.js';
 import { validateConfig } from './validate.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
@@ -59,6 +60,9 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   own.forEach((target, i) => {
     if (isTarget(target)) local.push(...checkTarget(target, options.kinds).map((p) => ({ ...p, path: `/targets/${i}${p.path}` })).filter(known));
   });
+  const storage = checkStorage((source.value as Record<string, unknown>)['storage'], config, scan.unresolved);
+  local.push(...storage.problems.filter((p) => !local.some((l) => l.path === p.path)));
+  for (const s of storage.secrets) scan.secrets.add(s);
   if (config.storage?.path && config.storage.path !== ':memory:') config.storage.path = resolve(options.baseDir, config.storage.path);
   for (const t of own) if (isTarget(t)) kindOf(options.kinds, t.type)?.resolvePaths?.(t, options.baseDir);
 
@@ -84,7 +88,7 @@ export function parseConfig(text: string, options: LoadOptions): Config {
   }
   const targets = [...own, ...files.flatMap((f) => (f.effective ? [f.effective] : []))];
   const targetFiles: TargetFile[] = files.map((f) => ({ file: f.file, ...(f.effective ? { target: f.effective.name } : {}), state: f.state, problems: f.problems }));
-  const warnings: string[] = [];
+  const warnings: string[] = storage.warnings.map((w) => formatProblem(locateMain(w, source, own)));
   if (!targets.length && !config.discovery?.kubernetes) warnings.push('the config has no targets: notifications are accepted and delivered nowhere');
   // Where each target came from (GET /api/v1/targets): the main file, or its targets_dir file.
   const sources: Record<string, TargetSource> = {};

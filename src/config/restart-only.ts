@@ -2,13 +2,18 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './types.js';
 
 /**
- * Settings read once at start (src/main.ts): the listening socket and its limits, the ledger file, the
- * replica's name, the logger's level and Kubernetes discovery. A reload that changes them keeps the running values.
+ * Settings read once at start (src/main.ts): the listening socket and its limits, the ledger
+ * (every `storage` field but `retention`, which pruning reads each time), the replica's name, the logger's level and Kubernetes discovery. A reload that changes them keeps the running values.
  */
 export const RESTART_ONLY = [
   'listen',
   'replica',
+  'storage.driver',
   'storage.path',
+  'storage.url',
+  'storage.pool_size',
+  'storage.statement_timeout',
+  'storage.lease',
   'limits.header_timeout',
   'limits.request_timeout',
   'limits.idle_timeout',

@@ -64,6 +64,10 @@ function toProblem(e: ErrorObject, types: readonly string[]): LocalProblem {
   if (e.keyword === 'type') return { path, message: e.message ?? 'has the wrong type', keep: true };
   const description = (e.schema as { description?: unknown } | undefined)?.description;
   if (e.keyword === 'not' && typeof description === 'string') return { path, message: description };
-  if (e.keyword === 'enum') return { path, message: `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}` };
+  if (e.keyword === 'enum') {
+    const allowed = e.params['allowedValues'] as unknown[];
+    const hint = typeof e.data === 'string' ? closest(e.data, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+    return { path, message: `must be one of ${allowed.join(', ')}${hint ? `; did you mean ${hint}?` : ''}` };
+  }
   return { path, message: e.message ?? 'is invalid' };
 }

@@ -61,10 +61,33 @@ export const configSchema = {
       idle_timeout: duration('How long an idle keep-alive connection stays open. Applies at start.', '65s'),
       max_connections: { type: 'integer', minimum: 1, default: 1024, description: 'Open connections at most; more are closed at once (and logged). Applies at start.' },
     }),
-    storage: obj('The durable delivery ledger (embedded SQLite).', {
-      path: { type: 'string', minLength: 1, default: 'data/alertmux.db', description: 'SQLite file; `:memory:` keeps nothing across restarts.' },
-      retention: duration('How long delivered, skipped and superseded records are kept.', '7d'),
-    }),
+    storage: obj(
+      'The durable delivery ledger: an embedded SQLite file (the default, one process), or a PostgreSQL database shared by several replicas (see docs/operations.md, "Running several replicas"). Every field but `retention` applies at start.',
+      {
+        driver: { enum: ['sqlite', 'postgres'], default: 'sqlite', description: '`sqlite`: the file `path`. `postgres`: the database at `url`, which N replicas share.' },
+        path: { type: 'string', minLength: 1, default: 'data/alertmux.db', description: 'SQLite file (driver sqlite); `:memory:` keeps nothing across restarts. Ignored, with a warning, under driver postgres.' },
+        url: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'PostgreSQL URL (driver postgres, where it is required): `postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full`; TLS through `sslmode`. Write the password (or the whole URL) as a secret reference; a literal password is a warning. Its password is redacted everywhere.',
+          examples: ['postgres://alertmux:${env:PGPASSWORD}@db:5432/alertmux?sslmode=verify-full'],
+        },
+        pool_size: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'Connections to PostgreSQL at most, per replica.' },
+        statement_timeout: duration('Longest a PostgreSQL statement may run; a slower one fails like an unreachable database (the webhook answers 503, an outcome is written later).', '5s'),
+        lease: duration(
+          "How long a replica's claim on a delivery lasts without renewal (driver postgres): renewed every third of it while an attempt runs; a dead replica's deliveries are taken over once it expires. At least 1s; shorter than 3 × `dispatch.timeout` is a warning.",
+          '30s',
+        ),
+        retention: duration('How long delivered, skipped and superseded records are kept. Applies at once on a reload.', '7d'),
+      },
+      {
+        examples: [
+          { driver: 'postgres', url: 'postgres://alertmux:${env:PGPASSWORD}@db:5432/alertmux?sslmode=verify-full', pool_size: 10, lease: '30s' },
+          { path: '/var/lib/alertmux/alertmux.db', retention: '7d' },
+        ],
+      },
+    ),
     dispatch: obj('Fan-out.', {
       timeout: duration('Timeout of one attempt to one target.', '10s'),
       response_deadline: duration(

@@ -13,7 +13,18 @@ export interface Config {
   auth: { bearer_token?: string; basic_auth?: { username: string; password: string } };
   admin: { bearer_token?: string };
   limits: { max_body_bytes: number; header_timeout: number; request_timeout: number; idle_timeout: number; max_connections: number };
-  storage: { path: string; retention: number };
+  /** The ledger: `driver` selects the backend (`storageOptions` in src/config/storage.ts gives its options); durations in ms. */
+  storage: {
+    driver: 'sqlite' | 'postgres';
+    /** The SQLite file (absolute once loaded); the default is filled in under driver postgres too, and unused there. */
+    path: string;
+    /** PostgreSQL URL, secrets resolved (its password is in `secrets`); present when driver is postgres. */
+    url?: string;
+    pool_size: number;
+    statement_timeout: number;
+    lease: number;
+    retention: number;
+  };
   dispatch: { timeout: number; response_deadline: number; max_concurrency: number; health_strategy: HealthStrategy };
   retry: { initial_backoff: number; multiplier: number; max_backoff: number; max_attempts: number; max_age: number };
   dedup: { window: number };

@@ -1,5 +1,5 @@
 import type { PageFacts } from './page.js';
-import type { Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
 
 /** What the switch keeps across restarts. Times are milliseconds since the epoch. */
 export interface DeadmanState {
@@ -9,11 +9,11 @@ export interface DeadmanState {
   page?: PageFacts & { targets: string[] };
 }
 
-/** Where the state is kept. `load` throws on a record it cannot read. */
+/** Where the state is kept (answers may come later: the ledger is asynchronous). `load` fails on a record it cannot read. */
 export interface DeadmanStateStore {
-  load(): DeadmanState;
-  save(state: DeadmanState): void;
-  clear(): void;
+  load(): DeadmanState | Promise<DeadmanState>;
+  save(state: DeadmanState): void | Promise<void>;
+  clear(): void | Promise<void>;
 }
 
 /** The row of the ledger's key-value table (target_state). Target keys are `name\0key`, and a name has no ':'. */
@@ -22,10 +22,10 @@ export const DEADMAN_STATE_KEY = 'alertmux:deadman';
 const NEVER = Number.MAX_SAFE_INTEGER;
 
 /** The switch's state in the ledger's key-value table, so it survives restarts with the deliveries. */
-export function ledgerDeadmanState(store: Pick<Store, 'stateGet' | 'stateSet' | 'stateDelete'>, now: () => number): DeadmanStateStore {
+export function ledgerDeadmanState(store: Pick<Ledger, 'stateGet' | 'stateSet' | 'stateDelete'>, now: () => number): DeadmanStateStore {
   return {
-    load: () => {
-      const text = store.stateGet(DEADMAN_STATE_KEY, now());
+    load: async () => {
+      const text = await store.stateGet(DEADMAN_STATE_KEY, now());
       return text === undefined ? {} : parseState(text);
     },
     save: (state) => store.stateSet(DEADMAN_STATE_KEY, JSON.stringify(state), NEVER),

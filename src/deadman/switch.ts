@@ -29,6 +29,11 @@ export interface DeadmanDeps {
    */
   send(msg: WebhookMessage, targets: readonly string[]): Promise<PageSent | undefined>;
   state: DeadmanStateStore;
+  /**
+   * Whether this replica runs the switch now (on a shared ledger one replica at a time, so N replicas never page
+   * N times). Every replica still records the heartbeats it sees in the ledger. Default: always.
+   */
+  exclusive?: () => Promise<boolean>;
   metrics: { lastHeartbeat: { set(v: number): void }; firing: { set(v: number): void } };
   logger: Logger;
   /** Delay before a page or resolve that was not accepted is tried again (default 10 s). */
@@ -87,6 +92,7 @@ export class DeadmanSwitch {
   private settings: DeadmanSettings | undefined;
   private state: DeadmanState = {};
   private loaded = false;
+  private loading?: Promise<void>;
   /** When counting started: the start, or the reload that turned the switch on. */
   private armedAt = 0;
   private persistedAt = -Infinity;
@@ -106,10 +112,10 @@ export class DeadmanSwitch {
    * Apply a config's `deadman` (start and every reload; undefined turns it off, which resolves an open
    * page, even one left by a previous run, and forgets the state). Resolves once the change is acted on.
    */
-  configure(next: DeadmanSettings | undefined): Promise<void> {
+  async configure(next: DeadmanSettings | undefined): Promise<void> {
+    await (this.loading ??= this.load());
     const previous = this.settings;
     const now = this.deps.now();
-    if (!this.loaded) this.load();
     this.settings = next;
     if (next && !previous) {
       this.armedAt = now;
@@ -143,7 +149,8 @@ export class DeadmanSwitch {
         deadlineAt: iso(this.deadline()),
       });
     }
-    if (first || now - this.persistedAt >= PERSIST_EVERY_MS) this.persist();
+    // Before its state is read, a write would overwrite what the ledger holds (an open page): the next heartbeat writes.
+    if (this.loaded && (first || now - this.persistedAt >= PERSIST_EVERY_MS)) this.persist();
     // With a timer armed, it finds the later deadline when it fires; an open page is resolved now.
     if (this.state.page || this.timer === undefined) void this.kick();
   }
@@ -180,15 +187,42 @@ export class DeadmanSwitch {
     return this.chain;
   }
 
-  private load(): void {
-    this.loaded = true;
+  private async load(): Promise<void> {
     try {
-      this.state = this.deps.state.load();
+      const stored = await this.deps.state.load();
+      // A heartbeat seen while the state was read is newer than the stored one.
+      const seen = this.state.lastHeartbeatAt;
+      this.state = stored;
+      if (seen !== undefined && seen > (stored.lastHeartbeatAt ?? -Infinity)) this.state.lastHeartbeatAt = seen;
     } catch (err) {
       // Unreadable: start as if new (no page can be resolved that we cannot read); said loudly.
       this.deps.logger.error("dead man's switch: its stored state cannot be read; starting without it", { error: String(err) });
-      this.state = {};
     }
+    this.loaded = true;
+  }
+
+  /**
+   * Whether this replica evaluates now; when it does, the heartbeats other replicas recorded and a page another
+   * replica opened are taken from the ledger first. A replica that does not looks again after `retryMs`.
+   */
+  private async takeTurn(): Promise<boolean> {
+    if (!this.deps.exclusive) return true;
+    let mine = false;
+    try {
+      mine = await this.deps.exclusive();
+      if (mine) {
+        const stored = await this.deps.state.load();
+        if (stored.lastHeartbeatAt !== undefined && stored.lastHeartbeatAt > (this.state.lastHeartbeatAt ?? -Infinity)) {
+          this.state.lastHeartbeatAt = stored.lastHeartbeatAt;
+        }
+        if (stored.page && !this.state.page) this.state.page = stored.page;
+      }
+    } catch (err) {
+      this.deps.logger.error("dead man's switch: cannot tell whether this replica runs it; trying again", { error: String(err), retryInMs: this.retryMs });
+      mine = false;
+    }
+    if (!mine) this.arm(this.deps.now() + this.retryMs);
+    return mine;
   }
 
   /** Queue one check (checks never overlap; queued ones coalesce). */
@@ -222,6 +256,9 @@ export class DeadmanSwitch {
   private async check(): Promise<void> {
     if (this.stopped) return;
     this.clearTimer();
+    // Off with nothing left to resolve or forget: nothing to evaluate, no turn to take.
+    if (!this.settings && !this.state.page && this.state.lastHeartbeatAt === undefined) return;
+    if (!(await this.takeTurn()) || this.stopped) return;
     try {
       // A heartbeat may arrive while a page is sent: loop until what is wanted is what is open.
       for (;;) {
@@ -313,11 +350,12 @@ export class DeadmanSwitch {
   }
 
   /** A ledger that cannot write costs the restart-safety, never the switch itself: logged, and on it goes. */
-  private tryStore(write: () => void): void {
+  private tryStore(write: () => void | Promise<void>): void {
+    const failed = (err: unknown) => this.deps.logger.error("dead man's switch: cannot record its state in the ledger", { error: String(err) });
     try {
-      write();
+      void Promise.resolve(write()).catch(failed);
     } catch (err) {
-      this.deps.logger.error("dead man's switch: cannot record its state in the ledger", { error: String(err) });
+      failed(err);
     }
   }
 

@@ -1,7 +1,8 @@
 import { LedgerHealth } from './ledger-health.js';
 import { UnwrittenOutcomes } from './settled.js';
 import type { Logger } from '../observability/logger.js';
-import type { DeliveryUpdate, Store } from './types.js';
+import type { Ledger } from './ledger.js';
+import type { DeliveryUpdate } from './types.js';
 import type { WriteListener } from './writer.js';
 
 /** The correlation-state key a probe write touches when nothing else waits to be written. */
@@ -9,9 +10,11 @@ export const PROBE_KEY = '\u0000alertmux\u0000ledger-probe';
 
 /** What the recovery needs from outside. */
 export interface LedgerRecoveryDeps {
-  store: Pick<Store, 'stateSet'>;
+  store: Pick<Ledger, 'stateSet'>;
   logger: Logger;
   countError: () => void;
+  /** Count outcomes not applied because another replica took their deliveries (alertmux_ledger_leases_lost_total). */
+  countLost?: (count: number) => void;
   now: () => number;
 }
 
@@ -48,6 +51,17 @@ export class LedgerRecovery implements WriteListener {
     this.unwritten.written(updates);
   }
 
+  /** Another replica took these deliveries (this replica's lease had expired): forget their outcomes, say so once per batch. */
+  lost(updates: readonly DeliveryUpdate[]): void {
+    if (!updates.length) return;
+    this.unwritten.written(updates);
+    this.deps.countLost?.(updates.length);
+    this.deps.logger.warn('delivery outcomes not recorded: another replica took over their deliveries after this replica\'s lease expired', {
+      count: updates.length,
+      deliveryIds: updates.slice(0, 10).map((u) => u.id),
+    });
+  }
+
   ok(): void {
     if (this.health.ok) return;
     this.health.succeeded();
@@ -63,12 +77,17 @@ export class LedgerRecovery implements WriteListener {
   private retry(): void {
     if (this.unwritten.size) return this.rewrite();
     const now = this.deps.now();
+    // The probe's answer comes later; it must not be taken for a success before it does.
+    let probe: Promise<void>;
     try {
-      this.deps.store.stateSet(PROBE_KEY, String(now), now + 60_000);
+      probe = this.deps.store.stateSet(PROBE_KEY, String(now), now + 60_000);
     } catch (err) {
       return this.health.failed(err, 'a probe write');
     }
-    this.health.succeeded();
+    probe.then(
+      () => this.health.succeeded(),
+      (err: unknown) => this.health.failed(err, 'a probe write'),
+    );
   }
 
   private rewrite(): void {

@@ -68,7 +68,8 @@ export interface Ledger {
 
   /**
    * Lease up to `limit` pending deliveries due at `now` to this replica, most urgent first: not `exclude`d,
-   * not leased by a live replica, and first in their lane (per target and group key, nothing older is pending).
+   * not leased by a live replica (this one included: what it claimed is not claimed again until an update of it
+   * is written or it is `unlease`d), and first in their lane (per target and group key, nothing older is pending).
    * Replaces the synchronous `due`.
    */
   claim(now: number, limit: number, exclude: IdFilter): Promise<DeliveryRecord[]>;
@@ -126,4 +127,43 @@ export interface Ledger {
 
   /** Close: finish the writes it was given, give back leases and locks. */
   close(): Promise<void>;
+}
+
+/** One lane's dedup state as `migrate-storage` moves it. */
+export interface DedupExport extends DedupState {
+  receiver: string;
+  groupKey: string;
+  target: string;
+  duplicates: number;
+}
+
+/**
+ * A page of what must survive a move between backends (`alertmux migrate-storage`): pending and dead deliveries in
+ * arrival order (their lanes' order) with their notifications and attempt history; with the first page, every
+ * lane's dedup state and the unexpired correlation state (Slack ts, Rootly ids, re-post state, pauses, the dead
+ * man's switch). Finished deliveries (delivered, skipped, superseded) are history, not moved.
+ */
+export interface LedgerExport {
+  notifications: NotificationRecord[];
+  deliveries: DeliveryRecord[];
+  attempts: AttemptRecord[];
+  dedup: DedupExport[];
+  state: Array<{ key: string; value: string; expiresAt: number }>;
+  /** The cursor of the next page (the last delivery's sequence number), absent on the last page. */
+  next?: number;
+}
+
+/** What an import wrote: rows new to the destination (a row already there, by id or key, is left as it is). */
+export interface ImportCounts {
+  notifications: number;
+  deliveries: number;
+  attempts: number;
+  dedup: number;
+  state: number;
+}
+
+/** A backend that `migrate-storage` can copy into. */
+export interface LedgerImport {
+  /** Write an exported page in one transaction; rows already there are left as they are, so a re-run is safe. */
+  importRecords(page: LedgerExport): Promise<ImportCounts>;
 }

@@ -39,7 +39,18 @@ export function storedDelivery(d: NewDelivery, seq: number, duplicate: boolean):
   };
 }
 
-/** The records of an accept's deliveries as stored (duplicates skipped). */
-export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): DeliveryRecord[] {
-  return deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
+/**
+ * An accept's records, and those of them that wait behind another replica's attempt in their lane (a shared
+ * ledger's `AcceptResult.blocked`): stored pending but not leased here, so not attempted now; a claim takes them.
+ */
+export type StoredDeliveries = DeliveryRecord[] & { blocked?: ReadonlySet<DeliveryRecord> };
+
+/** The records of an accept's deliveries as stored (duplicates skipped, blocked ones marked). */
+export function storedDeliveries(deliveries: readonly NewDelivery[], stored: AcceptResult): StoredDeliveries {
+  const records: StoredDeliveries = deliveries.map((d, i) => storedDelivery(d, stored.seqs[i] ?? 0, stored.duplicates.includes(i)));
+  if (stored.blocked?.length) records.blocked = new Set(stored.blocked.map((i) => records[i]).filter((r): r is DeliveryRecord => r !== undefined));
+  return records;
 }
+
+/** The longest error excerpt kept per attempt in the attempt history (the delivery's lastError is already redacted). */
+export const ATTEMPT_ERROR_CHARS = 500;

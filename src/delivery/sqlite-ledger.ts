@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import { openSqliteStore, type WriteOptions } from './sqlite.js';
 import type { ExclusiveJob, Ledger } from './ledger.js';
-import type { NotificationSummary, Store } from './types.js';
+import type { IdFilter, NotificationSummary, Store } from './types.js';
 
 /** Options of the SQLite ledger: the writer thread (files only) and the replica named in the attempt history. */
 export type SqliteLedgerOptions = { writerThread?: boolean } & WriteOptions;
 
 /**
- * The embedded ledger: one process on one SQLite file. Its leases are the process's own bookkeeping (what is in
- * flight is excluded by the caller), so nothing is ever blocked behind another replica or lost; every job that
+ * The embedded ledger: one process on one SQLite file. Its leases are the process's own bookkeeping (what `claim`
+ * handed out and is not settled or given back yet; the dispatcher's first attempts are excluded by the caller),
+ * so nothing is ever blocked behind another replica or lost, and no lease expires; every job that
  * must run once runs here; no other replica makes work claimable. The store's synchronous calls answer in the
  * same turn; the writer thread and checkpointing stay inside it.
  */
@@ -18,15 +19,32 @@ export function openSqliteLedger(path: string, options: SqliteLedgerOptions = {}
 
 /** The asynchronous ledger over an open SQLite store. */
 export function sqliteLedger(store: Store, replica: string): Ledger {
+  /** Claimed and not yet settled (an update written) or given back (`unlease`): a second claim leaves them out. */
+  const claimed = new Set<string>();
+  const unclaimed = (exclude: IdFilter): IdFilter =>
+    claimed.size === 0 ? exclude : { has: (id) => claimed.has(id) || exclude.has(id), size: claimed.size + exclude.size };
   return {
     driver: 'sqlite',
     replica,
-    write: (batch) => store.write(batch),
+    write: (batch) => {
+      if (batch.updates.length === 0) return store.write(batch);
+      return store.write(batch).then((result) => {
+        // An outcome not written keeps its lease: the caller still owns the delivery and writes it again.
+        if (!result.updateError) for (const u of batch.updates) claimed.delete(u.id);
+        return result;
+      });
+    },
     claimDedup: (entries, at, since) => store.claimDedup(entries, at, since),
     dedupState: async (receiver, groupKey, target) => store.dedupState(receiver, groupKey, target),
-    claim: async (now, limit, exclude) => store.due(now, limit, exclude),
-    nextDueAt: async (exclude) => store.nextDueAt(exclude),
-    unlease: async () => {},
+    claim: async (now, limit, exclude) => {
+      const due = store.due(now, limit, unclaimed(exclude));
+      for (const d of due) claimed.add(d.id);
+      return due;
+    },
+    nextDueAt: async (exclude) => store.nextDueAt(unclaimed(exclude)),
+    unlease: async (ids) => {
+      for (const id of ids) claimed.delete(id);
+    },
     onWork: () => () => {},
     latestSeq: async (target, groupKey) => store.latestSeq(target, groupKey),
     wake: async (target, now) => store.wake(target, now),
@@ -50,7 +68,10 @@ export function sqliteLedger(store: Store, replica: string): Ledger {
     heldSince: (target, before, limit) => store.heldSince(target, before, limit),
     earliestHeld: (target) => store.earliestHeld(target),
     replay: async (filter, now) => store.replay(filter, now),
-    delete: async (id) => store.delete(id),
+    delete: async (id) => {
+      claimed.delete(id);
+      return store.delete(id);
+    },
     deleteMany: async (filter) => store.deleteMany(filter),
     hold: async (target, until) => store.hold(target, until),
     release: async (target, now) => store.release(target, now),

@@ -7,7 +7,7 @@ import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
 import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
 import { joinNames, listFields, listNotifications, OUTCOME_BUCKETS_SQL } from './notification-list.js';
-import { storedDeliveries, storedDelivery } from './records.js';
+import { ATTEMPT_ERROR_CHARS, storedDeliveries, storedDelivery } from './records.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   BulkFilter,
@@ -112,10 +112,7 @@ export const MIGRATIONS: readonly string[] = [
      FROM notifications n WHERE json_valid(n.original);`,
 ];
 
-/** The longest error excerpt kept per attempt (the delivery's lastError is already redacted). */
-export const ATTEMPT_ERROR_CHARS = 500;
-
-interface Row {
+export interface Row {
   seq: number;
   id: string;
   notification_id: string;
@@ -148,7 +145,7 @@ interface Row {
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-function fromRow(r: Row): DeliveryRecord {
+export function fromRow(r: Row): DeliveryRecord {
   return {
     id: r.id,
     notificationId: r.notification_id,
@@ -643,7 +640,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   };
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   delivery_id: string;
   notification_id: string;
   target: string;
@@ -660,7 +657,7 @@ interface AttemptRow {
   replay: number;
 }
 
-const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
+export const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
   deliveryId: r.delivery_id,
   notificationId: r.notification_id,
   target: r.target,

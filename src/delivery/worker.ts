@@ -5,7 +5,8 @@ import type { TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { Config } from '../config/types.js';
 import type { LedgerRecovery } from './ledger-recovery.js';
 import { eitherFilter, withOutcome } from './settled.js';
-import type { DeliveryRecord, IdFilter, Store } from './types.js';
+import type { ExclusiveJob, Ledger } from './ledger.js';
+import type { DeliveryRecord, IdFilter } from './types.js';
 
 /**
  * What the worker asks of the dispatcher, which makes every attempt (dispatch's `Dispatcher` is one).
@@ -36,7 +37,9 @@ export interface WorkerRuntime<T> {
 
 /** Everything the retry worker needs. */
 export interface WorkerDeps<T = unknown> {
-  store: Store;
+  store: Ledger;
+  /** Whether this replica runs a job that must run once (retention pruning); default: the ledger's `exclusive`. */
+  exclusive?: (job: ExclusiveJob) => Promise<boolean>;
   dispatcher: Retrier<T>;
   runtime: () => WorkerRuntime<T>;
   metrics: Metrics;
@@ -65,11 +68,16 @@ export class RetryWorker<T = unknown> {
   /** Passes failed in a row (the ledger could not be read). */
   private failedPasses = 0;
   private readonly messages = new Map<string, { original: WebhookMessage; enriched: WebhookMessage }>();
+  /** Deliveries an operator attempts now whose notification is being read (then the dispatcher holds them busy). */
+  private readonly starting = new Set<string>();
   /** Deliveries whose ledger row is not theirs to take: in flight, or with an outcome the ledger could not write yet. */
   private readonly exclude: IdFilter;
+  /** Deliveries in flight, waiting in a lane or about to start (an operator's attempt now must not start another). */
+  readonly reserved: IdFilter;
 
   constructor(private readonly deps: WorkerDeps<T>) {
-    this.exclude = eitherFilter(deps.dispatcher.busy, deps.dispatcher.ledger.unwritten);
+    this.reserved = eitherFilter(deps.dispatcher.busy, this.starting);
+    this.exclude = eitherFilter(this.reserved, deps.dispatcher.ledger.unwritten);
   }
 
   start(): void {
@@ -108,11 +116,13 @@ export class RetryWorker<T = unknown> {
       if (fallbacks.dueAt <= this.deps.now()) await fallbacks.sweep();
       const room = rt.config.dispatch.max_concurrency * 2 - this.active;
       if (room > 0) {
-        for (const record of [...this.unwrittenDue(room), ...this.deps.store.due(this.deps.now(), room, this.exclude)].slice(0, room)) {
-          this.start1(record, rt);
-        }
+        const owed = await this.unwrittenDue(room);
+        // Leased to this replica by the claim (no more than there is room for): each starts below.
+        const claimed = owed.length < room ? await this.deps.store.claim(this.deps.now(), room - owed.length, this.exclude) : [];
+        const records = [...owed, ...claimed];
+        await Promise.all(records.map((record) => this.start1(record, rt)));
       }
-      const next = earliest(this.deps.store.nextDueAt(this.exclude), this.deps.dispatcher.ledger.unwritten.nextDueAt(this.deps.dispatcher.busy));
+      const next = earliest(await this.deps.store.nextDueAt(this.exclude), this.deps.dispatcher.ledger.unwritten.nextDueAt(this.deps.dispatcher.busy));
       if (next !== undefined && this.active < rt.config.dispatch.max_concurrency * 2) this.schedule(Math.min(next, fallbacks.dueAt) - this.deps.now());
       else this.schedule(Math.min(MAX_SLEEP, fallbacks.dueAt - this.deps.now()));
       this.failedPasses = 0;
@@ -131,33 +141,41 @@ export class RetryWorker<T = unknown> {
    * Retries owed by outcomes the ledger could not write: their rows are stale, so they are
    * retried from the outcome kept in memory, with its attempts counted.
    */
-  private unwrittenDue(limit: number): DeliveryRecord[] {
+  private async unwrittenDue(limit: number): Promise<DeliveryRecord[]> {
     const { dispatcher, store } = this.deps;
     const records: DeliveryRecord[] = [];
     for (const u of dispatcher.ledger.unwritten.due(this.deps.now(), dispatcher.busy).slice(0, limit)) {
-      const row = store.getDelivery(u.id);
+      const row = await store.getDelivery(u.id);
       if (row) records.push(withOutcome(row, u));
     }
     return records;
   }
 
-  private start1(record: DeliveryRecord, rt: WorkerRuntime<T>): void {
+  private async start1(record: DeliveryRecord, rt: WorkerRuntime<T>): Promise<void> {
     const target = rt.targets.get(record.target);
-    const message = target && this.message(record);
+    this.starting.add(record.id);
+    let message: TargetMessage | undefined;
+    try {
+      message = target && (await this.message(record));
+    } finally {
+      this.starting.delete(record.id);
+    }
     if (!target || !message) {
       const why = target ? 'its notification is gone from the ledger' : `target "${record.target}" is no longer configured`;
       const update = { id: record.id, state: 'dead' as const, attempts: record.attempts, lastReason: 'other', lastError: why, retryable: false, nextAttemptAt: null, updatedAt: this.deps.now() };
       const { ledger } = this.deps.dispatcher;
       ledger.unwritten.replace(update);
       try {
-        this.deps.store.update([update]);
-        ledger.written([update]);
+        const written = await this.deps.store.write({ accepts: [], updates: [update] });
+        if (written.updateError) throw new Error(written.updateError);
+        if (written.lost?.length) ledger.lost([update]);
+        else ledger.written([update]);
       } catch (err) {
         // Kept as settled like an attempt's outcome: not picked again while the ledger cannot write it.
         ledger.failed(err instanceof Error ? err : new Error(String(err)), [update]);
       }
       this.deps.metrics.deadLetters.inc({ target: record.target, reason: 'other' });
-      const parsed = this.parsed(record.notificationId);
+      const parsed = target ? undefined : await this.parsed(record.notificationId).catch(() => undefined);
       this.deps.logger.warn('delivery dead-lettered', {
         target: record.target,
         alertname: parsed && alertnameOf(parsed.original),
@@ -180,8 +198,15 @@ export class RetryWorker<T = unknown> {
    * Attempt `record` now, outside its schedule and past the gate (an operator's replay or trial; `trial`: the
    * caller took its target's breaker trial). Undefined when its notification is gone from the ledger.
    */
-  attemptNow(record: DeliveryRecord, target: T, trial: boolean): Promise<DeliveryRecord> | undefined {
-    const message = this.message(record);
+  async attemptNow(record: DeliveryRecord, target: T, trial: boolean): Promise<DeliveryRecord | undefined> {
+    // Reserved while its notification is read: the worker's claim and another operator's attempt leave it alone.
+    this.starting.add(record.id);
+    let message: TargetMessage | undefined;
+    try {
+      message = await this.message(record);
+    } finally {
+      this.starting.delete(record.id);
+    }
     if (!message) return undefined;
     this.active++;
     return this.deps.dispatcher.attemptNow(record, message, target, trial).finally(() => {
@@ -190,15 +215,15 @@ export class RetryWorker<T = unknown> {
     });
   }
 
-  private message(record: DeliveryRecord) {
-    const parsed = this.parsed(record.notificationId);
+  private async message(record: DeliveryRecord): Promise<TargetMessage | undefined> {
+    const parsed = await this.parsed(record.notificationId);
     return parsed && this.deps.dispatcher.targetMessage(parsed.original, parsed.enriched, record.alerts);
   }
 
-  private parsed(notificationId: string): { original: WebhookMessage; enriched: WebhookMessage } | undefined {
+  private async parsed(notificationId: string): Promise<{ original: WebhookMessage; enriched: WebhookMessage } | undefined> {
     let parsed = this.messages.get(notificationId);
     if (!parsed) {
-      const n = this.deps.store.getNotification(notificationId);
+      const n = await this.deps.store.getNotification(notificationId);
       if (!n) return undefined;
       parsed = { original: JSON.parse(n.original) as WebhookMessage, enriched: JSON.parse(n.enriched) as WebhookMessage };
       // A small cache: retries of one notification to several targets parse it once.
@@ -228,9 +253,15 @@ export class RetryWorker<T = unknown> {
     this.pruneTimer = undefined;
     let removed = 0;
     try {
+      // On a shared ledger one replica prunes at a time; the others look again at their next round.
+      const exclusive = this.deps.exclusive ?? ((job: ExclusiveJob) => this.deps.store.exclusive(job));
+      if (!(await exclusive('prune'))) {
+        this.schedulePrune(PRUNE_EVERY);
+        return 0;
+      }
       for (let batch = 0; batch < PRUNE_MAX_BATCHES && !this.stopped; batch++) {
         const now = this.deps.now();
-        const n = this.deps.store.prune(now - this.deps.runtime().config.storage.retention, now, PRUNE_BATCH);
+        const n = await this.deps.store.prune(now - this.deps.runtime().config.storage.retention, now, PRUNE_BATCH);
         removed += n;
         if (n === 0) break;
         await new Promise((resolve) => setImmediate(resolve));

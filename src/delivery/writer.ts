@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { storageFailure } from './ledger-health.js';
-import { storedDeliveries } from './records.js';
-import type { AcceptBatchItem, DeliveryRecord, DeliveryUpdate, Store } from './types.js';
+import { storedDeliveries, type StoredDeliveries } from './records.js';
+import type { Ledger } from './ledger.js';
+import type { AcceptBatchItem, DeliveryUpdate } from './types.js';
 
 /** What the writer reports about each batch, besides resolving or rejecting its accepts. */
 export interface WriteListener {
@@ -9,12 +10,17 @@ export interface WriteListener {
   failed(err: Error, updates: readonly DeliveryUpdate[]): void;
   /** These updates are committed. */
   written(updates: readonly DeliveryUpdate[]): void;
+  /**
+   * These updates were not applied: this replica's lease on their deliveries had expired and another replica
+   * took them (a shared ledger). They are that replica's now: never kept or written again.
+   */
+  lost(updates: readonly DeliveryUpdate[]): void;
   /** A batch committed whole: accepts and updates. */
   ok(): void;
 }
 
 interface PendingAccept extends AcceptBatchItem {
-  resolve(records: DeliveryRecord[]): void;
+  resolve(records: StoredDeliveries): void;
   reject(err: unknown): void;
 }
 
@@ -53,7 +59,7 @@ export class LedgerWriter {
   private committing?: Promise<void>;
 
   constructor(
-    private readonly store: Pick<Store, 'write'>,
+    private readonly store: Pick<Ledger, 'write'>,
     private readonly listener: WriteListener,
     private readonly clock: () => number = () => performance.now(),
   ) {}
@@ -62,8 +68,8 @@ export class LedgerWriter {
    * Queue a notification and its deliveries; resolves with the stored records after the commit, rejects if it
    * failed. `endOfTurn`: nothing waits for this commit to start, so it goes with the rest of the turn.
    */
-  accept(item: AcceptBatchItem, endOfTurn = false): Promise<DeliveryRecord[]> {
-    const done = new Promise<DeliveryRecord[]>((resolve, reject) => this.accepts.push({ ...item, resolve, reject }));
+  accept(item: AcceptBatchItem, endOfTurn = false): Promise<StoredDeliveries> {
+    const done = new Promise<StoredDeliveries>((resolve, reject) => this.accepts.push({ ...item, resolve, reject }));
     // Light load: commit now, so a lone notification never waits for the end of the turn (that wait showed in the
     // p50). Heavy load (commits less than GROUP_AFTER_MS apart): group.
     if (this.accepts.length >= MAX_ACCEPTS || (!endOfTurn && this.clock() - this.lastCommit >= GROUP_AFTER_MS)) this.commitNext();
@@ -110,7 +116,7 @@ export class LedgerWriter {
         updates,
       })
       .then(
-        ({ accepted, updateError, updateCode }) => {
+        ({ accepted, updateError, updateCode, lost }) => {
           done();
           let acceptError: Error | undefined;
           accepts.forEach((a, i) => {
@@ -123,7 +129,12 @@ export class LedgerWriter {
             }
           });
           if (updateError) return this.listener.failed(storageFailure(updateError, updateCode), updates);
-          if (updates.length) this.listener.written(updates);
+          if (lost?.length) {
+            const ids = new Set(lost);
+            this.listener.lost(updates.filter((u) => ids.has(u.id)));
+            const applied = updates.filter((u) => !ids.has(u.id));
+            if (applied.length) this.listener.written(applied);
+          } else if (updates.length) this.listener.written(updates);
           if (acceptError) this.listener.failed(acceptError, []);
           else if (accepts.length || updates.length) this.listener.ok();
         },

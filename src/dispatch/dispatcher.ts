@@ -5,7 +5,7 @@ import { notificationKey } from '../alerts/fingerprint.js';
 import { afterFailure, priorityOf } from '../delivery/backoff.js';
 import { uuidv7 } from '../delivery/ids.js';
 import { LedgerRecovery } from '../delivery/ledger-recovery.js';
-import { storedDeliveries } from '../delivery/records.js';
+import { storedDeliveries, type StoredDeliveries } from '../delivery/records.js';
 import { StorageError } from '../delivery/storage-error.js';
 import { LedgerWriter } from '../delivery/writer.js';
 import { BusyDeliveries } from './busy.js';
@@ -18,7 +18,8 @@ import { summarize, targetResult, type DispatchResult } from './result.js';
 import { PAUSED_UNTIL } from './target-status.js';
 import type { Alert, TargetMessage, WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
-import type { DeliveryRecord, DeliveryState, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason, Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
+import type { DeliveryRecord, DeliveryState, DeliveryUpdate, NewDelivery, NotificationRecord, SkipReason } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Outcome } from '../publishers/publisher.js';
@@ -26,7 +27,7 @@ import type { Runtime, TargetRuntime } from './runtime.js';
 
 /** Everything the dispatcher needs from outside. */
 export interface DispatcherDeps {
-  store: Store;
+  store: Ledger;
   metrics: Metrics;
   logger: Logger;
   /** The current runtime (config, targets); read once per dispatch, so one dispatch sees one config. */
@@ -90,7 +91,13 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {
     this.limiter = new Limiter(deps.runtime().config.dispatch.max_concurrency);
-    this.ledger = new LedgerRecovery({ store: deps.store, logger: deps.logger, countError: () => deps.metrics.storageErrors.inc(), now: deps.now });
+    this.ledger = new LedgerRecovery({
+      store: deps.store,
+      logger: deps.logger,
+      countError: () => deps.metrics.storageErrors.inc(),
+      countLost: (count) => deps.metrics.leasesLost.inc(count),
+      now: deps.now,
+    });
     this.writer = new LedgerWriter(deps.store, this.ledger);
     this.ledger.attach(this.writer);
     this.fallbacks = new Fallbacks({ store: deps.store, metrics: deps.metrics, logger: deps.logger, runtime: deps.runtime, now: deps.now });
@@ -160,13 +167,14 @@ export class Dispatcher {
     for (const d of pending) this.busy.add(d.id, BusyDeliveries.lane(d.target, d.groupKey));
     const dedupSince = now - rt.config.dedup.window;
     // A notification that cannot be a duplicate, in lanes with nothing ahead of it, is sent while its accept commits
-    // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit.
+    // (at the end of this turn, with the others of the turn); each outcome is recorded after the commit. Only a ledger
+    // of one process vouches so: a shared one never does, and its commit says which deliveries are blocked.
     const isNew = this.deps.store.claimDedup(dedupEntries, now, dedupSince);
     const early = isNew && inFlight.length === 0;
     // What the store vouches for needs no dedup lookup in the commit, only the states recorded.
     const dedup = { entries: dedupEntries, since: dedupSince, claimed: isNew };
     const accepted = this.writer.accept({ notification, deliveries: newDeliveries, inFlight, dedup }, early);
-    let records: DeliveryRecord[];
+    let records: StoredDeliveries;
     let committed: Promise<boolean> | undefined;
     if (early) {
       records = storedDeliveries(newDeliveries, { seqs: [], duplicates: [] });
@@ -198,6 +206,12 @@ export class Dispatcher {
         this.deps.metrics.skipped.inc({ target: record.target, reason: record.skipReason ?? 'filtered' });
         continue;
       }
+      // Behind another replica's attempt in its lane: not leased here; the retry worker claims it once the lane clears.
+      if (records.blocked?.has(record)) {
+        this.busy.delete(record.id);
+        target.meters.notifications.inc();
+        continue;
+      }
       target.meters.notifications.inc();
       const message = this.targetMessage(original, enriched, record.alerts);
       const attempt = this.runDelivery(record, message, target, 'first', options.strategy ?? rt.config.dispatch.health_strategy, committed);
@@ -208,6 +222,7 @@ export class Dispatcher {
     if (attempts.length) await untilDeadline(Promise.all(attempts), started + deadline);
     const results = records.map((record) => {
       if (record.state === 'skipped') return targetResult(record);
+      if (records.blocked?.has(record)) return targetResult(record, true);
       const done = finished.get(record);
       return done ? targetResult(done) : targetResult(record, true);
     });
@@ -332,6 +347,8 @@ export class Dispatcher {
     } catch (err) {
       const error = this.deps.runtime().redact(String(err));
       this.deps.logger.error('delivery crashed; it stays pending', { target: record.target, deliveryId: record.id, error });
+      // No outcome will be written: its lease goes back, so a later claim (here or on another replica) takes it again.
+      await this.deps.store.unlease([record.id]).catch(() => undefined);
       return record;
     } finally {
       this.busy.delete(record.id);
@@ -355,7 +372,7 @@ export class Dispatcher {
     const operatorTrial = this.trials.delete(record.id);
     // Waited in its lane behind an earlier delivery: its accept must have committed before its sequence number is compared.
     if (checkOrder && committed && !(await committed)) return record;
-    if (checkOrder && record.fallbackOf === undefined && (store.latestSeq(name, record.groupKey) ?? 0) > record.seq) {
+    if (checkOrder && record.fallbackOf === undefined && ((await store.latestSeq(name, record.groupKey)) ?? 0) > record.seq) {
       // The trial taken for it goes back: nothing was sent.
       if (operatorTrial) target.breaker.release();
       // A newer notification of the same group arrived while this one waited.
@@ -403,7 +420,8 @@ export class Dispatcher {
     const durationMs = performance.now() - started;
     // An update must follow its row's insert, and settling needs the row's sequence number.
     if (committed && !(await committed)) return record;
-    const settled = this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    const settling = this.settle(record, target, message, outcome, attempts, durationMs, meta);
+    const settled = settling instanceof Promise ? await settling : settling;
     if (settled.state === 'dead' && target.config.fallback !== undefined) await this.fallbacks.afterDead(settled);
     return settled;
   }
@@ -443,6 +461,7 @@ export class Dispatcher {
     }
   }
 
+  /** Synchronous but for a retry that would wait (it asks the ledger first): a delivered outcome costs no await. */
   private settle(
     record: DeliveryRecord,
     target: TargetRuntime,
@@ -451,7 +470,7 @@ export class Dispatcher {
     attempts: number,
     durationMs: number,
     meta: AttemptMeta,
-  ): DeliveryRecord {
+  ): DeliveryRecord | Promise<DeliveryRecord> {
     const { metrics, logger, now: clock } = this.deps;
     const rt = this.deps.runtime();
     const now = clock();
@@ -500,17 +519,21 @@ export class Dispatcher {
     // A replay gives a fresh budget: max_attempts and max_age count from it (attempts and createdAt stay the history's).
     const budgetAttempts = attempts - (record.attemptsAtReplay ?? 0);
     const next = afterFailure(outcome, budgetAttempts, record.replayedAt ?? record.createdAt, now, rt.config.retry, this.deps.random);
-    if (next.state === 'pending' && record.fallbackOf === undefined && (this.deps.store.latestSeq(record.target, record.groupKey) ?? 0) > record.seq) {
-      return this.apply(record, 'superseded', 'superseded', undefined, meta);
-    }
     const failure = { ...labels, alertname, notificationId: record.notificationId, deliveryId: record.id, attempts, reason: outcome.reason, error };
     if (next.state === 'dead') {
       metrics.deadLetters.inc({ target: record.target, reason: outcome.reason });
       logger.warn('delivery dead-lettered', { ...failure, why: next.why });
       return this.apply(record, 'dead', undefined, undefined, meta);
     }
-    logger.warn('delivery failed; will retry', { ...failure, nextAttemptAt: new Date(next.nextAttemptAt).toISOString() });
-    return this.apply(record, 'pending', undefined, next.nextAttemptAt, meta);
+    const retryLater = () => {
+      logger.warn('delivery failed; will retry', { ...failure, nextAttemptAt: new Date(next.nextAttemptAt).toISOString() });
+      return this.apply(record, 'pending', undefined, next.nextAttemptAt, meta);
+    };
+    if (record.fallbackOf !== undefined) return retryLater();
+    // A retry that would wait first asks the ledger whether a newer notification of its group superseded it.
+    return this.deps.store
+      .latestSeq(record.target, record.groupKey)
+      .then((latest) => ((latest ?? 0) > record.seq ? this.apply(record, 'superseded', 'superseded', undefined, meta) : retryLater()));
   }
 
   /**

@@ -1,7 +1,8 @@
 import { uuidv7 } from '../delivery/ids.js';
 import type { WebhookMessage } from '../alerts/types.js';
 import type { HealthStrategy } from '../config/types.js';
-import type { DeliveryRecord, FallbackReason, NewDelivery, SkipReason, Store } from '../delivery/types.js';
+import type { Ledger } from '../delivery/ledger.js';
+import type { DeliveryRecord, FallbackReason, NewDelivery, SkipReason } from '../delivery/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { TargetConfig } from '../config/target.js';
@@ -9,7 +10,7 @@ import type { Runtime, TargetRuntime } from './runtime.js';
 
 /** Everything fallback sending needs. */
 export interface FallbacksDeps {
-  store: Store;
+  store: Ledger;
   metrics: Metrics;
   logger: Logger;
   runtime: () => Runtime;
@@ -131,7 +132,7 @@ export class Fallbacks {
     if (!fallback) return undefined;
     let message: WebhookMessage;
     try {
-      const notification = store.getNotification(original.notificationId);
+      const notification = await store.getNotification(original.notificationId);
       if (!notification) return undefined;
       message = JSON.parse(notification.original) as WebhookMessage;
     } catch (err) {

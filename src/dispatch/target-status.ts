@@ -1,4 +1,5 @@
 import { SlidingWindow } from '../health/window.js';
+import type { Ledger } from '../delivery/ledger.js';
 
 /**
  * What an operator sees and steers of a target beyond its config: whether it is paused, and its
@@ -21,11 +22,7 @@ export interface Transition {
 }
 
 /** The ledger's key-value state, where the paused flag is kept. */
-export interface PauseStore {
-  stateGet(key: string, now: number): string | undefined;
-  stateSet(key: string, value: string, expiresAt: number): void;
-  stateDelete(key: string): void;
-}
+export type PauseStore = Pick<Ledger, 'stateGet' | 'stateSet' | 'stateDelete'>;
 
 /** The span of a target's recent attempts that the overview reports (success rate and p95). */
 export const RECENT_MS = 3600_000;
@@ -68,37 +65,70 @@ export class TargetStatuses {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The state of `target` (its paused flag read from the ledger the first time). */
+  /**
+   * Read the paused flags of these targets from the ledger, for those not known yet (the start, and a reload
+   * before it builds new targets): `of` answers from memory, on the dispatch path.
+   */
+  async load(targets: Iterable<string>): Promise<void> {
+    for (const target of targets) {
+      if (this.byName.has(target)) continue;
+      const stored = await this.store.stateGet(pauseKey(target), this.now());
+      const status = this.of(target);
+      if (stored !== undefined && !status.paused) {
+        const { at, by } = JSON.parse(stored) as { at: number; by?: string };
+        Object.assign(status, { paused: true, pausedAt: at, pausedBy: by });
+      }
+    }
+  }
+
+  /**
+   * Read the paused flags of every known target again and follow what changed: another replica paused or resumed
+   * it (a shared ledger). Returns the targets whose flag changed.
+   */
+  async refresh(): Promise<string[]> {
+    const changed: string[] = [];
+    for (const [target, status] of this.byName) {
+      const stored = await this.store.stateGet(pauseKey(target), this.now());
+      if ((stored !== undefined) === status.paused) continue;
+      changed.push(target);
+      if (stored === undefined) {
+        Object.assign(status, { paused: false, pausedAt: undefined, pausedBy: undefined });
+        status.record('pause', 'paused', 'active', 'resumed on another replica');
+      } else {
+        const { at, by } = JSON.parse(stored) as { at: number; by?: string };
+        Object.assign(status, { paused: true, pausedAt: at, pausedBy: by });
+        status.record('pause', 'active', 'paused', `paused on another replica${by ? ` from ${by}` : ''}`);
+      }
+    }
+    return changed;
+  }
+
+  /** The state of `target` (not paused unless `load` read its flag or it was paused since). */
   of(target: string): TargetStatus {
     let status = this.byName.get(target);
     if (!status) {
       status = new TargetStatus(this.now);
-      const stored = this.store.stateGet(pauseKey(target), this.now());
-      if (stored !== undefined) {
-        const { at, by } = JSON.parse(stored) as { at: number; by?: string };
-        Object.assign(status, { paused: true, pausedAt: at, pausedBy: by });
-      }
       this.byName.set(target, status);
     }
     return status;
   }
 
   /** Pause `target` (written to the ledger first); false when it already was. */
-  pause(target: string, by?: string): boolean {
+  async pause(target: string, by?: string): Promise<boolean> {
     const status = this.of(target);
     if (status.paused) return false;
     const at = this.now();
-    this.store.stateSet(pauseKey(target), JSON.stringify({ at, by }), FOREVER);
+    await this.store.stateSet(pauseKey(target), JSON.stringify({ at, by }), FOREVER);
     Object.assign(status, { paused: true, pausedAt: at, pausedBy: by });
     status.record('pause', 'active', 'paused', by && `paused from ${by}`);
     return true;
   }
 
   /** Resume `target`; false when it was not paused. */
-  resume(target: string, by?: string): boolean {
+  async resume(target: string, by?: string): Promise<boolean> {
     const status = this.of(target);
     if (!status.paused) return false;
-    this.store.stateDelete(pauseKey(target));
+    await this.store.stateDelete(pauseKey(target));
     Object.assign(status, { paused: false, pausedAt: undefined, pausedBy: undefined });
     status.record('pause', 'paused', 'active', by && `resumed from ${by}`);
     return true;

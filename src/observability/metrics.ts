@@ -157,6 +157,28 @@ export function createMetrics(registry: Registry) {
       help: 'Attempt outcomes the ledger could not write, kept in memory as settled until it can.',
       registers,
     }),
+    // Several replicas on one database (issue 23). The ledger backends feed these; counters start at 0.
+    databaseUp: new Gauge({
+      name: 'alertmux_ledger_database_up',
+      help: 'Whether the ledger answers: 1 while its database (or SQLite file) takes statements, 0 while it does not (/-/ready answers 503 meanwhile).',
+      registers,
+    }),
+    leaseTakeovers: new Counter({
+      name: 'alertmux_ledger_lease_takeovers_total',
+      help: "Deliveries this replica took over from a replica whose lease expired (it died or stalled longer than storage.lease).",
+      registers,
+    }),
+    leasesLost: new Counter({
+      name: 'alertmux_ledger_leases_lost_total',
+      help: 'Attempt outcomes this replica did not write because its lease was lost meanwhile (another replica owns the delivery now).',
+      registers,
+    }),
+    exclusiveJobs: new Gauge({
+      name: 'alertmux_ledger_exclusive_jobs',
+      help: 'Jobs that run on one replica at a time (prune, deadman, queue-gauges): 1 on the replica that runs the job, 0 on the others.',
+      labelNames: ['task'] as const,
+      registers,
+    }),
     queueDepth: new Gauge({
       name: 'alertmux_delivery_queue_depth',
       help: 'Deliveries waiting (pending) and dead-lettered (dead) in the ledger, by priority (0 critical, 1 error, 2 warning, 3 other).',

@@ -48,6 +48,9 @@ export interface Relabeled {
  * state (one key): they survive a restart and each expires `ttlMs` after it was last seen.
  */
 export class ActiveAlerts {
+  /** Read-modify-writes of the one key, one after another (the state answers asynchronously). */
+  private turn: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly state: TargetState,
     private readonly now: () => number,
@@ -55,23 +58,24 @@ export class ActiveAlerts {
   ) {}
 
   /** The alerts to re-post, in the order they were last seen. */
-  list(): PostableAlert[] {
+  async list(): Promise<PostableAlert[]> {
     const now = this.now();
-    return Object.values(this.read())
+    return Object.values(await this.read())
       .filter((e) => e.expiresAt > now)
       .map((e) => e.alert);
   }
 
   /** Remember firing alerts (again), as posted and with their own labels: each lives `ttlMs` from now. */
-  add(alerts: ReadonlyArray<readonly [fingerprint: string, alert: PostableAlert, labels: Record<string, string>]>): void {
-    if (alerts.length === 0) return;
-    const entries = this.read();
-    const expiresAt = this.now() + this.ttlMs;
-    for (const [fingerprint, alert, labels] of alerts) {
-      delete entries[fingerprint]; // re-insert: keep insertion order = last seen order
-      entries[fingerprint] = { alert, labels, expiresAt };
-    }
-    this.write(entries);
+  add(alerts: ReadonlyArray<readonly [fingerprint: string, alert: PostableAlert, labels: Record<string, string>]>): Promise<void> {
+    if (alerts.length === 0) return Promise.resolve();
+    return this.change((entries) => {
+      const expiresAt = this.now() + this.ttlMs;
+      for (const [fingerprint, alert, labels] of alerts) {
+        delete entries[fingerprint]; // re-insert: keep insertion order = last seen order
+        entries[fingerprint] = { alert, labels, expiresAt };
+      }
+      return true;
+    });
   }
 
   /**
@@ -80,10 +84,10 @@ export class ActiveAlerts {
    * `extra_labels` added and the new ones drop cannot be told apart from the alert's, so only added or
    * changed extra labels are seen there.
    */
-  relabeled(extraLabels: Record<string, string>): Relabeled[] {
+  async relabeled(extraLabels: Record<string, string>): Promise<Relabeled[]> {
     const now = this.now();
     const changed: Relabeled[] = [];
-    for (const [fingerprint, entry] of Object.entries(this.read())) {
+    for (const [fingerprint, entry] of Object.entries(await this.read())) {
       if (entry.expiresAt <= now) continue;
       const labels = { ...(entry.labels ?? entry.alert.labels), ...extraLabels };
       if (!sameLabels(labels, entry.alert.labels)) changed.push({ fingerprint, old: entry.alert, next: { ...entry.alert, labels } });
@@ -92,35 +96,47 @@ export class ActiveAlerts {
   }
 
   /** Record that the relabeled alerts are now posted under their new labels (each keeps its expiry). */
-  relabel(changed: readonly Relabeled[]): void {
-    if (changed.length === 0) return;
-    const entries = this.read();
-    for (const { fingerprint, old, next } of changed) {
-      const entry = entries[fingerprint];
-      // Only if nothing replaced it meanwhile (a new notification of the alert stored what it posted).
-      if (entry && sameLabels(entry.alert.labels, old.labels)) entries[fingerprint] = { ...entry, alert: next, labels: entry.labels ?? old.labels };
-    }
-    this.write(entries);
+  relabel(changed: readonly Relabeled[]): Promise<void> {
+    if (changed.length === 0) return Promise.resolve();
+    return this.change((entries) => {
+      for (const { fingerprint, old, next } of changed) {
+        const entry = entries[fingerprint];
+        // Only if nothing replaced it meanwhile (a new notification of the alert stored what it posted).
+        if (entry && sameLabels(entry.alert.labels, old.labels)) entries[fingerprint] = { ...entry, alert: next, labels: entry.labels ?? old.labels };
+      }
+      return true;
+    });
   }
 
   /** Forget resolved alerts. */
-  remove(fingerprints: readonly string[]): void {
-    const entries = this.read();
-    const before = Object.keys(entries).length;
-    for (const fingerprint of fingerprints) delete entries[fingerprint];
-    if (Object.keys(entries).length !== before) this.write(entries);
+  remove(fingerprints: readonly string[]): Promise<void> {
+    return this.change((entries) => {
+      const before = Object.keys(entries).length;
+      for (const fingerprint of fingerprints) delete entries[fingerprint];
+      return Object.keys(entries).length !== before;
+    });
   }
 
-  private read(): Entries {
-    return this.state.get<Entries>(KEY) ?? {};
+  /** Read the entries, change them (`edit` says whether it did), write them back: in turn with the other changes. */
+  private change(edit: (entries: Entries) => boolean): Promise<void> {
+    const done = this.turn.then(async () => {
+      const entries = await this.read();
+      if (edit(entries)) await this.write(entries);
+    });
+    this.turn = done.catch(() => undefined);
+    return done;
   }
 
-  private write(entries: Entries): void {
+  private async read(): Promise<Entries> {
+    return (await this.state.get<Entries>(KEY)) ?? {};
+  }
+
+  private async write(entries: Entries): Promise<void> {
     const now = this.now();
     const live = Object.entries(entries).filter(([, e]) => e.expiresAt > now);
     if (live.length === 0) return this.state.delete(KEY);
     const until = Math.max(...live.map(([, e]) => e.expiresAt));
-    this.state.set(KEY, Object.fromEntries(live), until - now);
+    return this.state.set(KEY, Object.fromEntries(live), until - now);
   }
 }
 

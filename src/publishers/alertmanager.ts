@@ -101,12 +101,12 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
   const relabel = async (signal: AbortSignal): Promise<Outcome> => {
     // A closed publisher is one a reload replaced: its labels are the old ones, and must not be put back.
     if (closing.signal.aborted) return { ok: true };
-    const changed = active.relabeled(target.extra_labels);
+    const changed = await active.relabeled(target.extra_labels);
     if (changed.length === 0) return { ok: true };
     const resolved = changed.map(({ old }) => ({ ...old, endsAt: endOf(old, deps.now()) }));
     const outcome = await post([...resolved, ...changed.map(({ next }) => next)], signal);
     if (outcome.ok) {
-      active.relabel(changed);
+      await active.relabel(changed);
       deps.logger.info('extra_labels changed: resolved the alerts posted under the old labels, re-posted them under the new', { alerts: changed.length });
     } else {
       deps.logger.warn('resolving alerts posted under old extra_labels failed; trying again with the next post', { alerts: changed.length, reason: outcome.reason, error: outcome.message });
@@ -118,7 +118,7 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
   const repost = async () => {
     const signal = AbortSignal.any([closing.signal, AbortSignal.timeout(target.timeout ?? REPOST_TIMEOUT_MS)]);
     await relabel(signal);
-    const alerts = active.list();
+    const alerts = await active.list();
     if (alerts.length === 0) return;
     const outcome = await post(alerts, signal);
     if (!outcome.ok) deps.logger.warn('re-post of firing alerts failed', { alerts: alerts.length, reason: outcome.reason, error: outcome.message });
@@ -141,12 +141,12 @@ export function createAlertmanagerPublisher(target: AlertmanagerTarget, deps: Pu
       const resolved = msg.message.alerts.filter((a) => a.status === 'resolved').map((a) => a.fingerprint);
       if (resolved.length > 0) {
         // A resolved alert is never re-posted again, and an in-flight re-post must not land after its resolve.
-        active.remove(resolved);
+        await active.remove(resolved);
         await reposting;
       }
       const outcome = await post(alerts.map(([, p]) => p), ctx.signal);
       // Only what the other side has is kept alive; a failed post is retried by the ledger.
-      if (outcome.ok) active.add(alerts.filter(([, p]) => p.endsAt === undefined));
+      if (outcome.ok) await active.add(alerts.filter(([, p]) => p.endsAt === undefined));
       return outcome;
     },
     request: (msg, ctx) => ({

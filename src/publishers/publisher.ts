@@ -36,10 +36,11 @@ export interface PublishContext {
  * the same store as the delivery ledger so it survives restarts.
  */
 export interface TargetState {
-  get<T>(key: string): T | undefined;
+  /** The ledger's answers come later (a shared database); an in-memory state may answer at once. Always awaited. */
+  get<T>(key: string): T | undefined | Promise<T | undefined>;
   /** Keep `value` under `key` for `ttlMs`; it expires with the alert it correlates. */
-  set(key: string, value: unknown, ttlMs: number): void;
-  delete(key: string): void;
+  set(key: string, value: unknown, ttlMs: number): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
 }
 
 /** What building a request needs of a delivery: its id and, on a fallback, the target it stands in for. */

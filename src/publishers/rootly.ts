@@ -111,9 +111,9 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
 
   /** Create the Rootly alert of a firing alert once per firing (a repeat of the same firing only refreshes its id). */
   async function create(alert: Alert, group: WebhookMessage, signal: AbortSignal): Promise<Outcome> {
-    const known = deps.state.get<StoredAlert>(key(alert));
+    const known = await deps.state.get<StoredAlert>(key(alert));
     if (known && known.startsAt === alert.startsAt) {
-      deps.state.set(key(alert), known, ROOTLY_ID_TTL_MS);
+      await deps.state.set(key(alert), known, ROOTLY_ID_TTL_MS);
       return { ok: true };
     }
     const [outcome, res] = await call(createRequest(alert, group), signal);
@@ -122,19 +122,19 @@ export function createRootlyPublisher(target: RootlyTarget, deps: PublisherDeps)
     if (!id) {
       return { ok: false, retryable: false, reason: 'other', status: res.status, message: `Rootly answered ${res.status} without an alert id: the alert cannot be resolved` };
     }
-    deps.state.set(key(alert), { id, startsAt: alert.startsAt } satisfies StoredAlert, ROOTLY_ID_TTL_MS);
+    await deps.state.set(key(alert), { id, startsAt: alert.startsAt } satisfies StoredAlert, ROOTLY_ID_TTL_MS);
     return outcome;
   }
 
   /** Resolve the Rootly alert stored for a resolved alert; nothing stored means nothing to resolve. */
   async function resolve(alert: Alert, signal: AbortSignal): Promise<Outcome> {
-    const known = deps.state.get<StoredAlert>(key(alert));
+    const known = await deps.state.get<StoredAlert>(key(alert));
     if (!known) {
       deps.logger.info('no Rootly alert id stored for a resolved alert: nothing to resolve', { fingerprint: alert.fingerprint });
       return { ok: true };
     }
     const [outcome] = await call(resolveRequest(alert, known.id), signal);
-    if (outcome.ok) deps.state.delete(key(alert));
+    if (outcome.ok) await deps.state.delete(key(alert));
     return outcome;
   }
 

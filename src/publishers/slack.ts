@@ -149,7 +149,7 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
   async function viaApi(msg: Parameters<typeof render>[0], signal: AbortSignal, fallbackFor?: string): Promise<Outcome> {
     // A fallback posts its own message (and updates only that one): the group's own message, if any, stays this target's.
     const key = `slack:${fallbackFor === undefined ? '' : 'fallback:'}${groupKeyHash(msg.groupKey)}`;
-    const stored = deps.state.get<SlackRef>(key);
+    const stored = await deps.state.get<SlackRef>(key);
     if (stored) {
       const updated = await call('chat.update', { ...content(msg, fallbackFor), channel: stored.channel, ts: stored.ts }, signal);
       if (updated.outcome.ok) {
@@ -157,17 +157,17 @@ export function createSlackPublisher(target: SlackTarget, deps: PublisherDeps): 
           const reply = await call('chat.postMessage', { ...content(msg, fallbackFor), ...author, channel: stored.channel, thread_ts: stored.ts }, signal);
           if (!reply.outcome.ok) return reply.outcome;
         }
-        if (msg.status === 'resolved') deps.state.delete(key);
-        else deps.state.set(key, stored, MESSAGE_TTL_MS);
+        if (msg.status === 'resolved') await deps.state.delete(key);
+        else await deps.state.set(key, stored, MESSAGE_TTL_MS);
         return updated.outcome;
       }
       if (!MESSAGE_GONE.has(updated.error ?? '')) return updated.outcome;
-      deps.state.delete(key);
+      await deps.state.delete(key);
     }
     const posted = await call('chat.postMessage', firstPost(msg, fallbackFor), signal);
     const { channel, ts } = posted.data ?? {};
     if (posted.outcome.ok && msg.status === 'firing' && typeof ts === 'string') {
-      deps.state.set(key, { channel: typeof channel === 'string' ? channel : target.channel, ts }, MESSAGE_TTL_MS);
+      await deps.state.set(key, { channel: typeof channel === 'string' ? channel : target.channel, ts }, MESSAGE_TTL_MS);
     }
     return posted.outcome;
   }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { openSqliteStore } from '../../src/delivery/sqlite.js';
+import { openSqliteLedger } from '../../src/delivery/sqlite-ledger.js';
 import { recordingLogger } from '../helpers/logs.js';
 import { eventually, loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import { group } from '../helpers/console.js';
@@ -137,11 +137,9 @@ targets:
   it('refuses a pause the ledger cannot record, with the reason', async () => {
     await app.close();
     app = await startApp(configText(), {
-      openStore: (path) => ({
-        ...openSqliteStore(path),
-        stateSet: () => {
-          throw new Error('SQLITE_FULL: database or disk is full');
-        },
+      openLedger: (config, replica) => ({
+        ...openSqliteLedger(config.storage.path, { replica }),
+        stateSet: () => Promise.reject(new Error('SQLITE_FULL: database or disk is full')),
       }),
     });
     const res = await app.post('/api/v1/targets/hook/pause', undefined, ADMIN);

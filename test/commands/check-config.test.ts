@@ -17,6 +17,16 @@ describe('alertmux check-config', () => {
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
 
+  it('summarises driver postgres with the URL redacted, and warns about a literal password without failing', () => {
+    const file = join(dir, 'pg.yml');
+    writeFileSync(file, 'storage: {driver: postgres, url: "postgres://alertmux:hunter2@db:5432/alertmux", pool_size: 4}\ntargets: [{name: logs, type: log}]\n');
+    const { code, out, err } = run([file]);
+    expect(code).to.equal(0);
+    expect(out).to.contain('storage: postgres postgres://alertmux:***@db:5432/alertmux (pool 4, lease 30s), response deadline 8s');
+    expect(err).to.contain(`WARNING: ${file}:1:34: storage.url: holds a literal password`);
+    expect(out + err).not.to.contain('hunter2');
+  });
+
   it('summarises a valid config with secrets redacted and durations as written, and exits 0', () => {
     const file = join(dir, 'ok.yml');
     writeFileSync(

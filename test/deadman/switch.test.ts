@@ -14,12 +14,12 @@ function memoryRows() {
   const rows = new Map<string, { value: string; expiresAt: number }>();
   return {
     rows,
-    stateGet: (key: string, now: number) => {
+    stateGet: async (key: string, now: number) => {
       const row = rows.get(key);
       return row && row.expiresAt >= now ? row.value : undefined;
     },
-    stateSet: (key: string, value: string, expiresAt: number) => void rows.set(key, { value, expiresAt }),
-    stateDelete: (key: string) => void rows.delete(key),
+    stateSet: async (key: string, value: string, expiresAt: number) => void rows.set(key, { value, expiresAt }),
+    stateDelete: async (key: string) => void rows.delete(key),
   };
 }
 
@@ -36,6 +36,8 @@ function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: 
   const gauges = { lastHeartbeat: NaN, firing: NaN };
   let logs = recordingLogger();
   let failures = 0;
+  /** Whether this replica holds the switch's job (a shared ledger: one replica at a time). */
+  let owner = true;
   let configured = new Set(['pager', 'slack']);
   /** While set, a send waits for it (a dispatch still committing). */
   let gate: Promise<void> | undefined;
@@ -55,6 +57,7 @@ function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: 
         return { notificationId: `n_${sent.length}`, outcome: 'delivered' };
       },
       state: ledgerDeadmanState(ledger, clock.now),
+      exclusive: async () => owner,
       metrics: { lastHeartbeat: { set: (v) => void (gauges.lastHeartbeat = v) }, firing: { set: (v) => void (gauges.firing = v) } },
       logger: logs.logger,
       retryMs: 10_000,
@@ -79,6 +82,7 @@ function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: 
       };
     },
     setConfigured: (names: string[]) => void (configured = new Set(names)),
+    setOwner: (mine: boolean) => void (owner = mine),
     start: (s: DeadmanSettings | undefined = settings) => ctx.sw.configure(s),
     advance: (ms: number) => clock.advance(ms, () => ctx.sw.idle()),
     heartbeat: async (msg: WebhookMessage = watchdog()) => {
@@ -115,6 +119,37 @@ function watchdog(status: 'firing' | 'resolved' = 'firing', extra: Array<Record<
 }
 
 describe("dead man's switch", () => {
+  describe('one replica at a time (a shared ledger)', () => {
+    it('does not page while another replica runs the switch, still records its heartbeats, and pages once when it takes over', async () => {
+      const x = setup();
+      x.setOwner(false);
+      await x.start();
+      await x.heartbeat();
+      expect(JSON.parse(x.ledger.rows.get(DEADMAN_STATE_KEY)?.value ?? '{}')).to.deep.equal({ lastHeartbeatAt: T0 });
+      await x.advance(30 * MIN);
+      expect(x.pages(), 'the other replica pages').to.have.length(0);
+      // The other replica died: its lock is free, this one takes the job at its next look (after retryMs).
+      x.setOwner(true);
+      await x.advance(10_000);
+      expect(x.pages()).to.have.length(1);
+      await x.advance(30 * MIN);
+      expect(x.pages()).to.have.length(1);
+    });
+
+    it('counts a heartbeat another replica recorded in the ledger', async () => {
+      const x = setup();
+      await x.start();
+      await x.heartbeat();
+      await x.advance(4 * MIN);
+      // Another replica saw the Watchdog and wrote it to the shared ledger; this one saw nothing.
+      await x.ledger.stateSet(DEADMAN_STATE_KEY, JSON.stringify({ lastHeartbeatAt: x.clock.now() }), Number.MAX_SAFE_INTEGER);
+      await x.advance(1 * MIN);
+      expect(x.pages()).to.have.length(0);
+      await x.advance(4 * MIN);
+      expect(x.pages(), 'five minutes after the heartbeat the other replica saw').to.have.length(1);
+    });
+  });
+
   describe('timing', () => {
     it('pages exactly once when the heartbeat stops for the timeout', async () => {
       const x = setup();

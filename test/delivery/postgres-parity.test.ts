@@ -3,7 +3,8 @@ import type { Ledger } from '../../src/delivery/ledger.js';
 import { openPostgresLedger } from '../../src/delivery/postgres/ledger.js';
 import { openSqliteLedger } from '../../src/delivery/sqlite-ledger.js';
 import { acceptItem, dedupFor } from '../helpers/ledger.js';
-import { freshSchema, requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
+import pg from 'pg';
+import { requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { attempted, T0 } from './contract/fixtures.js';
 
 /**
@@ -69,7 +70,12 @@ describe('the PostgreSQL ledger answers as the SQLite ledger does', function () 
 
   it('gives the same answers to the same script of calls', async () => {
     const sqlite = openSqliteLedger(':memory:', { replica: 'a' });
-    const postgres = await openPostgresLedger({ url: cluster.url, poolSize: 2, statementTimeoutMs: 10_000, leaseMs: 30_000, replica: 'a', schema: freshSchema() });
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE parity');
+    await admin.end();
+    const url = cluster.url.replace(/\/postgres$/, '/parity');
+    const postgres = await openPostgresLedger({ url, poolSize: 2, statementTimeoutMs: 10_000, leaseMs: 30_000, replica: 'a' });
     try {
       const expected = await script(sqlite);
       const actual = await script(postgres);

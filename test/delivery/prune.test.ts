@@ -7,29 +7,31 @@ import { recordingLogger } from '../helpers/logs.js';
 import type { Dispatcher } from '../../src/dispatch/dispatcher.js';
 import type { Runtime } from '../../src/dispatch/runtime.js';
 import type { Metrics } from '../../src/observability/metrics.js';
-import type { Store } from '../../src/delivery/types.js';
+import type { Ledger } from '../../src/delivery/ledger.js';
 
 const NOW = Date.parse('2026-12-01T00:00:00Z');
 const RETENTION = 7 * 86_400_000;
 
 /** A retry worker over a fake ledger whose prune() removes what `removed` says, batch after batch. */
-function setup(removed: number[], fail?: Error, due: () => unknown[] = () => []) {
+function setup(removed: number[], fail?: Error, due: () => unknown[] = () => [], exclusive = true) {
   const calls: Array<[number, number, number | undefined]> = [];
+  const asked: string[] = [];
   const store = {
-    due,
-    nextDueAt: () => undefined,
-    prune: (before: number, now: number, limit?: number) => {
+    claim: async () => due(),
+    nextDueAt: async () => undefined,
+    exclusive: async (job: string) => (asked.push(job), exclusive),
+    prune: async (before: number, now: number, limit?: number) => {
       calls.push([before, now, limit]);
       if (fail) throw fail;
       return removed.shift() ?? 0;
     },
-  } as unknown as Store;
+  } as unknown as Ledger;
   const fallbacks = { dueAt: Infinity, sweep: async () => [] };
   const dispatcher = { busy: new Set<string>(), ledger: { unwritten: new UnwrittenOutcomes() }, flush: async () => undefined, fallbacks } as unknown as Dispatcher;
   const runtime = () => ({ config: { dispatch: { max_concurrency: 1 }, storage: { retention: RETENTION } } }) as unknown as Runtime;
   const { logger, lines } = recordingLogger();
   const worker = new RetryWorker({ store, dispatcher, runtime, metrics: {} as Metrics, logger, now: () => NOW });
-  return { worker, calls, lines };
+  return { worker, calls, lines, asked };
 }
 
 describe('retention pruning (small batches, every few minutes)', () => {
@@ -54,6 +56,19 @@ describe('retention pruning (small batches, every few minutes)', () => {
       worker.stop();
     }
     expect(calls).to.have.length(PRUNE_MAX_BATCHES);
+  });
+
+  it('leaves the round to the replica that runs pruning (exclusive answers false), and looks again next round', async () => {
+    const { worker, calls, lines, asked } = setup([PRUNE_BATCH, 0], undefined, () => [], false);
+    worker.start();
+    try {
+      expect(await worker.prune()).to.equal(0);
+    } finally {
+      worker.stop();
+    }
+    expect(asked).to.deep.equal(['prune']);
+    expect(calls).to.deep.equal([]);
+    expect(lines.filter((l) => l.level === 'error')).to.deep.equal([]);
   });
 
   it('logs a failed round at error', async () => {

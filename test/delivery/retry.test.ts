@@ -94,12 +94,12 @@ describe('durable retries (fake timers)', () => {
     await s.advance(1);
     expect(s.bodies).to.have.length(2);
     // attempt 2 failed: 0.5 × 2s = 1 s
-    const pending = s.mux.store.list({ state: 'pending' })[0]!;
+    const pending = (await s.mux.store.list({ state: 'pending' }))[0]!;
     expect(pending.attempts).to.equal(2);
     expect(pending.nextAttemptAt! - Date.now()).to.equal(1000);
     await s.advance(1000);
     expect(s.bodies).to.have.length(3);
-    expect(s.mux.store.getDelivery(pending.id)).to.include({ state: 'delivered', attempts: 3 });
+    expect((await s.mux.store.getDelivery(pending.id))).to.include({ state: 'delivered', attempts: 3 });
   });
 
   it('waits at least what Retry-After asks for', async () => {
@@ -122,7 +122,7 @@ describe('durable retries (fake timers)', () => {
     await s.advance(10);
     await s.advance(10);
     expect(s.bodies).to.have.length(4);
-    const dead = s.mux.store.getDelivery(res.targets[0]!.deliveryId!)!;
+    const dead = (await s.mux.store.getDelivery(res.targets[0]!.deliveryId!))!;
     expect(dead).to.include({ state: 'dead', attempts: 4, lastReason: 'serverError', lastStatus: 500 });
     expect(dead.lastError).to.contain('500');
     await s.advance(60_000);
@@ -144,25 +144,25 @@ describe('durable retries (fake timers)', () => {
     const id = res.targets[0]!.deliveryId!;
     await s.advance(20_000);
     await s.mux.dispatcher.flush();
-    const dead = s.mux.store.getDelivery(id)!;
+    const dead = (await s.mux.store.getDelivery(id))!;
     expect(dead.state).to.equal('dead');
     // A day later, long past max_age from its creation: the replay still gets its own 10 s of retries.
     await s.clock.tickAsync(24 * 3600_000);
     const replayedAt = Date.now();
-    expect(s.mux.store.replay({ ids: [id] }, replayedAt).ids).to.deep.equal([id]);
+    expect((await s.mux.store.replay({ ids: [id] }, replayedAt)).ids).to.deep.equal([id]);
     s.mux.worker.wake();
     await s.advance(5_000);
     await s.mux.dispatcher.flush();
-    const retrying = s.mux.store.getDelivery(id)!;
+    const retrying = (await s.mux.store.getDelivery(id))!;
     expect(retrying.state).to.equal('pending');
     expect(retrying.attempts).to.be.greaterThan(dead.attempts + 1);
     expect(retrying.createdAt).to.equal(dead.createdAt);
     await s.advance(20_000);
     await s.mux.dispatcher.flush();
-    const again = s.mux.store.getDelivery(id)!;
+    const again = (await s.mux.store.getDelivery(id))!;
     expect(again.state).to.equal('dead');
-    expect(s.mux.store.attemptsOf(id)).to.have.length(again.attempts);
-    expect(s.mux.store.attemptsOf(id).filter((a) => a.replay).map((a) => a.attempt)).to.deep.equal([dead.attempts + 1]);
+    expect((await s.mux.store.attemptsOf(id))).to.have.length(again.attempts);
+    expect((await s.mux.store.attemptsOf(id)).filter((a) => a.replay).map((a) => a.attempt)).to.deep.equal([dead.attempts + 1]);
   });
 
   it('lets a newer notification of the same group supersede a pending retry, so a resolve never follows a stale trigger', async () => {
@@ -176,7 +176,7 @@ describe('durable retries (fake timers)', () => {
     expect(resolved.groupKey).to.equal(firing.groupKey);
     const second = await s.mux.dispatch(resolved);
     expect(second.targets[0]).to.include({ state: 'succeeded' });
-    expect(s.mux.store.getDelivery(first.targets[0]!.deliveryId!)).to.include({ state: 'superseded' });
+    expect((await s.mux.store.getDelivery(first.targets[0]!.deliveryId!))).to.include({ state: 'superseded' });
     await s.advance(60_000);
     // The failed trigger was never re-sent after the newer state went out.
     expect(s.bodies).to.deep.equal([firing, resolved]);
@@ -196,7 +196,7 @@ describe('durable retries (fake timers)', () => {
     expect(target.breaker.state).to.equal('closed');
     expect(target.health.status).to.equal('degraded');
     await s.mux.dispatcher.flush();
-    const pending = s.mux.store.list({ state: 'pending' });
+    const pending = (await s.mux.store.list({ state: 'pending' }));
     expect(pending).to.have.length(20);
     for (const d of pending) {
       expect(d.skipReason).to.equal(undefined);
@@ -208,7 +208,7 @@ describe('durable retries (fake timers)', () => {
     expect(s.bodies).to.have.length(30);
     await s.advance(1);
     expect(s.bodies).to.have.length(50);
-    expect(s.mux.store.list({ state: 'pending' })).to.have.length(0);
+    expect((await s.mux.store.list({ state: 'pending' }))).to.have.length(0);
   });
 
   it('drains the whole backlog of a down target as soon as its half-open trial succeeds, not one per cooldown', async () => {
@@ -230,7 +230,7 @@ describe('durable retries (fake timers)', () => {
     for (let i = 0; i < 10 && s.bodies.length < 14; i++) await s.advance(10);
     expect(target.breaker.state).to.equal('closed');
     expect(new Set(s.bodies.slice(2).map((b) => b.groupKey)).size).to.equal(12);
-    expect(s.mux.store.list({ state: 'pending' })).to.have.length(0);
+    expect((await s.mux.store.list({ state: 'pending' }))).to.have.length(0);
   });
 
   it('drains a recovered backlog with at most half of max_concurrency in flight, leaving the rest to the others', async () => {

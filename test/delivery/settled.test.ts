@@ -58,7 +58,7 @@ describe('outcomes the ledger could not write (kept as settled in memory)', () =
       const store = {
         full: true,
         probes: 0,
-        stateSet: (key: string) => {
+        stateSet: async (key: string) => {
           store.probes++;
           expect(key).to.equal(PROBE_KEY);
           if (store.full) throw storageFailure('database or disk is full', 'SQLITE_FULL');
@@ -86,6 +86,29 @@ describe('outcomes the ledger could not write (kept as settled in memory)', () =
       expect(pushed).to.deep.equal([delivered]);
       recovery.written([delivered]);
       expect(recovery.unwritten.size).to.equal(0);
+      recovery.close();
+    });
+
+    it('forgets outcomes another replica took over (lost leases): counted, one warning per batch, never written again', () => {
+      const { logger, lines } = recordingLogger();
+      let lost = 0;
+      const recovery = new LedgerRecovery({ store: fakeStore(), logger, countError: () => undefined, countLost: (n) => void (lost += n), now: () => T0 });
+      const pushed: DeliveryUpdate[] = [];
+      recovery.attach({ push: (u) => void pushed.push(u) });
+      // Kept after a failed write, then written again under a lease that had expired meanwhile.
+      const a = update('a');
+      const b = update('b');
+      recovery.failed(storageFailure('database or disk is full', 'SQLITE_FULL'), [a, b]);
+      recovery.lost([a, b]);
+      expect(lost).to.equal(2);
+      expect(recovery.unwritten.size).to.equal(0);
+      const warnings = lines.filter((l) => l.level === 'warn');
+      expect(warnings).to.have.length(1);
+      expect(warnings[0]?.message).to.match(/another replica took over/);
+      expect(warnings[0]?.meta).to.deep.include({ count: 2, deliveryIds: ['a', 'b'] });
+      // The ledger recovers: nothing of theirs is written again.
+      recovery.ok();
+      expect(pushed).to.deep.equal([]);
       recovery.close();
     });
 

@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { Gauge } from 'prom-client';
 import { storageFailure } from '../../src/delivery/ledger-health.js';
 import { openSqliteStore } from '../../src/delivery/sqlite.js';
+import { sqliteLedger } from '../../src/delivery/sqlite-ledger.js';
 import { eventually, loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
 import { fixture } from '../helpers/fixtures.js';
 import { recordingLogger, type LogLine } from '../helpers/logs.js';
+import type { Config } from '../../src/config/types.js';
 import type { Store } from '../../src/delivery/types.js';
 
 const FIRING = 'am025-firing-2-firing-firing-noauth.json';
@@ -35,7 +37,9 @@ function faultyStore() {
       },
     };
   };
-  return { faults, openStore };
+  // The app reads and writes through the asynchronous ledger over that store; the test reads the store itself.
+  const openLedger = (config: Config, replica: string) => sqliteLedger(openStore(config.storage.path), replica);
+  return { faults, openLedger };
 }
 
 describe('storage faults never cause re-sends (a ledger that cannot write outcomes)', function () {
@@ -51,7 +55,7 @@ describe('storage faults never cause re-sends (a ledger that cannot write outcom
   const start = async (reply: LoopbackTarget['reply'], lines?: { logger: ReturnType<typeof recordingLogger>['logger'] }) => {
     const target = await loopbackTarget(reply);
     targets.push(target);
-    const { faults, openStore } = faultyStore();
+    const { faults, openLedger } = faultyStore();
     app = await startApp(
       `storage: {path: ":memory:"}
 retry: {initial_backoff: 20ms, max_backoff: 40ms, max_attempts: 4}
@@ -60,7 +64,7 @@ health: {unhealthy_after: 1000}
 breaker: {consecutive_failures: 1000}
 targets:
   - {name: t, type: webhook, url: "${target.url}"}`,
-      { openStore, ...(lines ? { logger: lines.logger } : {}) },
+      { openLedger, ...(lines ? { logger: lines.logger } : {}) },
     );
     return { target, faults, store: faults.store as Store };
   };

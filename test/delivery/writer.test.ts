@@ -10,7 +10,7 @@ const T0 = Date.parse('2026-11-22T23:00:00Z');
 const item = (n: string, key = `key-${n}`, targets = ['t']): AcceptBatchItem => acceptItem(n, T0, { key, targets, groupKey: key === `key-${n}` ? n : key });
 
 /** A listener that ignores what the writer reports. */
-const quiet: WriteListener = { failed: () => undefined, written: () => undefined, ok: () => undefined };
+const quiet: WriteListener = { failed: () => undefined, written: () => undefined, lost: () => undefined, ok: () => undefined };
 
 /** A listener recording the failures the writer reports: the error and how many updates were not written. */
 function failures(): { listener: WriteListener; errors: Array<[unknown, number]> } {
@@ -208,5 +208,31 @@ describe('the ledger writer (group commit)', () => {
     expect(store.getDelivery('n0-t')?.state).to.equal('pending');
     await writer.flush();
     expect(store.getDelivery('n0-t')?.state).to.equal('delivered');
+  });
+
+  it("reports updates another replica took over (lost leases) as lost, not written and not failed; the rest as written", async () => {
+    const reported: Record<'failed' | 'written' | 'lost', string[]> = { failed: [], written: [], lost: [] };
+    const listener: WriteListener = {
+      failed: (_err, updates) => void reported.failed.push(...updates.map((u) => u.id)),
+      written: (updates) => void reported.written.push(...updates.map((u) => u.id)),
+      lost: (updates) => void reported.lost.push(...updates.map((u) => u.id)),
+      ok: () => undefined,
+    };
+    // A shared ledger's answer: the update of d2 was not applied, another replica holds its lease now.
+    const ledger = { write: async () => ({ accepted: [], lost: ['d2'] }) };
+    const writer = new LedgerWriter(ledger, listener, () => 0);
+    for (const id of ['d1', 'd2', 'd3']) writer.push({ id, state: 'delivered', attempts: 1, updatedAt: T0 });
+    await writer.flush();
+    expect(reported).to.deep.equal({ failed: [], written: ['d1', 'd3'], lost: ['d2'] });
+  });
+
+  it('resolves the records of an accept with those blocked behind another replica marked', async () => {
+    const blocked = item('n1', 'k1', ['a', 'b', 'c']);
+    const ledger = { write: async () => ({ accepted: [{ seqs: [1, 2, 3], duplicates: [], blocked: [1] }] }) };
+    const records = await new LedgerWriter(ledger, quiet, () => 0).accept(blocked);
+    expect(records.map((r) => r.seq)).to.deep.equal([1, 2, 3]);
+    expect(records.blocked && [...records.blocked].map((r) => r.target)).to.deep.equal(['b']);
+    // SQLite never blocks: no mark at all.
+    expect((await new LedgerWriter(store, quiet, () => 0).accept(item('n2'))).blocked).to.equal(undefined);
   });
 });

@@ -4,7 +4,8 @@ import { Fallbacks, MAX_SWEEP_GAP, MIN_SWEEP_GAP, OWED_RETRY, isHolding } from '
 import { createMetrics } from '../../src/observability/metrics.js';
 import { config } from '../helpers/fixtures.js';
 import { recordingLogger } from '../helpers/logs.js';
-import type { DeliveryRecord, NewDelivery, Store } from '../../src/delivery/types.js';
+import type { Ledger } from '../../src/delivery/ledger.js';
+import type { DeliveryRecord, NewDelivery } from '../../src/delivery/types.js';
 import type { Runtime, TargetRuntime } from '../../src/dispatch/runtime.js';
 
 const T0 = Date.parse('2026-11-22T23:00:00Z');
@@ -49,7 +50,7 @@ function setup(backup = '{name: backup, type: webhook, url: "https://b.example.c
       if (original) original.fallbackId = d.id;
       return { ...d, seq: 99, updatedAt: d.createdAt };
     },
-  } as unknown as Store;
+  } as unknown as Ledger;
   const { logger, lines } = recordingLogger();
   const metrics = createMetrics(new Registry());
   const fallbacks = new Fallbacks({ store, metrics, logger, runtime: () => runtime, now: () => now });

@@ -137,7 +137,7 @@ targets:
       app = await startApp(configText(`http://127.0.0.1:${gone}`));
       const res = await app.post('/webhook', group(1));
       const fallbackId = res.body.targets[0].fallbackDeliveryId as string;
-      await eventually(() => app!.mux.store.getDelivery(fallbackId)?.attempts === 1, 'the first (failed) attempt of the fallback');
+      await eventually(async () => (await app!.mux.store.getDelivery(fallbackId))?.attempts === 1, 'the first (failed) attempt of the fallback');
       await app.close();
 
       const backup = await loopbackTarget();
@@ -147,9 +147,9 @@ targets:
       await settle(app.mux);
       expect(backup.received).to.have.length(1);
       expect(backup.received[0]!.headers['alertmux-fallback-for']).to.equal('primary');
-      const fallbacks = app.mux.store.list({ target: 'backup' }).filter((d) => d.fallbackOf !== undefined);
+      const fallbacks = (await app.mux.store.list({ target: 'backup' })).filter((d) => d.fallbackOf !== undefined);
       expect(fallbacks.map((d) => [d.id, d.state])).to.deep.equal([[fallbackId, 'delivered']]);
-      expect(app.mux.store.getDelivery(res.body.targets[0].deliveryId)).to.include({ state: 'dead', fallbackId });
+      expect((await app.mux.store.getDelivery(res.body.targets[0].deliveryId))).to.include({ state: 'dead', fallbackId });
       // A third start finds nothing to send: the original has had its fallback.
       await app.close();
       app = await startApp(configText(backup.url));
@@ -181,9 +181,9 @@ targets:
     expect(last.received[0]!.headers['alertmux-fallback-for']).to.equal('b');
     expect(refusing.received.map((r) => r.path)).to.deep.equal(['/a', '/b']);
     refusing.received.length = 0;
-    const b = app.mux.store.list({ target: 'b' })[0]!;
+    const b = (await app.mux.store.list({ target: 'b' }))[0]!;
     expect(b).to.include({ state: 'dead', fallbackFor: 'a' });
-    expect(app.mux.store.list({ target: 'c' })[0]).to.include({ state: 'delivered', fallbackOf: b.id, fallbackFor: 'b' });
+    expect((await app.mux.store.list({ target: 'c' }))[0]).to.include({ state: 'delivered', fallbackOf: b.id, fallbackFor: 'b' });
 
     // d only gets alerts by its match; a 403 there finds its fallback e disabled: recorded as skipped, nothing sent.
     const msg = group(2);
@@ -191,7 +191,7 @@ targets:
     msg.alerts[0]!.labels['team'] = 'd';
     await app.post('/webhook', msg);
     await settle(app.mux);
-    const toE = app.mux.store.list({ target: 'e' }).filter((d) => d.fallbackOf !== undefined);
+    const toE = (await app.mux.store.list({ target: 'e' })).filter((d) => d.fallbackOf !== undefined);
     expect(toE.map((d) => [d.state, d.skipReason, d.fallbackFor])).to.deep.equal([['skipped', 'disabled', 'd']]);
     expect(refusing.received.map((r) => r.path)).to.deep.equal(['/d']);
     expect(last.received).to.have.length(1);
@@ -269,8 +269,8 @@ targets:
     expect(s.received).to.deep.equal([{ groupKey: '{}:{alertname="G2"}', header: 'primary', alerts: 2 }]);
     await s.advance(20 * 60_000);
     expect(s.received).to.have.length(1);
-    expect(s.mux.store.getDelivery(newer.targets[0]!.deliveryId!)).to.include({ state: 'pending', heldSince: T0 });
-    expect(s.mux.store.getDelivery(held.targets[0]!.deliveryId!)).to.include({ state: 'superseded' });
+    expect((await s.mux.store.getDelivery(newer.targets[0]!.deliveryId!))).to.include({ state: 'pending', heldSince: T0 });
+    expect((await s.mux.store.getDelivery(held.targets[0]!.deliveryId!))).to.include({ state: 'superseded' });
   });
 
   it('sends no fallback for a delivery held by a target that no longer holds it (a reload gave it a closed breaker)', async () => {

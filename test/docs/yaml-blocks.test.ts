@@ -170,11 +170,13 @@ describe('alertmux configs of examples/ pass check-config --no-secrets', () => {
 });
 
 /**
- * Write the Secrets that a Deployment of `dir` mounts under `targetsDir` (as the pod sees them) into `local`;
+ * Write the Secrets that a Deployment of `dir` (its own files) mounts under `targetsDir` (as the pod sees them) into `local`;
  * returns the files written.
  */
 function mountTargets(dir: string, targetsDir: string, local: string): string[] {
-  const objects = exampleFiles(dir).flatMap((f) => loadAll(readFileSync(f, 'utf8')) as Doc[]).filter((o) => o?.['kind']);
+  // The directory's own files: a sub-directory (examples/kubernetes/ha) is another deployment of its own.
+  const own = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
+  const objects = own.flatMap((f) => loadAll(readFileSync(f, 'utf8')) as Doc[]).filter((o) => o?.['kind']);
   const written: string[] = [];
   for (const deployment of objects.filter((o) => o['kind'] === 'Deployment')) {
     const pod = deployment['spec']['template']['spec'] as Doc;

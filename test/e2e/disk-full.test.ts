@@ -132,6 +132,6 @@ targets:
     expect(Math.max(...counts.values()), `deliveries per notification: ${JSON.stringify([...counts])}`).to.be.at.most(2);
     // What was kept in memory is in the ledger now.
     expect(app.mux.dispatcher.ledger.unwritten.size).to.equal(0);
-    expect(app.mux.store.list({ state: 'pending' })).to.deep.equal([]);
+    expect((await app.mux.store.list({ state: 'pending' }))).to.deep.equal([]);
   });
 });

@@ -169,7 +169,11 @@ describe('examples', () => {
   });
 
   describe('the Kubernetes Deployment', () => {
-    const objects = yamlFiles(join(EXAMPLES, 'kubernetes')).flatMap(kubeObjects);
+    // The top directory's files: one replica on SQLite (ha/ is tested below).
+    const top = join(EXAMPLES, 'kubernetes');
+    const objects = readdirSync(top)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .flatMap((f) => kubeObjects(join(top, f)));
     const deployment = objects.find((o) => o['kind'] === 'Deployment') as Doc;
     const pod = deployment['spec']['template']['spec'] as Doc;
     const container = pod['containers'][0] as Doc;
@@ -201,6 +205,66 @@ describe('examples', () => {
       expect(service['spec']['ports'][0]).to.include({ port: 9095, targetPort: 'http' });
       expect(monitor['spec']['endpoints'][0]).to.include({ port: 'http', path: '/metrics' });
       expect(monitor['spec']['selector']['matchLabels']).to.deep.equal(service['metadata']['labels']);
+    });
+  });
+
+  describe('the Kubernetes example of three replicas on PostgreSQL (examples/kubernetes/ha)', () => {
+    const dir = join(EXAMPLES, 'kubernetes', 'ha');
+    const objects = yamlFiles(dir).flatMap(kubeObjects);
+    const deployment = objects.find((o) => o['kind'] === 'Deployment') as Doc;
+    const pod = deployment['spec']['template']['spec'] as Doc;
+    const container = pod['containers'][0] as Doc;
+    const env = (name: string) => (container['env'] as Doc[]).find((e) => e['name'] === name);
+    const map = objects.find((o) => o['kind'] === 'ConfigMap') as Doc;
+    const raw = parseYaml(map['data']['alertmux.yml'] as string) as Doc;
+
+    it('runs three replicas, named after their pods, spread over nodes and zones, one replaced at a time', () => {
+      expect(deployment['spec']['replicas']).to.equal(3);
+      expect(env('ALERTMUX_REPLICA')?.['valueFrom']?.['fieldRef']).to.deep.equal({ fieldPath: 'metadata.name' });
+      expect(deployment['spec']['strategy']).to.deep.equal({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+      const labels = pod['topologySpreadConstraints'][0]['labelSelector']['matchLabels'];
+      expect(labels).to.deep.equal(deployment['spec']['selector']['matchLabels']);
+      const anti = pod['affinity']['podAntiAffinity']['preferredDuringSchedulingIgnoredDuringExecution'][0]['podAffinityTerm'];
+      expect(anti).to.deep.include({ topologyKey: 'kubernetes.io/hostname' });
+      expect(anti['labelSelector']['matchLabels']).to.deep.equal(labels);
+    });
+
+    it('keeps no ledger volume: the ledger is the database', () => {
+      expect((pod['volumes'] as Doc[]).filter((v) => v['persistentVolumeClaim'])).to.deep.equal([]);
+      expect(objects.filter((o) => o['kind'] === 'PersistentVolumeClaim')).to.deep.equal([]);
+    });
+
+    it('keeps two replicas through disruptions, with a PodDisruptionBudget selecting the pods', () => {
+      const pdb = objects.find((o) => o['kind'] === 'PodDisruptionBudget') as Doc;
+      expect(pdb['spec']['minAvailable']).to.equal(2);
+      expect(pdb['spec']['selector']['matchLabels']).to.deep.equal(deployment['spec']['template']['metadata']['labels']);
+    });
+
+    it('is ready on /-/ready (false while the ledger cannot commit) and alive on /-/healthy (not on the database)', () => {
+      expect(container['readinessProbe']['httpGet']['path']).to.equal('/-/ready');
+      expect(container['livenessProbe']['httpGet']['path']).to.equal('/-/healthy');
+      expect(pod['securityContext']).to.include({ runAsNonRoot: true });
+      expect(container['securityContext']).to.include({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+    });
+
+    it('uses driver postgres with the password from a Secret through ${env:PGPASSWORD}, none in the ConfigMap', () => {
+      expect(raw['storage']['driver']).to.equal('postgres');
+      expect(raw['storage']['url']).to.match(/^postgres:\/\/alertmux:\$\{env:PGPASSWORD\}@[^/]+\/alertmux\?sslmode=verify-full/);
+      const ref = env('PGPASSWORD')?.['valueFrom']?.['secretKeyRef'] as Doc;
+      const secret = objects.find((o) => o['kind'] === 'Secret' && o['metadata']['name'] === ref['name']);
+      expect(secret?.['stringData']).to.have.property(ref['key'] as string);
+      const config = checkMountedConfig(dir, map, 'alertmux.yml');
+      expect(config.warnings).to.deep.equal([]);
+      expect(config.secrets).to.include(secret?.['stringData'][ref['key']]);
+    });
+
+    it('lists every manifest of the directory in its kustomization, and is reached through one Service', () => {
+      const kustomization = parseYaml(readFileSync(join(dir, 'kustomization.yaml'), 'utf8')) as Doc;
+      const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+      expect([...(kustomization['resources'] as string[])].sort()).to.deep.equal(files.sort());
+      const service = objects.find((o) => o['kind'] === 'Service') as Doc;
+      expect(service['spec']['selector']).to.deep.equal(deployment['spec']['selector']['matchLabels']);
+      expect(service['spec']['ports'][0]).to.include({ port: 9095, targetPort: 'http' });
     });
   });
 
@@ -265,6 +329,28 @@ function checkFile(text: string, baseDir: string): Config {
  * mounted target Secrets.
  */
 function checkMounted(dir: string, map: Doc, key: string): void {
+  checkMountedConfig(dir, map, key);
+}
+
+/** The environment a Deployment's first container gets: values, Secret keys of that directory, the pod's own fields. */
+function podEnv(deployment: Doc, objects: Doc[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of (deployment['spec']['template']['spec']['containers'][0]['env'] ?? []) as Doc[]) {
+    const ref = e['valueFrom']?.['secretKeyRef'] as Doc | undefined;
+    if (typeof e['value'] === 'string') env[e['name'] as string] = e['value'] as string;
+    else if (e['valueFrom']?.['fieldRef']) env[e['name'] as string] = 'alertmux-7d9f8-abcde';
+    else if (ref) {
+      const secret = objects.find((o) => o['kind'] === 'Secret' && o['metadata']['name'] === ref['name']);
+      expect(secret, `Secret ${String(ref['name'])} of env ${String(e['name'])}`).to.not.equal(undefined);
+      const data = secret?.['stringData']?.[ref['key']] ?? Buffer.from((secret?.['data']?.[ref['key']] ?? '') as string, 'base64').toString('utf8');
+      env[e['name'] as string] = data as string;
+    }
+  }
+  return env;
+}
+
+/** checkMounted's check, returning the loaded config. */
+function checkMountedConfig(dir: string, map: Doc, key: string): Config {
   const objects = yamlFiles(dir).flatMap(kubeObjects);
   const deployment = objects.find((o) => o['kind'] === 'Deployment' && usesConfigMap(o, map['metadata']['name'] as string));
   expect(deployment, `a Deployment in ${dir} mounting ConfigMap ${map['metadata']['name']}`).to.not.equal(undefined);
@@ -294,13 +380,14 @@ function checkMounted(dir: string, map: Doc, key: string): void {
       return content;
     };
     const config = parseConfig(JSON.stringify({ ...raw, ...(targetsDir ? { targets_dir: work } : {}) }), {
-      env: {},
+      env: podEnv(deployment as Doc, objects),
       kinds: targetKinds,
       readFile,
       baseDir: posix.dirname(configPath),
     });
     expect(config.targets.length).to.be.greaterThan(0);
     expect(config.targets.length).to.equal(mounted + ((raw['targets'] as unknown[] | undefined)?.length ?? 0));
+    return config;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -16,6 +16,8 @@ export interface PostgresCluster {
   port: number;
   /** The temp dir (data directory and socket). */
   dir: string;
+  /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -98,8 +100,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * initdb a cluster in a new temp dir and start postgres on a free loopback port (socket in the temp dir, no
  * fsync: a test cluster need not survive a power cut), resolving once it accepts connections.
  */
-export async function startPostgres(binaries: PostgresBinaries = findPostgresOrThrow(), options: { timeoutMs?: number } = {}): Promise<PostgresCluster> {
-  const { timeoutMs = 30_000 } = options;
+export async function startPostgres(
+  binaries: PostgresBinaries = findPostgresOrThrow(),
+  options: { timeoutMs?: number; durable?: boolean } = {},
+): Promise<PostgresCluster> {
+  const { timeoutMs = 30_000, durable = false } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
@@ -128,12 +133,8 @@ export async function startPostgres(binaries: PostgresBinaries = findPostgresOrT
       dir,
       '-c',
       'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
+      // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
+      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     server = started;
@@ -156,6 +157,10 @@ export async function startPostgres(binaries: PostgresBinaries = findPostgresOrT
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
       dir,
+      pids() {
+        const postmaster = postmasterPid(data);
+        return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
+      },
       async stop() {
         if (!gone) {
           // SIGINT is postgres's fast shutdown. Sent to the postmaster itself (its pid heads postmaster.pid):
@@ -199,9 +204,18 @@ function postmasterPid(data: string): number | undefined {
   }
 }
 
-let schemas = 0;
-
-/** A schema name no other test of this process uses (the PostgreSQL ledger creates and migrates it at open). */
-export function freshSchema(prefix = 't'): string {
-  return `${prefix}_${process.pid}_${++schemas}`;
+/** The pids whose parent is `parent` (Linux /proc). */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after "(comm)": state, then the parent pid.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) children.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return children;
 }

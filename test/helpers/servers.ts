@@ -81,7 +81,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Build and listen. `deps` overrides AppDeps (e.g. openStore, now, random). */
+/** Build and listen. `deps` overrides AppDeps (e.g. openLedger, now, random). */
 export async function startApp(configText: string, deps: Partial<AppDeps> = {}, env: Record<string, string> = {}): Promise<TestApp> {
   let text = configText;
   const registry = new Registry();

@@ -1,655 +1,527 @@
-import { hostname } from 'node:os';
-import pg from 'pg';
-import { needsUpdate, type DedupEntry } from '../dedup.js';
-import { joinNames, listFields } from '../notification-list.js';
+import { performance } from 'node:perf_hooks';
 import { storedDelivery } from '../records.js';
-import { ATTEMPT_ERROR_CHARS } from '../sqlite.js';
-import type { ExclusiveJob, Ledger, LedgerEvents } from '../ledger.js';
-import type {
-  AcceptBatchItem,
-  AcceptResult,
-  BulkFilter,
-  DeliveryFilter,
-  DeliveryUpdate,
-  IdFilter,
-  NewDelivery,
-  NotificationFilter,
-  NotificationOutcome,
-  OutcomeBucket,
-  QueueStats,
-  ReplayResult,
-  TargetQueueStats,
-  WriteResult,
-} from '../types.js';
-import { clientConfig, redactedError, unreachable } from './connection.js';
-import { LeaseRenewal } from './leases.js';
-import { JobLocks } from './locks.js';
-import { attemptFromRow, deliveryFromRow, notificationFromRow, opt, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
-import { migrate } from './schema.js';
-import { WORK_CHANNEL, WorkListener } from './wakeups.js';
+import { acceptOne } from './accept.js';
+import { Database, type ConnectionOptions } from './connection.js';
+import { attemptFromRow, bulkWhere, deliveryFromRow, notificationFromRow, stateKey, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
+import { LOCK_CLASS, migrate } from './schema.js';
+import { Session } from './session.js';
+import { applyUpdates } from './updates.js';
+import { importPage } from './transfer.js';
+import { notificationsPage, OUTCOME_BUCKETS_SQL } from './queries.js';
+import type { ExclusiveJob, Ledger, LedgerImport } from '../ledger.js';
+import type { DeliveryFilter, DeliveryRecord, NewDelivery, OutcomeBucket, QueueStats, TargetQueueStats, WriteResult } from '../types.js';
 
-/** Options of the PostgreSQL ledger (`storage.driver: postgres`). */
-export interface PostgresLedgerOptions {
-  /** postgres://user:password@host:port/db?sslmode=require (TLS as libpq's sslmode says). Never logged. */
-  url: string;
-  poolSize: number;
-  statementTimeoutMs: number;
-  /** How long a lease lasts without renewal (renewed every third of it while the replica lives). */
+/** How the PostgreSQL ledger is opened (storage.driver: postgres). */
+export interface PostgresLedgerOptions extends ConnectionOptions {
+  /** How long a lease lasts without renewal (`storage.lease`); renewed every third of it. */
   leaseMs: number;
-  /** This replica's name: the owner of its leases and the name in the attempt history. */
-  replica?: string;
-  events?: LedgerEvents;
-  /** The schema of the ledger's tables (default `alertmux`): created and migrated at open. */
-  schema?: string;
-  /** The clock of lease renewal (default Date.now); every other time is the callers' `now`. */
+  /** This replica: the owner of its leases, the name in the attempt history. */
+  replica: string;
+  /** The clock of lease renewals (tests). */
   now?: () => number;
 }
 
-/** The PostgreSQL ledger, with what tests and the integrator may drive directly. */
-export interface PostgresLedger extends Ledger {
-  /** Renew this replica's unsettled leases to `now` + lease now (the timer does it every third of a lease); returns the ids lost. */
-  renewLeases(now: number): Promise<string[]>;
-}
-
-type Query = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
-
-const lanes = (deliveries: readonly NewDelivery[], entries: ReadonlyArray<DedupEntry | undefined> = []): string[] =>
-  [...new Set([...deliveries.map((d) => `${d.target}\n${d.groupKey}`), ...entries.flatMap((e) => (e ? [`${e.target}\n${e.groupKey}`] : []))])].sort();
-
-const ids = (filter: IdFilter): string[] => (filter instanceof Set ? [...(filter as Set<string>)] : []);
-
-/** The outcome filter of the notification list (the rule of docs/api.md), as notification-list.ts has it for SQLite. */
-const OUTCOME_SQL: Record<NotificationOutcome, string> = (() => {
-  const has = (states: string) => `EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state IN (${states}))`;
-  const among = (states: string) => `i.id IN (SELECT notification_id FROM deliveries WHERE state IN (${states}))`;
-  return {
-    delivered: `NOT ${has(`'pending', 'dead'`)}`,
-    partial: `${among(`'pending', 'dead'`)} AND ${has(`'delivered'`)}`,
-    failed: `${among(`'dead'`)} AND NOT ${has(`'delivered'`)} AND NOT ${has(`'pending'`)}`,
-    accepted: `${among(`'pending'`)} AND NOT ${has(`'delivered'`)}`,
-    pending: among(`'pending'`),
-  };
-})();
-
-const OUTCOME_BUCKETS_SQL = `SELECT bucket, SUM((ok AND NOT open)::int) AS delivered, SUM((ok AND open)::int) AS partial,
-       SUM((NOT ok AND dead AND NOT pending)::int) AS failed, SUM((NOT ok AND pending)::int) AS accepted
-     FROM (SELECT (i.created_at - $1) / $2 AS bucket,
-       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'delivered') AS ok,
-       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'pending') AS pending,
-       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state = 'dead') AS dead,
-       EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = i.id AND d.state IN ('pending', 'dead')) AS open
-       FROM notification_index i WHERE i.created_at >= $1) b
-     GROUP BY bucket ORDER BY bucket`;
-
-/** A bulk filter's WHERE clause, its parameters numbered from $1. */
-function bulkWhere(filter: BulkFilter): { where: string; params: unknown[] } {
-  const clauses = [filter.ids ? `state IN ('dead', 'pending')` : filter.state === 'pending' ? `state = 'pending'` : `state = 'dead'`];
-  const params: unknown[] = [];
-  if (filter.ids) clauses.push(`id = ANY($${params.push([...filter.ids])})`);
-  if (filter.target !== undefined) clauses.push(`target = $${params.push(filter.target)}`);
-  if (filter.since !== undefined) clauses.push(`created_at >= $${params.push(filter.since)}`);
-  return { where: clauses.join(' AND '), params };
-}
+/** The channel replicas NOTIFY when they made work claimable; the payload is the notifying replica. */
+export const WORK_CHANNEL = 'alertmux_work';
+/** Key of each one-replica-at-a-time job within the advisory lock class (0 is the migration lock). */
+const JOB_KEYS: Record<ExclusiveJob, number> = { prune: 1, deadman: 2, 'queue-gauges': 3 };
 
 /**
- * Open the PostgreSQL ledger: connect, migrate (under an advisory lock), and serve N replicas on one database.
- * Rejects (redacted: never the password) when the database cannot be reached or is newer than this alertmux.
+ * Open the PostgreSQL ledger: connect, migrate (under an advisory lock), and start renewing this replica's leases.
+ * Rejects when the database cannot be reached or migrated (the start fails, saying why).
  */
-export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<PostgresLedger> {
-  const replica = options.replica ?? hostname();
-  const schema = options.schema ?? 'alertmux';
-  const events = options.events ?? {};
-  const config = clientConfig({ url: options.url, schema, statementTimeoutMs: options.statementTimeoutMs });
-  const fail = (err: unknown) => redactedError(err, options.url);
-
-  const setup = new pg.Client({ ...config, options: undefined });
+export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger & LedgerImport> {
+  const db = new Database(options);
   try {
-    await setup.connect();
-    await migrate(setup, schema);
+    const client = await db.pool.connect();
+    try {
+      await migrate(client);
+    } finally {
+      client.release();
+    }
   } catch (err) {
-    throw fail(err);
-  } finally {
-    await setup.end().catch(() => {});
+    await db.end().catch(() => {});
+    throw db.failed(err);
+  }
+  return new PostgresLedger(db, options);
+}
+
+class PostgresLedger implements Ledger, LedgerImport {
+  readonly driver = 'postgres' as const;
+  readonly replica: string;
+  /** Deliveries leased to this replica and not settled yet: renewed until they are. */
+  private readonly held = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  private readonly listen: Session;
+  private readonly locks: Session;
+  private readonly jobs = new Set<ExclusiveJob>();
+  private readonly renewal: NodeJS.Timeout;
+  /** The newest `now` a caller passed, and when (performance.now()): renewals extend leases from that clock. */
+  private clock = { at: 0, seen: 0 };
+  private closed = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: PostgresLedgerOptions,
+  ) {
+    this.replica = options.replica;
+    this.listen = new Session(options, {
+      onConnect: async (client) => {
+        client.on('notification', (msg) => {
+          if (msg.channel === WORK_CHANNEL && msg.payload !== this.replica) for (const listener of this.listeners) listener();
+        });
+        await client.query(`LISTEN ${WORK_CHANNEL}`);
+        // Whatever was notified while not listening: look once (polling is the backstop anyway).
+        for (const listener of this.listeners) listener();
+      },
+    });
+    this.locks = new Session(options, { onLost: () => this.jobs.clear() });
+    this.listen.keep();
+    this.renewal = setInterval(() => void this.renew().catch(() => {}), Math.max(250, Math.floor(options.leaseMs / 3)));
+    this.renewal.unref();
   }
 
-  const pool = new pg.Pool({ ...config, max: options.poolSize });
-  // An idle connection that breaks is dropped by the pool; the next query opens another.
-  pool.on('error', () => {});
-  let up = true;
-  const reached = (ok: boolean) => {
-    if (ok === up) return;
-    up = ok;
-    events.reachable?.(ok);
-  };
-  const failed = (err: unknown): never => {
-    if (unreachable(err)) reached(false);
-    throw fail(err);
-  };
-  const query: Query = async (sql, params) => {
-    try {
-      const result = await pool.query(sql, params);
-      reached(true);
-      return result;
-    } catch (err) {
-      return failed(err);
-    }
-  };
-  const rows = async <T>(sql: string, params?: unknown[]) => (await query(sql, params)).rows as T[];
-  const transaction = async <T>(work: (q: Query) => Promise<T>): Promise<T> => {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      return failed(err);
-    }
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      const result = await work((sql, params) => client.query(sql, params));
-      await client.query('COMMIT');
-      reached(true);
-      return result;
-    } catch (err) {
-      broken = unreachable(err);
-      await client.query('ROLLBACK').catch(() => (broken = true));
-      return failed(err);
-    } finally {
-      client.release(broken);
-    }
-  };
-  const notify = (q: Query) => q(`SELECT pg_notify($1, $2)`, [WORK_CHANNEL, `${schema}:${replica}`]);
+  private seen(now: number): number {
+    if (now >= this.clock.at) this.clock = { at: now, seen: performance.now() };
+    return now;
+  }
 
-  const renewal = new LeaseRenewal({
-    leaseMs: options.leaseMs,
-    now: options.now ?? Date.now,
-    renew: async (held, until) =>
-      (await rows<{ id: string }>(`UPDATE deliveries SET lease_until = $1 WHERE id = ANY($2) AND lease_owner = $3 RETURNING id`, [until, held, replica])).map(
-        (r) => r.id,
-      ),
-    lost: (lost) => events.leaseLost?.(lost),
-    failed: () => {},
-  });
-  renewal.start();
-  const wakeups = new WorkListener({ config, replica, schema, failed: () => {} });
-  const locks = new JobLocks({ config, schema, failed: () => {} });
+  /** The caller's clock now: the newest `now` seen, plus the time since (or the injected clock). */
+  private now(): number {
+    if (this.options.now) return this.options.now();
+    return this.clock.seen ? this.clock.at + (performance.now() - this.clock.seen) : Date.now();
+  }
 
-  /** One accept in its own transaction: lane locks, dedup, rows, supersede, leases. */
-  const acceptOne = (a: AcceptBatchItem): Promise<AcceptResult> =>
-    transaction(async (q) => {
-      const n = a.notification;
-      const now = n.createdAt;
-      // Lane locks in sorted order (no deadlock between two accepts of the same lanes): dedup, sequence numbers and
-      // supersede of a lane are decided by one accept at a time.
-      for (const lane of lanes(a.deliveries, a.dedup?.entries)) await q(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [lane]);
-      const duplicates: number[] = [];
-      if (a.dedup) {
-        const { entries, since, claimed } = a.dedup;
-        for (const [i, entry] of entries.entries()) {
-          if (!entry) continue;
-          const last = claimed
-            ? undefined
-            : (
-                await q(`SELECT firing, resolved, accepted_at FROM dedup_state WHERE receiver = $1 AND group_key = $2 AND target = $3`, [
-                  entry.receiver,
-                  entry.groupKey,
-                  entry.target,
-                ])
-              ).rows[0] as { firing: string; resolved: string; accepted_at: number } | undefined;
-          const state = last && { firing: JSON.parse(last.firing) as string[], resolved: JSON.parse(last.resolved) as string[], at: last.accepted_at };
-          if (claimed || needsUpdate(state, entry, since)) {
-            await q(
-              `INSERT INTO dedup_state (receiver, group_key, target, firing, resolved, accepted_at) VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (receiver, group_key, target) DO UPDATE SET firing = excluded.firing, resolved = excluded.resolved, accepted_at = excluded.accepted_at`,
-              [entry.receiver, entry.groupKey, entry.target, JSON.stringify(entry.firing), JSON.stringify(entry.resolved), now],
-            );
-          } else if (a.deliveries[i]?.state === 'pending') {
-            duplicates.push(i);
-            await q(`UPDATE dedup_state SET duplicates = duplicates + 1, last_duplicate_at = $1 WHERE receiver = $2 AND group_key = $3 AND target = $4`, [
-              now,
-              entry.receiver,
-              entry.groupKey,
-              entry.target,
-            ]);
-          }
-        }
-      }
-      if (duplicates.length && !a.deliveries.some((d, i) => d.state === 'pending' && !duplicates.includes(i))) {
-        return { seqs: a.deliveries.map(() => 0), duplicates, stored: false };
-      }
-      await q(
-        `INSERT INTO notifications (id, key, receiver, group_key, status, created_at, original, enriched) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [n.id, n.key, n.receiver, n.groupKey, n.status, n.createdAt, n.original, n.enriched],
-      );
-      const { alertnames, alerts } = listFields(n);
-      const wanting = a.deliveries.filter((d) => d.skipReason !== 'filtered' && d.skipReason !== 'disabled').map((d) => d.target);
-      await q(
-        `INSERT INTO notification_index (created_at, id, receiver, group_key, status, alerts, alertnames, targets) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [n.createdAt, n.id, n.receiver, n.groupKey, n.status, alerts, joinNames(alertnames), joinNames(wanting)],
-      );
-      const inFlight = [...(a.inFlight ?? [])];
-      const seqs: number[] = [];
-      const blocked: number[] = [];
-      for (const [i, d] of a.deliveries.entries()) {
-        const duplicate = duplicates.includes(i);
-        const pending = d.state === 'pending' && !duplicate;
-        // Behind another replica's attempt in this lane (its live lease on an older pending delivery): wait for it.
-        const behind =
-          pending &&
-          (
-            await q(
-              `SELECT 1 FROM deliveries WHERE group_key = $1 AND target = $2 AND state = 'pending' AND fallback_of IS NULL
-                 AND lease_owner IS NOT NULL AND lease_owner <> $3 AND lease_until >= $4 LIMIT 1`,
-              [d.groupKey, d.target, replica, now],
-            )
-          ).rowCount !== 0;
-        if (behind) blocked.push(i);
-        const leased = pending && !behind;
-        const { rows: inserted } = await q(
-          `INSERT INTO deliveries (seq, id, notification_id, target, target_type, group_key, notification_key, state, skip_reason,
-             priority, alerts, attempts, created_at, updated_at, next_attempt_at, lease_owner, lease_until)
-           VALUES (nextval('deliveries_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15) RETURNING seq`,
-          [
-            d.id,
-            d.notificationId,
-            d.target,
-            d.targetType,
-            d.groupKey,
-            d.notificationKey,
-            duplicate ? 'skipped' : d.state,
-            duplicate ? 'duplicate' : (d.skipReason ?? null),
-            d.priority,
-            JSON.stringify(d.alerts),
-            d.attempts,
-            d.createdAt,
-            duplicate ? null : (d.nextAttemptAt ?? null),
-            leased ? replica : null,
-            leased ? now + options.leaseMs : null,
-          ],
-        );
-        const seq = (inserted[0] as { seq: number }).seq;
-        seqs.push(seq);
-        if (pending) {
-          // Alertmanager always sends the whole group state: a newer notification replaces what is still waiting,
-          // except what someone is attempting right now (in flight here, or under another replica's live lease).
-          // This replica's own leases defer to `inFlight` (what it attempts now), as with SQLite.
-          const gone = await q(
-            `UPDATE deliveries SET state = 'superseded', skip_reason = 'superseded', next_attempt_at = NULL, updated_at = $1,
-               lease_owner = NULL, lease_until = NULL
-             WHERE group_key = $2 AND target = $3 AND state = 'pending' AND seq < $4 AND fallback_of IS NULL
-               AND id <> ALL($5) AND (lease_owner IS NULL OR lease_owner = $6 OR lease_until < $1) RETURNING id`,
-            [d.createdAt, d.groupKey, d.target, seq, inFlight, replica],
-          );
-          renewal.remove((gone.rows as Array<{ id: string }>).map((r) => r.id));
-        }
-      }
-      const result: AcceptResult = { seqs, duplicates };
-      if (blocked.length) result.blocked = blocked;
-      return result;
-    });
+  private notify(): Promise<unknown> {
+    return this.db.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.replica]).catch(() => undefined);
+  }
 
-  /** Outcome updates in one transaction, applied only under this replica's lease (or none); the others are lost. */
-  const updateAll = (updates: readonly DeliveryUpdate[]): Promise<string[]> =>
-    transaction(async (q) => {
-      const lost: string[] = [];
-      for (const u of updates) {
-        const owner = (await q(`SELECT lease_owner FROM deliveries WHERE id = $1 FOR UPDATE`, [u.id])).rows[0] as { lease_owner: string | null } | undefined;
-        if (owner?.lease_owner != null && owner.lease_owner !== replica) {
-          lost.push(u.id);
-          continue;
-        }
-        const values = [
-          u.id,
-          u.state,
-          u.skipReason ?? null,
-          u.attempts,
-          u.nextAttemptAt ?? null,
-          u.lastStatus ?? null,
-          u.lastReason ?? null,
-          u.lastError ?? null,
-          u.retryable ?? null,
-          u.durationMs ?? null,
-          u.deliveredAt ?? null,
-          u.heldSince ?? null,
-          u.updatedAt,
-        ];
-        await q(
-          `UPDATE deliveries SET state = $2, skip_reason = $3, attempts = $4, next_attempt_at = $5, last_status = $6, last_reason = $7,
-             last_error = $8, retryable = $9, duration_ms = $10, delivered_at = $11, held_since = COALESCE(held_since, $12), updated_at = $13,
-             lease_owner = NULL, lease_until = NULL
-           WHERE id = $1 AND state <> 'superseded'`,
-          values,
-        );
-        if (u.attemptedAt != null) {
-          await q(
-            `INSERT INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms, status_code, reason,
-               error, outcome, next_attempt_at, trial, replay)
-             SELECT id, notification_id, target, $2, $3, $4, $5, $6, $7, substr($8, 1, ${ATTEMPT_ERROR_CHARS}), $9, $10, $11, $12 FROM deliveries WHERE id = $1
-             ON CONFLICT (delivery_id, attempt, started_at) DO NOTHING`,
-            [u.id, u.attempts, u.attemptedAt, replica, u.durationMs ?? null, u.lastStatus ?? null, u.lastReason ?? null, u.lastError ?? null, u.state, u.nextAttemptAt ?? null, u.trial === true, u.replay === true],
-          );
-        }
-      }
-      // A settled delivery clears its lane, a retry is pending again: the other replicas may have work.
-      await notify(q);
-      return lost;
-    });
-
-  const select = (where: string, params: unknown[], tail = '') => rows<DeliveryRow>(`SELECT * FROM deliveries WHERE ${where} ${tail}`, params);
-
-  const ledger: PostgresLedger = {
-    driver: 'postgres',
-    replica,
-    write: async ({ accepts, updates }) => {
-      const result: WriteResult = { accepted: [] };
-      // Updates first (they happened before the accepts they are batched with); each accept in its own transaction.
-      if (updates.length) {
-        try {
-          const lost = await updateAll(updates);
-          renewal.remove(updates.map((u) => u.id));
-          if (lost.length) {
-            result.lost = lost;
-            events.leaseLost?.(lost);
-          }
-        } catch (err) {
-          result.updateError = String(err instanceof Error ? err.message : err);
-          const code = (err as { code?: unknown }).code;
-          if (typeof code === 'string') result.updateCode = code;
-        }
-      }
-      result.accepted = await Promise.all(
-        accepts.map(async (a) => {
-          try {
-            const stored = await acceptOne(a);
-            const blocked = new Set(stored.blocked);
-            renewal.add(a.deliveries.filter((d, i) => d.state === 'pending' && !stored.duplicates.includes(i) && !blocked.has(i) && stored.stored !== false).map((d) => d.id));
-            return stored;
-          } catch (err) {
-            const code = (err as { code?: unknown }).code;
-            return { error: String(err instanceof Error ? err.message : err), ...(typeof code === 'string' ? { code } : {}) };
-          }
-        }),
-      );
-      return result;
-    },
-    // A shared database never vouches: another replica may have accepted the same notification.
-    claimDedup: () => false,
-    dedupState: async (receiver, groupKey, target) => {
-      const r = (
-        await rows<{ firing: string; resolved: string; accepted_at: number; duplicates: number }>(
-          `SELECT firing, resolved, accepted_at, duplicates FROM dedup_state WHERE receiver = $1 AND group_key = $2 AND target = $3`,
-          [receiver, groupKey, target],
-        )
-      )[0];
-      return r && { firing: JSON.parse(r.firing) as string[], resolved: JSON.parse(r.resolved) as string[], at: r.accepted_at, duplicates: r.duplicates };
-    },
-    claim: async (now, limit, exclude) => {
-      if (limit <= 0) return [];
-      const claimed = await rows<DeliveryRow & { previous_owner: string | null }>(
-        `WITH c AS (
-           SELECT d.seq, d.lease_owner AS previous_owner FROM deliveries d
-           WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_owner IS NULL OR d.lease_until < $1) AND d.id <> ALL($4)
-             AND (d.fallback_of IS NOT NULL OR NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.group_key = d.group_key AND o.target = d.target
-               AND o.state = 'pending' AND o.seq < d.seq AND o.fallback_of IS NULL))
-           ORDER BY d.priority, d.next_attempt_at, d.seq LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
-         UPDATE deliveries SET lease_owner = $3, lease_until = $1::bigint + $5 FROM c WHERE deliveries.seq = c.seq
-         RETURNING deliveries.*, c.previous_owner`,
-        [now, limit, replica, ids(exclude), options.leaseMs],
-      );
-      const takeovers = new Map<string, number>();
-      for (const r of claimed) if (r.previous_owner !== null && r.previous_owner !== replica) takeovers.set(r.previous_owner, (takeovers.get(r.previous_owner) ?? 0) + 1);
-      for (const [from, count] of takeovers) events.takeover?.(count, from);
-      renewal.add(claimed.map((r) => r.id));
-      return claimed
-        .sort((a, b) => a.priority - b.priority || (a.next_attempt_at ?? 0) - (b.next_attempt_at ?? 0) || a.seq - b.seq)
-        .map(deliveryFromRow);
-    },
-    nextDueAt: async (exclude) => {
-      const r = await rows<{ at: number | null }>(
-        `SELECT MIN(CASE WHEN lease_owner IS NOT NULL AND lease_owner <> $1 THEN GREATEST(next_attempt_at, lease_until + 1) ELSE next_attempt_at END) AS at
-         FROM deliveries WHERE state = 'pending' AND id <> ALL($2)`,
-        [replica, ids(exclude)],
-      );
-      return opt(r[0]?.at);
-    },
-    unlease: async (leased) => {
-      if (!leased.length) return;
-      renewal.remove(leased);
-      await transaction(async (q) => {
-        await q(`UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1) AND lease_owner = $2`, [[...leased], replica]);
-        await notify(q);
-      });
-    },
-    onWork: (listener) => wakeups.subscribe(listener),
-    latestSeq: async (target, groupKey) =>
-      opt((await rows<{ seq: number }>(`SELECT seq FROM deliveries WHERE target = $1 AND group_key = $2 AND fallback_of IS NULL ORDER BY seq DESC LIMIT 1`, [target, groupKey]))[0]?.seq),
-    wake: (target, now) =>
-      transaction(async (q) => {
-        const n = (await q(`UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND state = 'pending' AND next_attempt_at > $1`, [now, target])).rowCount ?? 0;
-        if (n) await notify(q);
-        return n;
-      }),
-    getNotification: async (id) => {
-      const r = (await rows<NotificationRow>(`SELECT * FROM notifications WHERE id = $1`, [id]))[0];
-      return r && notificationFromRow(r);
-    },
-    getDelivery: async (id) => {
-      const r = (await select('id = $1', [id]))[0];
-      return r && deliveryFromRow(r);
-    },
-    deliveriesOf: async (id) => (await select('notification_id = $1', [id], 'ORDER BY seq')).map(deliveryFromRow),
-    deliveriesOfMany: async (notificationIds) =>
-      notificationIds.length ? (await select('notification_id = ANY($1)', [[...notificationIds]], 'ORDER BY seq')).map(deliveryFromRow) : [],
-    list: async (filter: DeliveryFilter) => {
-      const clauses: string[] = [];
-      const params: unknown[] = [];
-      for (const [column, op, value] of [
-        ['state', '=', filter.state],
-        ['target', '=', filter.target],
-        ['notification_id', '=', filter.notificationId],
-        ['created_at', '>=', filter.since],
-        ['created_at', '<=', filter.until],
-        ['last_reason', '=', filter.reason],
-        ['seq', '<', filter.before],
-      ] as const) {
-        if (value !== undefined) clauses.push(`${column} ${op} $${params.push(value)}`);
-      }
-      const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-      return (
-        await rows<DeliveryRow>(`SELECT * FROM deliveries ${where} ORDER BY seq ${filter.oldestFirst ? 'ASC' : 'DESC'} LIMIT $${params.push(filter.limit ?? 100)}`, params)
-      ).map(deliveryFromRow);
-    },
-    notifications: async (filter: NotificationFilter, limit) => {
-      if (limit <= 0) return [];
-      const clauses: string[] = [];
-      const params: unknown[] = [];
-      const add = (clause: (...n: string[]) => string, ...values: unknown[]) => clauses.push(clause(...values.map((v) => `$${params.push(v)}`)));
-      if (filter.before) add((a, b) => `(created_at, id) < (${a}, ${b})`, filter.before.createdAt, filter.before.id);
-      if (filter.since !== undefined) add((a) => `created_at >= ${a}`, filter.since);
-      if (filter.until !== undefined) add((a) => `created_at <= ${a}`, filter.until);
-      if (filter.receiver !== undefined) add((a) => `receiver = ${a}`, filter.receiver);
-      if (filter.groupKey !== undefined) add((a) => `group_key = ${a}`, filter.groupKey);
-      if (filter.status !== undefined) add((a) => `status = ${a}`, filter.status);
-      if (filter.alertname !== undefined) add((a) => `strpos(alertnames, ${a}) > 0`, `\n${filter.alertname}\n`);
-      if (filter.target !== undefined) add((a) => `strpos(targets, ${a}) > 0`, `\n${filter.target}\n`);
-      if (filter.outcome !== undefined) clauses.push(OUTCOME_SQL[filter.outcome]);
-      const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-      const found = await rows<{ created_at: number; id: string; receiver: string; group_key: string; status: 'firing' | 'resolved'; alerts: number; alertnames: string }>(
-        `SELECT created_at, id, receiver, group_key, status, alerts, alertnames FROM notification_index i ${where}
-         ORDER BY created_at DESC, id DESC LIMIT $${params.push(limit)}`,
-        params,
-      );
-      return found.map((r) => ({
-        id: r.id,
-        createdAt: r.created_at,
-        receiver: r.receiver,
-        groupKey: r.group_key,
-        status: r.status,
-        alerts: r.alerts,
-        alertnames: r.alertnames.split('\n').filter((a) => a !== ''),
-      }));
-    },
-    attemptsOf: async (id) => (await rows<AttemptRow>(`SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt, started_at`, [id])).map(attemptFromRow),
-    attemptsOfNotification: async (id) =>
-      (
-        await rows<AttemptRow>(`SELECT a.* FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.notification_id = $1 ORDER BY a.id`, [id])
-      ).map(attemptFromRow),
-    addFallback: (d) =>
-      transaction(async (q) => {
-        const inserted = await q(
-          `INSERT INTO deliveries (seq, id, notification_id, target, target_type, group_key, notification_key, state, skip_reason,
-             priority, alerts, attempts, created_at, updated_at, next_attempt_at, fallback_of, fallback_for, fallback_reason)
-           VALUES (nextval('deliveries_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)
-           ON CONFLICT DO NOTHING RETURNING seq`,
-          [
-            d.id,
-            d.notificationId,
-            d.target,
-            d.targetType,
-            d.groupKey,
-            d.notificationKey,
-            d.state,
-            d.skipReason ?? null,
-            d.priority,
-            JSON.stringify(d.alerts),
-            d.attempts,
-            d.createdAt,
-            d.nextAttemptAt ?? null,
-            d.fallbackOf ?? null,
-            d.fallbackFor ?? null,
-            d.fallbackReason ?? null,
-          ],
-        );
-        const seq = (inserted.rows[0] as { seq: number } | undefined)?.seq;
-        if (seq === undefined) return undefined;
-        await q(`UPDATE deliveries SET fallback_id = $1 WHERE id = $2 AND fallback_id IS NULL`, [d.id, d.fallbackOf]);
-        await q(
-          `UPDATE notification_index SET targets = targets || $2
-           WHERE (created_at, id) = ((SELECT created_at FROM notifications WHERE id = $1), $1) AND strpos(targets, E'\\n' || $2) = 0`,
-          [d.notificationId, `${d.target}\n`],
-        );
-        await notify(q);
-        return storedDelivery(d, seq, false);
-      }),
-    heldSince: async (target, before, limit) =>
-      (
-        await select(`target = $1 AND state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL AND held_since <= $2`, [target, before], 'ORDER BY held_since LIMIT $3'.replace('$3', String(Math.max(0, Math.floor(limit)))))
-      ).map(deliveryFromRow),
-    earliestHeld: async (target) =>
-      opt(
-        (await rows<{ at: number | null }>(`SELECT MIN(held_since) AS at FROM deliveries WHERE target = $1 AND state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL`, [target]))[0]
-          ?.at,
-      ),
-    replay: (filter, now) =>
-      transaction(async (q): Promise<ReplayResult> => {
-        const { where, params } = bulkWhere(filter);
-        const found = (await q(`SELECT id, target FROM deliveries WHERE ${where} ORDER BY seq FOR UPDATE`, params)).rows as Array<{ id: string; target: string }>;
-        const configured = filter.configured && new Set(filter.configured);
-        const unconfigured = configured ? found.filter((r) => !configured.has(r.target)) : [];
-        const replayed = (configured ? found.filter((r) => configured.has(r.target)) : found).map((r) => r.id);
-        if (replayed.length) {
-          // A fresh retry budget and max_age, counted from the replay; the attempts so far, their history and created_at stay.
-          await q(
-            `UPDATE deliveries SET state = 'pending', skip_reason = NULL, next_attempt_at = $1, replayed_at = $1, attempts_at_replay = attempts, updated_at = $1
-             WHERE id = ANY($2)`,
-            [now, replayed],
-          );
-          await notify(q);
-        }
-        return { ids: replayed, unconfigured: unconfigured.slice(0, 100), unconfiguredCount: unconfigured.length };
-      }),
-    delete: async (id) => ((await query(`DELETE FROM deliveries WHERE id = $1`, [id])).rowCount ?? 0) > 0,
-    deleteMany: async (filter) => {
-      const { where, params } = bulkWhere(filter);
-      return (await query(`DELETE FROM deliveries WHERE ${where}`, params)).rowCount ?? 0;
-    },
-    hold: async (target, until) => (await query(`UPDATE deliveries SET skip_reason = 'paused', next_attempt_at = $1 WHERE target = $2 AND state = 'pending'`, [until, target])).rowCount ?? 0,
-    release: (target, now) =>
-      transaction(async (q) => {
-        const n =
-          (
-            await q(
-              `UPDATE deliveries SET next_attempt_at = $1, skip_reason = CASE WHEN skip_reason = 'paused' THEN NULL ELSE skip_reason END
-               WHERE target = $2 AND state = 'pending' AND (next_attempt_at > $1 OR skip_reason = 'paused')`,
-              [now, target],
-            )
-          ).rowCount ?? 0;
-        if (n) await notify(q);
-        return n;
-      }),
-    targetStats: async () => {
-      const byTarget = new Map<string, TargetQueueStats>();
-      for (const r of await rows<{ target: string; state: 'pending' | 'dead'; count: number; oldest: number }>(
-        `SELECT target, state, COUNT(*) AS count, MIN(created_at) AS oldest FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, target`,
-      )) {
-        const t = byTarget.get(r.target) ?? { target: r.target, pending: 0, dead: 0 };
-        t[r.state] = r.count;
-        if (r.state === 'pending') t.oldestPendingAt = r.oldest;
-        byTarget.set(r.target, t);
-      }
-      return [...byTarget.values()];
-    },
-    outcomeBuckets: (since, bucketMs) => rows<OutcomeBucket>(OUTCOME_BUCKETS_SQL, [since, bucketMs]),
-    stats: async (): Promise<QueueStats> => {
-      const byStateAndPriority = await rows<QueueStats['byStateAndPriority'][number]>(
-        `SELECT state, priority, COUNT(*) AS count FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, priority ORDER BY state, priority`,
-      );
-      const oldest = await rows<{ at: number | null }>(`SELECT MIN(created_at) AS at FROM deliveries WHERE state = 'pending'`);
-      return { byStateAndPriority, oldestPendingAt: opt(oldest[0]?.at) };
-    },
-    prune: (before, now, limit) =>
-      transaction(async (q) => {
-        const cap = limit === undefined || limit < 0 ? 'ALL' : String(Math.floor(limit));
-        const count = async (sql: string, params: unknown[]) => (await q(sql, params)).rowCount ?? 0;
-        const removed =
-          (await count(
-            `DELETE FROM deliveries WHERE seq IN (SELECT seq FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'skipped', 'superseded') AND updated_at < $1 LIMIT ${cap})`,
-            [before],
-          )) +
-          (await count(
-            `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications n WHERE n.created_at < $1 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id) LIMIT ${cap})`,
-            [before],
-          )) +
-          (await count(`DELETE FROM target_state WHERE key IN (SELECT key FROM target_state WHERE expires_at < $1 LIMIT ${cap})`, [now])) +
-          (await count(
-            `DELETE FROM dedup_state WHERE (receiver, group_key, target) IN (SELECT receiver, group_key, target FROM dedup_state WHERE accepted_at < $1 LIMIT ${cap})`,
-            [before],
-          ));
-        await q(
-          `DELETE FROM notification_index WHERE (created_at, id) IN (SELECT created_at, id FROM notification_index i WHERE i.created_at < $1
-             AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.id = i.id) LIMIT ${cap})`,
-          [before],
-        );
-        return removed;
-      }),
-    stateGet: async (key, now) => (await rows<{ value: string }>(`SELECT value FROM target_state WHERE key = $1 AND expires_at >= $2`, [key, now]))[0]?.value,
-    stateSet: async (key, value, expiresAt) => {
-      await query(`INSERT INTO target_state (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`, [
-        key,
-        value,
-        expiresAt,
-      ]);
-    },
-    stateDelete: async (key) => {
-      await query(`DELETE FROM target_state WHERE key = $1`, [key]);
-    },
-    exclusive: async (job: ExclusiveJob) => {
+  async write({ accepts, updates }: Parameters<Ledger['write']>[0]): Promise<WriteResult> {
+    const result: WriteResult = { accepted: [] };
+    let wake = false;
+    if (updates.length) {
+      for (const u of updates) this.held.delete(u.id);
       try {
-        return await locks.exclusive(job);
+        const { lost, followers } = await this.db.transaction(async (client) => {
+          const lost = await applyUpdates(client, updates, this.replica);
+          // A delivery waiting behind one of these (another replica's accept was blocked) may go now.
+          const { rows } = await client.query<{ waiting: boolean }>(
+            `SELECT EXISTS (SELECT 1 FROM deliveries o JOIN deliveries d ON o.target = d.target AND o.group_key = d.group_key AND o.seq > d.seq
+               WHERE d.id = ANY($1::text[]) AND o.state = 'pending' AND o.lease_owner IS NULL) AS waiting`,
+            [updates.map((u) => u.id)],
+          );
+          return { lost, followers: rows[0]?.waiting === true };
+        });
+        if (lost.length) {
+          result.lost = lost;
+          this.options.events?.leaseLost?.(lost);
+        }
+        wake = followers || updates.some((u) => u.state === 'pending');
       } catch (err) {
-        return failed(err);
+        result.updateError = (err as Error).message;
+        result.updateCode = (err as { code?: string }).code;
       }
-    },
-    renewLeases: (now) => renewal.renew(now),
-    close: async () => {
-      renewal.stop();
-      const held = renewal.ids();
-      renewal.remove(held);
-      // Give back what was never settled: another replica takes it at once instead of after the lease.
-      if (held.length) await ledger.unlease(held).catch(() => {});
-      await wakeups.close();
-      await locks.close();
-      await pool.end();
-    },
-  };
-  return ledger;
+    }
+    result.accepted = await Promise.all(
+      accepts.map((item) =>
+        this.db
+          .transaction((client) => acceptOne(client, item, { replica: this.replica, leaseMs: this.options.leaseMs }))
+          .then(
+            (stored) => {
+              this.seen(item.notification.createdAt);
+              item.deliveries.forEach((d, i) => {
+                if (d.state === 'pending' && !stored.duplicates.includes(i) && !stored.blocked?.includes(i) && stored.stored !== false) this.held.add(d.id);
+              });
+              if (stored.blocked?.length) wake = true;
+              return stored;
+            },
+            (err: unknown) => ({ error: (err as Error).message, code: (err as { code?: string }).code }),
+          ),
+      ),
+    );
+    if (wake) await this.notify();
+    return result;
+  }
+
+  claimDedup(): boolean {
+    // Another replica may have accepted the same notification a moment ago: the commit decides.
+    return false;
+  }
+
+  async dedupState(receiver: string, groupKey: string, target: string) {
+    const { rows } = await this.db.query<{ firing: string; resolved: string; accepted_at: number; duplicates: number }>(
+      'SELECT firing, resolved, accepted_at, duplicates FROM dedup_state WHERE receiver = $1 AND group_key = $2 AND target = $3',
+      [receiver, groupKey, target],
+    );
+    const r = rows[0];
+    return r && { firing: JSON.parse(r.firing) as string[], resolved: JSON.parse(r.resolved) as string[], at: r.accepted_at, duplicates: r.duplicates };
+  }
+
+  async claim(now: number, limit: number, exclude: { has(id: string): boolean; readonly size: number }): Promise<DeliveryRecord[]> {
+    this.seen(now);
+    if (limit <= 0) return [];
+    // This replica's live leases are left out by the query; what the caller excludes besides (outcomes it could not
+    // write yet) is given back below. Over-fetch by that many, so excluded rows never starve due ones.
+    const { rows } = await this.db.query<DeliveryRow & { prev_owner: string | null }>(
+      `WITH picked AS (
+         SELECT d.id, d.lease_owner AS prev_owner FROM deliveries d
+         WHERE d.state = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_owner IS NULL OR d.lease_until < $1)
+           AND (d.fallback_of IS NOT NULL OR NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.target = d.target AND o.group_key = d.group_key
+             AND o.state = 'pending' AND o.seq < d.seq AND o.fallback_of IS NULL))
+         ORDER BY d.priority, d.next_attempt_at, d.seq LIMIT $2 FOR UPDATE OF d SKIP LOCKED)
+       UPDATE deliveries d SET lease_owner = $3, lease_until = $1 + $4 FROM picked WHERE d.id = picked.id
+       RETURNING d.*, picked.prev_owner`,
+      [now, limit + Math.min(exclude.size, 1000), this.replica, this.options.leaseMs],
+    );
+    const from = new Map<string, number>();
+    const mine: typeof rows = [];
+    const back: string[] = [];
+    for (const r of rows) {
+      if (exclude.has(r.id) || mine.length >= limit) {
+        back.push(r.id);
+        continue;
+      }
+      mine.push(r);
+      this.held.add(r.id);
+      if (r.prev_owner !== null && r.prev_owner !== this.replica) from.set(r.prev_owner, (from.get(r.prev_owner) ?? 0) + 1);
+    }
+    if (back.length) {
+      await this.db.query('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::text[]) AND lease_owner = $2', [back, this.replica]);
+    }
+    for (const [owner, count] of from) this.options.events?.takeover?.(count, owner);
+    // Most urgent first, as they were picked (RETURNING keeps no order).
+    return mine.map(deliveryFromRow).sort((a, b) => a.priority - b.priority || (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq);
+  }
+
+  async nextDueAt(exclude: { has(id: string): boolean; readonly size: number }): Promise<number | undefined> {
+    // When each pending delivery becomes claimable: due, its lease (another replica's) expired, and its lane's
+    // older pending delivery settled or its lease expired (a settle NOTIFYs earlier).
+    const { rows } = await this.db.query<{ id: string; at: number }>(
+      `SELECT d.id, GREATEST(d.next_attempt_at,
+           CASE WHEN d.lease_owner IS NOT NULL THEN d.lease_until + 1 ELSE 0 END,
+           COALESCE((SELECT max(o.lease_until) + 1 FROM deliveries o WHERE o.target = d.target AND o.group_key = d.group_key
+             AND o.state = 'pending' AND o.seq < d.seq AND o.fallback_of IS NULL AND d.fallback_of IS NULL), 0)) AS at
+       FROM deliveries d WHERE d.state = 'pending' AND NOT (d.id = ANY($1::text[]))
+       ORDER BY at LIMIT $2`,
+      [[...this.held], exclude.size + 1],
+    );
+    return rows.find((r) => !exclude.has(r.id))?.at;
+  }
+
+  async unlease(ids: readonly string[]): Promise<void> {
+    if (!ids.length) return;
+    for (const id of ids) this.held.delete(id);
+    await this.db.query('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::text[]) AND lease_owner = $2', [ids, this.replica]);
+    await this.notify();
+  }
+
+  onWork(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Extend the leases this replica holds; one found held by another replica (taken over) is reported lost. */
+  private async renew(): Promise<void> {
+    if (this.closed || !this.held.size) return;
+    const ids = [...this.held];
+    const { rows } = await this.db.query<{ id: string }>(
+      `UPDATE deliveries SET lease_until = $3 WHERE id = ANY($1::text[]) AND lease_owner = $2 AND state = 'pending' RETURNING id`,
+      [ids, this.replica, this.now() + this.options.leaseMs],
+    );
+    const renewed = new Set(rows.map((r) => r.id));
+    const gone = ids.filter((id) => !renewed.has(id) && this.held.has(id));
+    if (!gone.length) return;
+    const { rows: taken } = await this.db.query<{ id: string }>(
+      `SELECT id FROM deliveries WHERE id = ANY($1::text[]) AND lease_owner IS NOT NULL AND lease_owner <> $2`,
+      [gone, this.replica],
+    );
+    for (const id of gone) this.held.delete(id);
+    if (taken.length) this.options.events?.leaseLost?.(taken.map((r) => r.id));
+  }
+
+  async latestSeq(target: string, groupKey: string): Promise<number | undefined> {
+    const { rows } = await this.db.query<{ seq: number | null }>(
+      'SELECT max(seq) AS seq FROM deliveries WHERE target = $1 AND group_key = $2 AND fallback_of IS NULL',
+      [target, groupKey],
+    );
+    return rows[0]?.seq ?? undefined;
+  }
+
+  async wake(target: string, now: number): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE deliveries SET next_attempt_at = $1 WHERE target = $2 AND state = 'pending' AND next_attempt_at > $1`,
+      [now, target],
+    );
+    if (rowCount) await this.notify();
+    return rowCount ?? 0;
+  }
+
+  async getNotification(id: string) {
+    const { rows } = await this.db.query<NotificationRow>('SELECT * FROM notifications WHERE id = $1', [id]);
+    return rows[0] && notificationFromRow(rows[0]);
+  }
+
+  async getDelivery(id: string) {
+    const { rows } = await this.db.query<DeliveryRow>('SELECT * FROM deliveries WHERE id = $1', [id]);
+    return rows[0] && deliveryFromRow(rows[0]);
+  }
+
+  async deliveriesOf(notificationId: string) {
+    return this.deliveriesOfMany([notificationId]);
+  }
+
+  async deliveriesOfMany(ids: readonly string[]) {
+    if (!ids.length) return [];
+    const { rows } = await this.db.query<DeliveryRow>('SELECT * FROM deliveries WHERE notification_id = ANY($1::text[]) ORDER BY seq', [ids]);
+    return rows.map(deliveryFromRow);
+  }
+
+  async list(filter: DeliveryFilter) {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    for (const [column, value] of [
+      ['state =', filter.state],
+      ['target =', filter.target],
+      ['notification_id =', filter.notificationId],
+      ['created_at >=', filter.since],
+      ['created_at <=', filter.until],
+      ['last_reason =', filter.reason],
+      ['seq <', filter.before],
+    ] as const) {
+      if (value === undefined) continue;
+      params.push(value);
+      clauses.push(`${column} $${params.length}`);
+    }
+    params.push(filter.limit ?? 100);
+    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
+    const { rows } = await this.db.query<DeliveryRow>(
+      `SELECT * FROM deliveries ${where} ORDER BY seq ${filter.oldestFirst ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(deliveryFromRow);
+  }
+
+  notifications(filter: Parameters<Ledger['notifications']>[0], limit: number) {
+    return notificationsPage(this.db, filter, limit);
+  }
+
+  async attemptsOf(deliveryId: string) {
+    const { rows } = await this.db.query<AttemptRow>('SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt, started_at', [deliveryId]);
+    return rows.map(attemptFromRow);
+  }
+
+  async attemptsOfNotification(notificationId: string) {
+    const { rows } = await this.db.query<AttemptRow>(
+      'SELECT a.* FROM deliveries d JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.notification_id = $1 ORDER BY a.id',
+      [notificationId],
+    );
+    return rows.map(attemptFromRow);
+  }
+
+  addFallback(d: NewDelivery): Promise<DeliveryRecord | undefined> {
+    return this.db.transaction(async (client) => {
+      const { rows } = await client.query<{ seq: number }>(
+        `INSERT INTO deliveries (seq, id, notification_id, target, target_type, group_key, notification_key, state, skip_reason,
+           priority, alerts, attempts, created_at, updated_at, next_attempt_at, fallback_of, fallback_for, fallback_reason)
+         VALUES (nextval('delivery_seq'), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)
+         ON CONFLICT DO NOTHING RETURNING seq`,
+        [
+          d.id,
+          d.notificationId,
+          d.target,
+          d.targetType,
+          d.groupKey,
+          d.notificationKey,
+          d.state,
+          d.skipReason ?? null,
+          d.priority,
+          JSON.stringify(d.alerts),
+          d.attempts,
+          d.createdAt,
+          d.nextAttemptAt ?? null,
+          d.fallbackOf ?? null,
+          d.fallbackFor ?? null,
+          d.fallbackReason ?? null,
+        ],
+      );
+      const seq = rows[0]?.seq;
+      if (seq === undefined) return undefined;
+      await client.query('UPDATE deliveries SET fallback_id = $1 WHERE id = $2 AND fallback_id IS NULL', [d.id, d.fallbackOf]);
+      // The fallback target now has a delivery of the notification: the list's target filter finds it there too.
+      await client.query('UPDATE notifications SET targets = array_append(targets, $2) WHERE id = $1 AND NOT ($2 = ANY(targets))', [d.notificationId, d.target]);
+      await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.replica]);
+      return storedDelivery(d, seq, false);
+    });
+  }
+
+  async heldSince(target: string, before: number, limit: number) {
+    const { rows } = await this.db.query<DeliveryRow>(
+      `SELECT * FROM deliveries WHERE target = $1 AND state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL AND held_since <= $2
+       ORDER BY held_since LIMIT $3`,
+      [target, before, limit],
+    );
+    return rows.map(deliveryFromRow);
+  }
+
+  async earliestHeld(target: string) {
+    const { rows } = await this.db.query<{ at: number | null }>(
+      `SELECT min(held_since) AS at FROM deliveries WHERE target = $1 AND state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL`,
+      [target],
+    );
+    return rows[0]?.at ?? undefined;
+  }
+
+  replay(filter: Parameters<Ledger['replay']>[0], now: number) {
+    return this.db.transaction(async (client) => {
+      const { where, params } = bulkWhere(filter);
+      const { rows } = await client.query<{ id: string; target: string }>(`SELECT id, target FROM deliveries WHERE ${where} ORDER BY seq FOR UPDATE`, params);
+      const configured = filter.configured && new Set(filter.configured);
+      const unconfigured = configured ? rows.filter((r) => !configured.has(r.target)) : [];
+      const ids = (configured ? rows.filter((r) => configured.has(r.target)) : rows).map((r) => r.id);
+      // A fresh retry budget and max_age, counted from the replay; the attempts so far, their history and created_at stay.
+      if (ids.length) {
+        await client.query(
+          `UPDATE deliveries SET state = 'pending', skip_reason = NULL, next_attempt_at = $1, replayed_at = $1, attempts_at_replay = attempts,
+             updated_at = $1, lease_owner = NULL, lease_until = NULL WHERE id = ANY($2::text[])`,
+          [now, ids],
+        );
+        await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.replica]);
+      }
+      return { ids, unconfigured: unconfigured.slice(0, 100), unconfiguredCount: unconfigured.length };
+    });
+  }
+
+  async delete(id: string) {
+    this.held.delete(id);
+    const { rowCount } = await this.db.query('DELETE FROM deliveries WHERE id = $1', [id]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async deleteMany(filter: Parameters<Ledger['deleteMany']>[0]) {
+    const { where, params } = bulkWhere(filter);
+    const { rowCount } = await this.db.query(`DELETE FROM deliveries WHERE ${where}`, params);
+    return rowCount ?? 0;
+  }
+
+  async hold(target: string, until: number) {
+    const { rowCount } = await this.db.query(
+      `UPDATE deliveries SET skip_reason = 'paused', next_attempt_at = $1 WHERE target = $2 AND state = 'pending'`,
+      [until, target],
+    );
+    return rowCount ?? 0;
+  }
+
+  async release(target: string, now: number) {
+    const { rowCount } = await this.db.query(
+      `UPDATE deliveries SET next_attempt_at = $1, skip_reason = CASE WHEN skip_reason = 'paused' THEN NULL ELSE skip_reason END
+       WHERE target = $2 AND state = 'pending' AND (next_attempt_at > $1 OR skip_reason = 'paused')`,
+      [now, target],
+    );
+    if (rowCount) await this.notify();
+    return rowCount ?? 0;
+  }
+
+  async targetStats(): Promise<TargetQueueStats[]> {
+    const { rows } = await this.db.query<{ target: string; state: 'pending' | 'dead'; count: number; oldest: number }>(
+      `SELECT target, state, count(*) AS count, min(created_at) AS oldest FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, target`,
+    );
+    const byTarget = new Map<string, TargetQueueStats>();
+    for (const r of rows) {
+      const t = byTarget.get(r.target) ?? { target: r.target, pending: 0, dead: 0 };
+      t[r.state] = r.count;
+      if (r.state === 'pending') t.oldestPendingAt = r.oldest;
+      byTarget.set(r.target, t);
+    }
+    return [...byTarget.values()];
+  }
+
+  async outcomeBuckets(since: number, bucketMs: number): Promise<OutcomeBucket[]> {
+    const { rows } = await this.db.query<OutcomeBucket>(OUTCOME_BUCKETS_SQL, [since, bucketMs]);
+    return rows;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const { rows } = await this.db.query<{ state: QueueStats['byStateAndPriority'][number]['state']; priority: number; count: number }>(
+      `SELECT state, priority, count(*) AS count FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, priority`,
+    );
+    const { rows: oldest } = await this.db.query<{ at: number | null }>(`SELECT min(created_at) AS at FROM deliveries WHERE state = 'pending'`);
+    return { byStateAndPriority: rows, oldestPendingAt: oldest[0]?.at ?? undefined };
+  }
+
+  prune(before: number, now: number, limit?: number): Promise<number> {
+    // LIMIT NULL is no limit.
+    const n = limit === undefined || limit < 0 ? null : limit;
+    return this.db.transaction(async (client) => {
+      const run = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rowCount ?? 0;
+      return (
+        (await run(
+          `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE created_at < $1 AND state IN ('delivered', 'skipped', 'superseded')
+             AND updated_at < $1 LIMIT $2)`,
+          [before, n],
+        )) +
+        (await run(
+          `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications n WHERE n.created_at < $1
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.notification_id = n.id) LIMIT $2)`,
+          [before, n],
+        )) +
+        (await run(`DELETE FROM target_state WHERE key IN (SELECT key FROM target_state WHERE expires_at < $1 LIMIT $2)`, [now, n])) +
+        (await run(
+          `DELETE FROM dedup_state WHERE (receiver, group_key, target) IN
+             (SELECT receiver, group_key, target FROM dedup_state WHERE accepted_at < $1 LIMIT $2)`,
+          [before, n],
+        ))
+      );
+    });
+  }
+
+  async stateGet(key: string, now: number) {
+    const { rows } = await this.db.query<{ value: string }>('SELECT value FROM target_state WHERE key = $1 AND expires_at >= $2', [stateKey(key), now]);
+    return rows[0]?.value;
+  }
+
+  async stateSet(key: string, value: string, expiresAt: number) {
+    await this.db.query(
+      'INSERT INTO target_state (key, value, expires_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at',
+      [stateKey(key), value, expiresAt],
+    );
+  }
+
+  async stateDelete(key: string) {
+    await this.db.query('DELETE FROM target_state WHERE key = $1', [stateKey(key)]);
+  }
+
+  async exclusive(job: ExclusiveJob): Promise<boolean> {
+    if (this.closed) return false;
+    try {
+      const client = await this.locks.get();
+      if (this.jobs.has(job)) return true;
+      const { rows } = await client.query<{ mine: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS mine', [LOCK_CLASS, JOB_KEYS[job]]);
+      if (rows[0]?.mine) this.jobs.add(job);
+      return rows[0]?.mine === true;
+    } catch {
+      // No database, no job: another replica that reaches it runs the job.
+      return false;
+    }
+  }
+
+  importRecords(page: Parameters<LedgerImport['importRecords']>[0]) {
+    return this.db.transaction((client) => importPage(client, page));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.renewal);
+    // What this replica leased and did not settle goes back at once, rather than after the lease.
+    const held = [...this.held];
+    this.held.clear();
+    if (held.length) {
+      await this.db
+        .query('UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::text[]) AND lease_owner = $2', [held, this.replica])
+        .then(() => this.notify(), () => undefined);
+    }
+    this.listeners.clear();
+    await Promise.all([this.listen.close(), this.locks.close()]);
+    await this.db.end();
+  }
 }

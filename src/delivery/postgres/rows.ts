@@ -1,6 +1,6 @@
-import type { AttemptRecord, DeliveryRecord, NotificationRecord } from '../types.js';
+import type { AttemptRecord, BulkFilter, DeliveryRecord, NotificationRecord } from '../types.js';
 
-/** A deliveries row as the pg client returns it (int8 parsed to numbers). */
+/** A deliveries row as the driver returns it (bigint as number, see connection.ts). */
 export interface DeliveryRow {
   seq: number;
   id: string;
@@ -34,9 +34,9 @@ export interface DeliveryRow {
   lease_until: number | null;
 }
 
-export const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-/** The record of a row, field for field as the SQLite backend's fromRow (one V8 shape for every record). */
+/** A delivery record from its row, every field present in the order of records.ts (one V8 shape). */
 export function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
   return {
     id: r.id,
@@ -81,16 +81,9 @@ export interface NotificationRow {
   enriched: string;
 }
 
-export const notificationFromRow = (r: NotificationRow): NotificationRecord => ({
-  id: r.id,
-  key: r.key,
-  receiver: r.receiver,
-  groupKey: r.group_key,
-  status: r.status,
-  createdAt: r.created_at,
-  original: r.original,
-  enriched: r.enriched,
-});
+export function notificationFromRow(r: NotificationRow): NotificationRecord {
+  return { id: r.id, key: r.key, receiver: r.receiver, groupKey: r.group_key, status: r.status, createdAt: r.created_at, original: r.original, enriched: r.enriched };
+}
 
 export interface AttemptRow {
   delivery_id: string;
@@ -109,19 +102,46 @@ export interface AttemptRow {
   replay: boolean;
 }
 
-export const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
-  deliveryId: r.delivery_id,
-  notificationId: r.notification_id,
-  target: r.target,
-  attempt: r.attempt,
-  at: r.started_at,
-  replica: r.replica,
-  durationMs: opt(r.duration_ms),
-  statusCode: opt(r.status_code),
-  reason: opt(r.reason),
-  error: opt(r.error),
-  outcome: r.outcome,
-  nextAttemptAt: opt(r.next_attempt_at),
-  trial: r.trial,
-  replay: r.replay,
-});
+export function attemptFromRow(r: AttemptRow): AttemptRecord {
+  return {
+    deliveryId: r.delivery_id,
+    notificationId: r.notification_id,
+    target: r.target,
+    attempt: r.attempt,
+    at: r.started_at,
+    replica: r.replica,
+    durationMs: opt(r.duration_ms),
+    statusCode: opt(r.status_code),
+    reason: opt(r.reason),
+    error: opt(r.error),
+    outcome: r.outcome,
+    nextAttemptAt: opt(r.next_attempt_at),
+    trial: r.trial,
+    replay: r.replay,
+  };
+}
+
+/** The WHERE clause of a bulk replay or delete (as the SQLite ledger's): ids match dead and pending, else `state` (dead). */
+export function bulkWhere(filter: BulkFilter): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const clauses = [filter.ids ? `state IN ('dead', 'pending')` : filter.state === 'pending' ? `state = 'pending'` : `state = 'dead'`];
+  if (filter.ids) {
+    params.push(filter.ids);
+    clauses.push(`id = ANY($${params.length})`);
+  }
+  if (filter.target !== undefined) {
+    params.push(filter.target);
+    clauses.push(`target = $${params.length}`);
+  }
+  if (filter.since !== undefined) {
+    params.push(filter.since);
+    clauses.push(`created_at >= $${params.length}`);
+  }
+  return { where: clauses.join(' AND '), params };
+}
+
+/**
+ * A correlation-state key as PostgreSQL stores it: its text cannot hold NUL, which alertmux's keys use as a
+ * separator (`target\0key`), so NUL is stored as U+2400 (the symbol for NUL; a target name cannot hold it either).
+ */
+export const stateKey = (key: string): string => key.split('\u0000').join('\u2400');

@@ -1,30 +1,41 @@
-import type { Store } from '../../../src/delivery/types.js';
+import type { Ledger, LedgerEvents } from '../../../src/delivery/ledger.js';
 import { attemptsContract } from './attempts.js';
 import { consoleContract } from './console.js';
 import { fallbackContract } from './fallback.js';
 import { lanesContract } from './lanes.js';
 import { queueContract } from './queue.js';
+import { replicasContract } from './replicas.js';
 import { retentionContract } from './retention.js';
 
-/** What the ledger records besides what it is given. */
+/** How a test opens a ledger: the replica it speaks for, its lease length, and who hears its events. */
 export interface OpenOptions {
-  /** The replica named in the attempt history. */
+  /** The replica named in the attempt history and owning the leases. */
   replica?: string;
+  /** How long a lease lasts past the `now` of the claim that took it (shared backends). */
+  leaseMs?: number;
+  events?: LedgerEvents;
 }
 
 /**
- * A ledger backend under test: opens a fresh, empty store per test; its `close()` also removes whatever the
- * backend created for it (a temp file, a schema).
+ * A ledger backend under test. Per test the suite calls `fresh()` (a new, empty database), then `open()` once,
+ * or, when `shared`, twice (two replicas on that one database), closes every ledger it opened, then `dispose()`.
  */
 export interface StoreBackend {
   name: string;
-  open(options?: OpenOptions): Store | Promise<Store>;
+  /** Several processes share the database (PostgreSQL): the replicas contract runs; false: it is skipped, saying so. */
+  shared: boolean;
+  /** Before each test: make the database the test's ledgers open (a temp dir, a `CREATE DATABASE`). */
+  fresh(): Promise<void>;
+  /** A ledger on the database `fresh()` made. */
+  open(options?: OpenOptions): Promise<Ledger>;
+  /** After each test, once its ledgers are closed: remove what `fresh()` made. */
+  dispose(): Promise<void>;
 }
 
 /**
- * The ledger's behaviour as the dispatcher, the worker and the API rely on it, written against the `Store`
- * interface only: every backend must pass it. Backend-specific behaviour (migrations, the writer thread, WAL)
- * stays in that backend's own tests.
+ * The ledger's behaviour as the dispatcher, the worker and the API rely on it, written against the `Ledger`
+ * interface only: every backend must pass it. Backend-specific behaviour (migrations, the writer thread, WAL,
+ * the pool) stays in that backend's own tests.
  */
 export function describeStoreContract(backend: StoreBackend): void {
   describe(`the ledger contract (${backend.name})`, () => {
@@ -34,21 +45,57 @@ export function describeStoreContract(backend: StoreBackend): void {
     consoleContract(backend);
     fallbackContract(backend);
     retentionContract(backend);
+    replicasContract(backend);
   });
 }
 
-/** A fresh store per test of the enclosing describe, closed after it. */
-export function useStore(backend: StoreBackend, options?: OpenOptions): () => Store {
-  let store: Store | undefined;
+/**
+ * Per test of the enclosing describe: a fresh database and the ledgers `open` opens on it, all closed after the
+ * test (a ledger the test closed itself with `close` is not closed again).
+ */
+export function useLedgers(backend: StoreBackend): { open(options?: OpenOptions): Promise<Ledger>; close(ledger: Ledger): Promise<void> } {
+  const opened = new Set<Ledger>();
+  let ready = false;
   beforeEach(async () => {
-    store = await backend.open(options);
+    await backend.fresh();
+    ready = true;
   });
   afterEach(async () => {
-    await store?.close();
-    store = undefined;
+    const open = [...opened];
+    opened.clear();
+    try {
+      await Promise.all(open.map((ledger) => ledger.close()));
+    } finally {
+      if (ready) await backend.dispose();
+      ready = false;
+    }
+  });
+  return {
+    async open(options) {
+      if (!ready) throw new Error('no database (opened outside a test)');
+      const ledger = await backend.open(options);
+      opened.add(ledger);
+      return ledger;
+    },
+    async close(ledger) {
+      opened.delete(ledger);
+      await ledger.close();
+    },
+  };
+}
+
+/** A fresh ledger per test of the enclosing describe, closed after it. */
+export function useStore(backend: StoreBackend, options?: OpenOptions): () => Ledger {
+  const ledgers = useLedgers(backend);
+  let ledger: Ledger | undefined;
+  beforeEach(async () => {
+    ledger = await ledgers.open(options);
+  });
+  afterEach(() => {
+    ledger = undefined;
   });
   return () => {
-    if (!store) throw new Error('no store open (used outside a test)');
-    return store;
+    if (!ledger) throw new Error('no ledger open (used outside a test)');
+    return ledger;
   };
 }
