@@ -61,7 +61,7 @@ describe('replicas on one PostgreSQL database (child processes of the built serv
 
   /** Skip (fail under CI) when the built service has no PostgreSQL ledger: it refuses to start on driver postgres. */
   async function requirePostgresDriver(context: Mocha.Context, pg: PostgresCluster): Promise<void> {
-    const config = writeConfig('probe', pg.createDatabase('probe'), []);
+    const config = writeConfig('probe', await pg.freshDatabase(), []);
     try {
       await stopService(await startService(config, await refusedPort(), { ALERTMUX_REPLICA: 'probe' }));
     } catch (err) {
@@ -132,7 +132,8 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
 
   it('kill -9 of one of two replicas under load: the survivor takes over its work; duplicates only from attempts in flight at the kill', async function () {
     const pg = cluster as PostgresCluster;
-    const url = pg.createDatabase('kill9');
+    const url = await pg.freshDatabase();
+    const database = new URL(url).pathname.slice(1);
     const healthy = await target();
     // The flaky target answers 500 for the first 2.5 s of the load, then 200: a dies with retries owed to it.
     let failUntil = Number.POSITIVE_INFINITY;
@@ -168,12 +169,12 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     await a.exited;
     // What a had leased at its death: nothing renews these leases any more, and until they expire (2 s) no
     // other replica may take them, so this count is read before any takeover.
-    const leasedToA = count(pg, 'kill9', "SELECT count(*) FROM deliveries WHERE lease_owner = 'a' AND state = 'pending'");
+    const leasedToA = count(pg, database, "SELECT count(*) FROM deliveries WHERE lease_owner = 'a' AND state = 'pending'");
     // Retries owed by a: deliveries of the notifications a acknowledged that wait, unleased, for a retry (the flaky
     // target's, failed or held by a's open breaker); b must claim them when they are due.
     const idsByA = [...load.posts.values()].flatMap((p) => p.filter((x) => x.base === a.base && x.result).map((x) => `'${x.result?.id}'`));
     const owedByA = idsByA.length
-      ? count(pg, 'kill9', `SELECT count(*) FROM deliveries WHERE state = 'pending' AND lease_owner IS NULL AND notification_id IN (${idsByA.join(',')})`)
+      ? count(pg, database, `SELECT count(*) FROM deliveries WHERE state = 'pending' AND lease_owner IS NULL AND notification_id IN (${idsByA.join(',')})`)
       : 0;
     // Takeovers so far are of leases that expired before the kill (a renewal delayed on a loaded machine): a's
     // leases at its death run at least two thirds of the lease (1.3 s) past it, longer than these reads take.
@@ -220,7 +221,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const pg = cluster as PostgresCluster;
     const one = await target();
     const two = await target();
-    const config = writeConfig('pair', pg.createDatabase('pair'), [
+    const config = writeConfig('pair', await pg.freshDatabase(), [
       { name: 'one', target: one },
       { name: 'two', target: two },
     ]);
@@ -254,7 +255,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
     const pg = cluster as PostgresCluster;
     // The target holds each firing notification 1 s: its resolve arrives at the other replica meanwhile.
     const slow = await target(({ status }) => (status === 'firing' ? { code: 200, delayMs: 1000 } : { code: 200 }));
-    const config = writeConfig('order', pg.createDatabase('ordering'), [{ name: 'slow', target: slow }]);
+    const config = writeConfig('order', await pg.freshDatabase(), [{ name: 'slow', target: slow }]);
     const a = await replica(config, 'a');
     const b = await replica(config, 'b');
     const groups = Array.from({ length: 6 }, (_, g) => `Order${g}`);
@@ -292,7 +293,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
   it('PostgreSQL stopped under load: 503s while it is down, recovery without a restart, nothing acknowledged is lost', async () => {
     const pg = cluster as PostgresCluster;
     const sink = await target();
-    const config = writeConfig('outage', pg.createDatabase('outage'), [{ name: 'sink', target: sink }]);
+    const config = writeConfig('outage', await pg.freshDatabase(), [{ name: 'sink', target: sink }]);
     const solo = await replica(config, 'solo');
     type Phase = 'before' | 'down' | 'after';
     let phase = 'before' as Phase;
@@ -321,7 +322,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
       for (const p of posts) downAnswers.set(p.status, (downAnswers.get(p.status) ?? 0) + 1);
     }
 
-    await pg.restart();
+    await pg.resume();
     phase = 'after';
     await eventually(async () => (await statusOf(solo.base, '/-/ready')) === 200, '/-/ready 200 again', 30_000);
     await eventually(() => ackedIn('after') >= 50, '50 notifications acknowledged after the restart', 30_000);

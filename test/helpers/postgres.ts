@@ -3,6 +3,7 @@ import { accessSync, chownSync, constants, mkdtempSync, readFileSync, readdirSyn
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
+import pg from 'pg';
 
 /** Where a PostgreSQL install keeps the server binaries: one directory with initdb, postgres and pg_isready. */
 export interface PostgresBinaries {
@@ -16,20 +17,24 @@ export interface PostgresCluster {
   port: number;
   /** The temp dir (data directory and socket). */
   dir: string;
-  /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
-  pids(): number[];
+  /** Stop the server (fast shutdown), keeping its data: the database is down until resume(). */
+  halt(): Promise<void>;
   /**
    * Stop the server the way a crash does (immediate shutdown: SIGQUIT to the postmaster, no checkpoint), keeping
-   * its data directory: what clients see when the database goes away. Resolves once it has exited. Without
-   * `durable` (asynchronous commits) the last commits may be lost, as they would be in a real crash.
+   * its data: what clients see when the database goes away; down until resume(). Without `durable`
+   * (asynchronous commits) the last commits may be lost, as they would be in a real crash.
    */
   crash(): Promise<void>;
-  /** Start the server again on the same port and data directory (after `crash`), resolving once it accepts connections. */
-  restart(): Promise<void>;
-  /** Run one SQL statement (or several, `;`-separated) with psql; resolves with its unaligned output. */
+  /** Run SQL with psql (several `;`-separated statements run as one transaction) on database `database`; its unaligned output. */
   psql(sql: string, database?: string): string;
-  /** Create a database of that name; its URL. */
-  createDatabase(name: string): string;
+  /** Start it again on the same port and data. */
+  resume(): Promise<void>;
+  /** A new empty database on the cluster (one per test); its URL. */
+  freshDatabase(): Promise<string>;
+  /** Drop a database freshDatabase() made, closing its connections. */
+  dropDatabase(url: string): Promise<void>;
+  /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -114,9 +119,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startPostgres(
   binaries: PostgresBinaries = findPostgresOrThrow(),
-  options: { timeoutMs?: number; durable?: boolean } = {},
+  options: { timeoutMs?: number; durable?: boolean; settings?: Record<string, string> } = {},
 ): Promise<PostgresCluster> {
-  const { timeoutMs = 30_000, durable = false } = options;
+  const { timeoutMs = 30_000, durable = false, settings = {} } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
   let server: ChildProcess | undefined;
@@ -147,71 +152,71 @@ export async function startPostgres(
       'listen_addresses=127.0.0.1',
       // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
       ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ]);
-    /** Start the postmaster and wait until it accepts connections; a crash and a restart start it again. */
-    const launch = async () => {
-      const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      server = started;
-      let log = '';
-      started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
-      const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
-      const running = { started, exited, gone: false };
-      void exited.then(() => (running.gone = true));
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        if (running.gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
-        const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
-        if (ready.status === 0) break;
-        if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
-        await sleep(100);
-      }
-      return running;
-    };
-    let running = await launch();
-    /** Signal the postmaster (its pid heads postmaster.pid: as root, the child is runuser, which need not pass a signal on); SIGKILL if it hangs. */
-    const halt = async (signal: NodeJS.Signals) => {
-      if (running.gone) return;
+    let running = await runServer(binaries, command, args, port, timeoutMs);
+    server = running.process;
+    let databases = 0;
+
+    // SIGINT is postgres's fast shutdown, SIGQUIT its immediate one (every backend exits at once; the next start
+    // recovers from the WAL). Sent to the postmaster itself (its pid heads postmaster.pid): as root, the child is
+    // runuser, which need not pass a signal on. SIGKILL if it hangs.
+    const halt = async (signal: NodeJS.Signals = 'SIGINT') => {
+      if (running.gone()) return;
       const postmaster = postmasterPid(data);
-      if (postmaster === undefined) running.started.kill(signal);
+      if (postmaster === undefined) running.process.kill(signal);
       else process.kill(postmaster, signal);
       const killer = setTimeout(() => {
         if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
-        running.started.kill('SIGKILL');
+        running.process.kill('SIGKILL');
       }, 10_000);
       await running.exited;
       clearTimeout(killer);
     };
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     const psqlBin = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
-    const psql = (sql: string, database = 'postgres') => {
-      const out = spawnSync(psqlBin, [url.replace(/\/postgres$/, `/${database}`), '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
-      if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal}): ${(out.stderr || out.stdout).trim()}`);
-      return out.stdout.trim();
-    };
-
     return {
       url,
       port,
       dir,
+      halt: () => halt(),
+      crash: () => halt('SIGQUIT'),
+      psql(sql, database = 'postgres') {
+        const out = spawnSync(psqlBin, [url.replace(/\/postgres$/, `/${database}`), '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+        if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal}): ${(out.stderr || out.stdout).trim()}`);
+        return out.stdout.trim();
+      },
       pids() {
         const postmaster = postmasterPid(data);
         return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
       },
-      // SIGQUIT is postgres's immediate shutdown: every backend exits at once, recovery replays the WAL at the next start.
-      crash: () => halt('SIGQUIT'),
-      async restart() {
-        if (!running.gone) throw new Error('postgres is still running: crash() it first');
-        running = await launch();
+      async resume() {
+        if (!running.gone()) return;
+        running = await runServer(binaries, command, args, port, timeoutMs);
       },
-      psql,
-      createDatabase(name) {
-        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
-        psql(`CREATE DATABASE ${name}`);
-        return url.replace(/\/postgres$/, `/${name}`);
+      async dropDatabase(database: string) {
+        const name = new URL(database).pathname.slice(1);
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await client.end();
+        }
+      },
+      async freshDatabase() {
+        const name = `test_${process.pid}_${++databases}`;
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`CREATE DATABASE ${name}`);
+        } finally {
+          await client.end();
+        }
+        return `postgres://postgres@127.0.0.1:${port}/${name}`;
       },
       async stop() {
-        // SIGINT is postgres's fast shutdown.
-        await halt('SIGINT');
+        await halt();
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -223,6 +228,28 @@ export async function startPostgres(
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Spawn postgres and wait until it accepts connections on `port`. */
+async function runServer(binaries: PostgresBinaries, command: string, args: string[], port: number, timeoutMs: number) {
+  const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
+  const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
+    const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
+    if (ready.status === 0) break;
+    if (Date.now() > deadline) {
+      started.kill('SIGKILL');
+      throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
+    }
+    await sleep(100);
+  }
+  return { process: started, exited, gone: () => gone };
 }
 
 function findPostgresOrThrow(): PostgresBinaries {
