@@ -203,7 +203,7 @@ ${to.map((t) => `  - {name: ${t.name}, type: webhook, url: "${t.target.url}/${t.
       `      kill -9: ${total} notifications (a killed after ${startedAtKill} were posted), ${acked.length} acknowledged (${byA} by a before its death), ${cutOff} cut off by the kill and posted to b again; ` +
         `delivered: healthy ${healthy.delivered().size}, flaky ${flaky.delivered().size} (${flakyFailures} answered 500); ` +
         `duplicates at the healthy target ${duplicates}; leased to a at the kill ${leasedToA ?? 'n/a'}, retries owed by a ${owedByA ?? 'n/a'}; requests open at the targets at the kill ${openAtKill}; ` +
-        `takeovers by b ${takeovers} (${takeoversBefore} of them before the kill)` +
+        `takeovers by b ${takeovers} (${takeoversBefore} at the first scrape after the kill)` +
         (sample ? `; attempts of a duplicated one (${duplicated[0]}): ${(await attemptReplicas(b.base, sample, 'healthy')).join(' → ')}` : ''),
     );
 
