@@ -35,4 +35,16 @@ describe('the throwaway PostgreSQL cluster of the tests', function () {
     const after = spawnSync(psql, [url, '-XAtc', 'select 1'], { encoding: 'utf8' });
     expect(after.status).to.not.equal(0);
   });
+
+  it('runs SQL in a database of its own, survives an immediate stop (data kept) and starts again on the same port', async () => {
+    cluster = await startPostgres(binaries);
+    cluster.createDatabase('kept');
+    cluster.sql('CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2)', 'kept');
+    expect(cluster.urlOf('kept')).to.equal(`postgres://postgres@127.0.0.1:${cluster.port}/kept`);
+    await cluster.crash();
+    expect(() => cluster?.sql('select 1')).to.throw(/psql failed/);
+    await cluster.start();
+    expect(cluster.sql('SELECT sum(n) FROM t', 'kept')).to.equal('3');
+    expect(() => cluster?.createDatabase('Not-Plain')).to.throw(/not a plain database name/);
+  });
 });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -18,6 +18,20 @@ export interface PostgresCluster {
   dir: string;
   /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
   pids(): number[];
+  /** The URL of database `name` on this cluster (see `createDatabase`). */
+  urlOf(name: string): string;
+  /** CREATE DATABASE `name` (a plain identifier): a fresh database per test on one cluster. */
+  createDatabase(name: string): void;
+  /** Run `sql` with psql in `database` (default postgres): its unaligned, tuples-only output. */
+  sql(sql: string, database?: string): string;
+  /**
+   * Stop the server as `pg_ctl stop -m immediate` does (SIGQUIT to the postmaster: no checkpoint, every
+   * connection cut), keeping the data directory: a database that vanishes under its clients. `start` brings it back.
+   */
+  crash(): Promise<void>;
+  /** Start the server again on the same data directory and port, resolving once it accepts connections. */
+  start(): Promise<void>;
+  /** Stop for good (fast shutdown) and remove the temp dir. */
   stop(): Promise<void>;
 }
 
@@ -107,7 +121,7 @@ export async function startPostgres(
   const { timeoutMs = 30_000, durable = false } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
-  let server: ChildProcess | undefined;
+  let server: Postmaster | undefined;
   try {
     const owner = serverUser();
     if (owner) chownSync(dir, owner.uid, owner.gid);
@@ -124,35 +138,16 @@ export async function startPostgres(
     if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}): ${(init.stderr || init.stdout).trim()}`);
 
     const port = await freePort();
-    const [command, args] = asServerUser(join(binaries.bin, 'postgres'), [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
-      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-    ]);
-    const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    server = started;
-    let log = '';
-    started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
-    const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
-    let gone = false;
-    void exited.then(() => (gone = true));
-
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
-      const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
-      if (ready.status === 0) break;
-      if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
-      await sleep(100);
-    }
-
+    const launchIt = () => launch(binaries, { data, dir, port, durable, timeoutMs });
+    server = await launchIt();
+    // The client is a plain program (no server user needed): Debian puts it on PATH, the server binaries not always.
+    const psqlBinary = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
+    const psql = (sql: string, database = 'postgres') => {
+      const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql];
+      const out = spawnSync(psqlBinary, args, { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal ?? out.error?.message}): ${(out.stderr || out.stdout || '').trim()}`);
+      return out.stdout.trim();
+    };
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
@@ -161,31 +156,95 @@ export async function startPostgres(
         const postmaster = postmasterPid(data);
         return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
       },
+      urlOf: (name) => `postgres://postgres@127.0.0.1:${port}/${name}`,
+      createDatabase(name) {
+        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+        psql(`CREATE DATABASE ${name}`);
+      },
+      sql: psql,
+      async crash() {
+        // SIGQUIT is postgres's immediate shutdown, what `pg_ctl stop -m immediate` sends.
+        await server?.halt('SIGQUIT');
+        server = undefined;
+      },
+      async start() {
+        if (server) throw new Error('postgres is already running');
+        server = await launchIt();
+      },
       async stop() {
-        if (!gone) {
-          // SIGINT is postgres's fast shutdown. Sent to the postmaster itself (its pid heads postmaster.pid):
-          // as root, the child is runuser, which need not pass SIGINT on. SIGKILL if it hangs.
-          const postmaster = postmasterPid(data);
-          if (postmaster === undefined) started.kill('SIGINT');
-          else process.kill(postmaster, 'SIGINT');
-          const killer = setTimeout(() => {
-            if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
-            started.kill('SIGKILL');
-          }, 10_000);
-          await exited;
-          clearTimeout(killer);
-        }
+        // SIGINT is postgres's fast shutdown.
+        await server?.halt('SIGINT');
+        server = undefined;
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGKILL');
-      await new Promise((resolve) => server?.once('exit', resolve));
-    }
+    await server?.halt('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A running postmaster: `halt` sends it a signal and resolves once it has exited (SIGKILL if it hangs 10 s). */
+interface Postmaster {
+  halt(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Start postgres on `data` and `port` (loopback, its socket in `dir`) and wait until it accepts connections. */
+async function launch(
+  binaries: PostgresBinaries,
+  at: { data: string; dir: string; port: number; durable: boolean; timeoutMs: number },
+): Promise<Postmaster> {
+  const { data, dir, port, durable, timeoutMs } = at;
+  const [command, args] = asServerUser(join(binaries.bin, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
+    // Commits stay synchronous without fsync (a write to the page cache, cheap): a commit then survives crash(), an
+    // immediate stop, which kills the server processes and not the machine. Without it, an acknowledged write
+    // could still sit in the WAL writer's buffer and be lost, a loss the fault tests would blame on alertmux.
+    ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
+  ]);
+  const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
+  const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const halt = async (signal: NodeJS.Signals) => {
+    if (gone) return;
+    // Sent to the postmaster itself (its pid heads postmaster.pid): as root, the child is runuser, which need
+    // not pass the signal on.
+    const postmaster = postmasterPid(data);
+    if (postmaster === undefined) started.kill(signal);
+    else process.kill(postmaster, signal);
+    const killer = setTimeout(() => {
+      if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
+      started.kill('SIGKILL');
+    }, 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
+      const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
+      if (ready.status === 0) break;
+      if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
+      await sleep(100);
+    }
+  } catch (err) {
+    await halt('SIGKILL');
+    throw err;
+  }
+  return { halt };
 }
 
 function findPostgresOrThrow(): PostgresBinaries {
