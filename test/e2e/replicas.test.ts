@@ -131,7 +131,7 @@ targets: [${Object.entries(to)
     const RATE = 100;
     const TOTAL = 400; // 4 s
     const KILL_AT = 150; // 1.5 s in: the flaky target still fails, a holds retries and attempts in flight
-    const sent = new Map<number, { replica: string; status: number; id?: string }>();
+    const sent = new Map<number, { replica: string; status: number; flaky?: string }>();
     let killed: Promise<{ leased: number; unanswered: number }> | undefined;
     let aDead = false;
     failingUntil = Date.now() + 2000;
@@ -149,7 +149,8 @@ targets: [${Object.entries(to)
       // Alternate, as a load balancer would; once a is dead, b alone (a's address refuses).
       const to = !aDead && i % 2 === 0 ? a : b;
       const res = await post(to, notification(`Load${i}`));
-      sent.set(i, { replica: to === a ? 'a' : 'b', status: res.status, id: (res.body as { id?: string } | undefined)?.id });
+      const answer = res.body as { targets?: Array<{ target: string; deliveryId?: string }> } | undefined;
+      sent.set(i, { replica: to === a ? 'a' : 'b', status: res.status, flaky: answer?.targets?.find((t) => t.target === 'flaky')?.deliveryId });
     });
     const atKill = await killed!;
 
@@ -186,15 +187,17 @@ targets: [${Object.entries(to)
     // also holds a's leased first attempts that never started, so it bounds from above.
     expect(healthy.duplicates(), 'duplicates at the healthy target').to.be.at.most(atKill.leased);
 
-    // The attempt history names both replicas: a notification a acknowledged whose flaky delivery b finished.
-    const witness = acknowledged.find((i) => sent.get(i)?.replica === 'a' && flaky.acknowledged().some((r) => r.groupKey === groupKey(`Load${i}`) && r.from === 'b'));
-    expect(witness, 'a notification acknowledged by a and delivered to the flaky target by b').to.not.equal(undefined);
-    const shown = (await (await fetch(`${b.base}/api/v1/notifications/${sent.get(witness!)?.id ?? ''}`)).json()) as {
-      deliveries: Array<{ target: string; state: string; attemptHistory?: Array<{ replica: string }> }>;
+    // The attempt history names both replicas: a notification a acknowledged and tried, whose flaky delivery b finished.
+    const triedBy = (i: number, from: string, answered: (code: number) => boolean) =>
+      flaky.received.some((r) => r.groupKey === groupKey(`Load${i}`) && r.from === from && answered(r.code));
+    const witness = acknowledged.find((i) => sent.get(i)?.replica === 'a' && triedBy(i, 'a', (code) => code === 500) && triedBy(i, 'b', ok));
+    expect(witness, 'a notification acknowledged and tried by a, delivered to the flaky target by b').to.not.equal(undefined);
+    const delivery = (await (await fetch(`${b.base}/api/v1/deliveries/${sent.get(witness!)?.flaky ?? ''}`)).json()) as {
+      state: string;
+      attemptHistory: Array<{ replica: string; statusCode?: number }>;
     };
-    const flakyDelivery = shown.deliveries.find((d) => d.target === 'flaky');
-    expect(flakyDelivery?.state).to.equal('delivered');
-    const replicas = new Set(flakyDelivery?.attemptHistory?.map((t) => t.replica));
+    expect(delivery.state).to.equal('delivered');
+    const replicas = new Set(delivery.attemptHistory.map((t) => t.replica));
     expect([...replicas].sort()).to.deep.equal(['a', 'b']);
   });
 
