@@ -36,15 +36,20 @@ describe('the throwaway PostgreSQL cluster of the tests', function () {
     expect(after.status).to.not.equal(0);
   });
 
-  it('runs SQL in a database of its own, survives an immediate stop (data kept) and starts again on the same port', async () => {
+  it('makes a fresh database per test, runs SQL in it, survives an immediate stop (data kept) and resumes on the same port', async () => {
     cluster = await startPostgres(binaries);
-    cluster.createDatabase('kept');
-    cluster.sql('CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2)', 'kept');
-    expect(cluster.urlOf('kept')).to.equal(`postgres://postgres@127.0.0.1:${cluster.port}/kept`);
-    await cluster.crash();
+    const first = await cluster.freshDatabase();
+    const second = await cluster.freshDatabase();
+    expect(first).to.match(new RegExp(`^postgres://postgres@127\\.0\\.0\\.1:${cluster.port}/test_\\d+_1$`));
+    expect(second).to.not.equal(first);
+    cluster.sql('CREATE TABLE t (n int); INSERT INTO t VALUES (1), (2)', first);
+    expect(() => cluster?.sql('SELECT * FROM t', second)).to.throw(/relation "t" does not exist/);
+    await cluster.halt('immediate');
     expect(() => cluster?.sql('select 1')).to.throw(/psql failed/);
-    await cluster.start();
-    expect(cluster.sql('SELECT sum(n) FROM t', 'kept')).to.equal('3');
-    expect(() => cluster?.createDatabase('Not-Plain')).to.throw(/not a plain database name/);
+    await cluster.resume();
+    expect(cluster.sql('SELECT sum(n) FROM t', first)).to.equal('3');
+    await cluster.halt();
+    await cluster.resume();
+    expect(cluster.sql('SELECT count(*) FROM t', first)).to.equal('2');
   });
 });

@@ -72,9 +72,9 @@ describe('replicas on one PostgreSQL database (child processes of the built serv
    * start. Skip saying so; under CI fail instead, as a missing binary does.
    */
   async function requirePostgresBackend(context: Mocha.Context): Promise<void> {
-    cluster.createDatabase('probe');
+    const url = await cluster.freshDatabase();
     try {
-      const probe = await replica('probe', cluster.urlOf('probe'), {});
+      const probe = await replica('probe', url, {});
       await killHard(probe);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -117,8 +117,7 @@ targets: [${Object.entries(to)
 
   it('two replicas, kill -9 one mid-run: every acknowledged notification reaches every target, duplicates only from attempts in flight at the kill', async () => {
     const started = Date.now();
-    cluster.createDatabase('kill9');
-    const url = cluster.urlOf('kill9');
+    const url = await cluster.freshDatabase();
     // The healthy target takes a few ms per request, so that some attempts are in flight when a dies.
     const healthy = await target(() => ({ status: 200, delayMs: 5 + Math.floor(Math.random() * 20) }));
     let failingUntil = Number.POSITIVE_INFINITY;
@@ -203,8 +202,7 @@ targets: [${Object.entries(to)
 
   it('the same notification posted to both replicas at once (an HA pair) reaches each target once', async () => {
     const started = Date.now();
-    cluster.createDatabase('pair');
-    const url = cluster.urlOf('pair');
+    const url = await cluster.freshDatabase();
     const one = await target();
     const two = await target();
     const [a, b] = await Promise.all([replica('a', url, { one, two }), replica('b', url, { one, two })]);
@@ -227,8 +225,7 @@ targets: [${Object.entries(to)
 
   it('a trigger posted to one replica and its resolve to the other arrive in order', async () => {
     const started = Date.now();
-    cluster.createDatabase('order');
-    const url = cluster.urlOf('order');
+    const url = await cluster.freshDatabase();
     // The first request of each group (the firing one) is held 1 s: its resolve arrives at the other replica meanwhile.
     const seen = new Set<string>();
     const sink = await target((req) => {
@@ -262,9 +259,8 @@ targets: [${Object.entries(to)
     // A cluster of its own: this test stops it.
     const own = await startPostgres(binaries);
     clusters.push(own);
-    own.createDatabase('down');
     const sink = await target();
-    const solo = await replica('solo', own.urlOf('down'), { sink });
+    const solo = await replica('solo', await own.freshDatabase(), { sink });
 
     const sent = new Map<number, { status: number; phase: string }>();
     let phase: 'before' | 'down' | 'after' = 'before';
@@ -277,13 +273,13 @@ targets: [${Object.entries(to)
     const count = (status: number, at?: string) => [...sent.values()].filter((s) => s.status === status && (at === undefined || s.phase === at)).length;
     await eventually(() => count(202, 'before') + count(200, 'before') >= 50, '50 acknowledged before the stop', 20_000);
 
-    await own.crash();
+    await own.halt('immediate');
     phase = 'down';
     const ready = await eventually(async () => ((await fetch(`${solo.base}/-/ready`)).status === 503 ? 503 : undefined), '/-/ready 503 while the database is down', 20_000);
     const up = await eventually(async () => ((await scrape(solo.base, 'alertmux_ledger_database_up')) === 0 ? 'down' : undefined), 'alertmux_ledger_database_up 0', 20_000);
     await eventually(() => count(503, 'down') >= 10, 'webhooks answered 503 while the database is down', 20_000);
 
-    await own.start();
+    await own.resume();
     phase = 'after';
     await eventually(() => [...sent.values()].some((s) => s.phase === 'after' && ok(s.status)), 'a 2xx again once the database is back', 30_000);
     const upAgain = await eventually(async () => (await scrape(solo.base, 'alertmux_ledger_database_up')) === 1, 'alertmux_ledger_database_up 1 again', 20_000);

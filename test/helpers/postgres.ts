@@ -18,19 +18,17 @@ export interface PostgresCluster {
   dir: string;
   /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
   pids(): number[];
-  /** The URL of database `name` on this cluster (see `createDatabase`). */
-  urlOf(name: string): string;
-  /** CREATE DATABASE `name` (a plain identifier): a fresh database per test on one cluster. */
-  createDatabase(name: string): void;
-  /** Run `sql` with psql in `database` (default postgres): its unaligned, tuples-only output. */
-  sql(sql: string, database?: string): string;
+  /** A new empty database on the cluster (one per test); its URL. */
+  freshDatabase(): Promise<string>;
+  /** Run `sql` with psql on database `url` (default: `url`, the postgres database): its unaligned, tuples-only output. */
+  sql(sql: string, url?: string): string;
   /**
-   * Stop the server as `pg_ctl stop -m immediate` does (SIGQUIT to the postmaster: no checkpoint, every
-   * connection cut), keeping the data directory: a database that vanishes under its clients. `start` brings it back.
+   * Stop the server, keeping its data: the database is down until `resume()`. `fast` is a fast shutdown; `immediate`
+   * is what `pg_ctl stop -m immediate` does (SIGQUIT: no checkpoint, every connection cut, recovery at the next start).
    */
-  crash(): Promise<void>;
+  halt(mode?: 'fast' | 'immediate'): Promise<void>;
   /** Start the server again on the same data directory and port, resolving once it accepts connections. */
-  start(): Promise<void>;
+  resume(): Promise<void>;
   /** Stop for good (fast shutdown) and remove the temp dir. */
   stop(): Promise<void>;
 }
@@ -142,33 +140,35 @@ export async function startPostgres(
     server = await launchIt();
     // The client is a plain program (no server user needed): Debian puts it on PATH, the server binaries not always.
     const psqlBinary = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
-    const psql = (sql: string, database = 'postgres') => {
-      const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-c', sql];
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    const psql = (sql: string, on = url) => {
+      const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', on, '-c', sql];
       const out = spawnSync(psqlBinary, args, { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal ?? out.error?.message}): ${(out.stderr || out.stdout || '').trim()}`);
       return out.stdout.trim();
     };
+    let databases = 0;
     return {
-      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      url,
       port,
       dir,
       pids() {
         const postmaster = postmasterPid(data);
         return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
       },
-      urlOf: (name) => `postgres://postgres@127.0.0.1:${port}/${name}`,
-      createDatabase(name) {
-        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain database name: ${name}`);
+      async freshDatabase() {
+        const name = `test_${process.pid}_${++databases}`;
         psql(`CREATE DATABASE ${name}`);
+        return `postgres://postgres@127.0.0.1:${port}/${name}`;
       },
       sql: psql,
-      async crash() {
-        // SIGQUIT is postgres's immediate shutdown, what `pg_ctl stop -m immediate` sends.
-        await server?.halt('SIGQUIT');
+      async halt(mode = 'fast') {
+        // SIGINT is postgres's fast shutdown, SIGQUIT its immediate one.
+        await server?.halt(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
         server = undefined;
       },
-      async start() {
-        if (server) throw new Error('postgres is already running');
+      async resume() {
+        if (server) return;
         server = await launchIt();
       },
       async stop() {
@@ -206,8 +206,8 @@ async function launch(
     '-c',
     'listen_addresses=127.0.0.1',
     // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
-    // Commits stay synchronous without fsync (a write to the page cache, cheap): a commit then survives crash(), an
-    // immediate stop, which kills the server processes and not the machine. Without it, an acknowledged write
+    // Commits stay synchronous without fsync (a write to the page cache, cheap): a commit then survives halt('immediate'),
+    // which kills the server processes and not the machine. Without it, an acknowledged write
     // could still sit in the WAL writer's buffer and be lost, a loss the fault tests would blame on alertmux.
     ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
   ]);
