@@ -104,6 +104,12 @@ targets: [${Object.entries(to)
     return service;
   }
 
+  /**
+   * How many deliveries to `target` are leased to `replica` right now, read in database `url` with psql: pending
+   * ones it claimed or accepted and has not settled (settling a delivery clears its lease).
+   */
+  const leasedTo = (replica: string, target: string, url: string): number =>
+    Number(cluster.sql(`SELECT count(*) FROM deliveries WHERE state = 'pending' AND lease_owner = '${replica}' AND target = '${target}'`, url));
   const post = (service: Service, msg: WebhookMessage) => postJson(client, `${service.base}/webhook`, msg);
   const target = async (answer?: (req: Received) => Answer) => {
     const t = await recordingTarget(answer);
@@ -311,14 +317,3 @@ targets: [${Object.entries(to)
     expect(report.otherStatus, 'answers other than 2xx and 503').to.equal(0);
   });
 });
-
-/**
- * How many deliveries to `target` are leased to `replica` right now, read in the database with psql. Placeholder
- * until the PostgreSQL backend's schema is on main.
- */
-function leasedTo(replica: string, target: string, url: string): number {
-  void replica;
-  void target;
-  void url;
-  return Number.NaN;
-}
