@@ -70,6 +70,17 @@ export async function scrape(base: string, name: string, labels: Record<string, 
   }
 }
 
+/** GET `url`: its status code, 0 when no answer came. */
+export async function statusOf(url: string): Promise<number> {
+  try {
+    const res = await fetch(url);
+    await res.body?.cancel();
+    return res.status;
+  } catch {
+    return 0;
+  }
+}
+
 /** POST `body` as JSON to `url`: the status code (0 when no answer came: refused, reset, the process died) and the JSON answer. */
 export async function postJson(client: Dispatcher, url: string, body: unknown): Promise<{ status: number; body: unknown }> {
   try {
