@@ -49,6 +49,28 @@ const importDirection = Object.entries(layers).map(([folder, allowed]) => ({
     ],
   },
 }));
+// A backend in a folder of its own (src/delivery/postgres): the rest of src/delivery is one level up, the allowed
+// folders two; it never reaches into another backend.
+importDirection.push({
+  files: ['src/delivery/postgres/**/*.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            regex: `^\\.\\./\\.\\./(?!(${layers.delivery.join('|')})/)`,
+            message: `src/delivery may import only ${layers.delivery.map((f) => `src/${f}`).join(', ')} (imports go one way: see ARCHITECTURE.md).`,
+          },
+          {
+            regex: `^\\.\\./(${LEDGER_BACKEND.join('|')})\\.js$`,
+            message: 'One ledger backend does not reach into another: share through src/delivery (records.ts, ledger.ts, types.ts).',
+          },
+        ],
+      },
+    ],
+  },
+});
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', '.bench-scratch/', 'bench/results/'] },

@@ -20,7 +20,7 @@ import { createTargetsRouter } from './api/targets.js';
 import { createUiRouter } from './api/ui.js';
 import { ledgerDeadmanState } from './deadman/state.js';
 import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
-import { openSqliteLedger } from './delivery/sqlite-ledger.js';
+import { openLedger } from './delivery/open.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
@@ -60,7 +60,7 @@ export interface AppDeps {
    * Opens the ledger (throws when it cannot: the start fails fast); defaults to SQLite at `storage.path`.
    * `events`: what the ledger reports besides answers (lease takeovers and losses, database reachability).
    */
-  openLedger?: (config: Config, replica: string, events: LedgerEvents) => Ledger;
+  openLedger?: (config: Config, replica: string, events: LedgerEvents) => Ledger | Promise<Ledger>;
   /** This process's name in the attempt history and `alertmux_replica_info` (main.ts: src/observability/replica.ts). Default: the config's `replica`, else the host name. */
   replica?: string;
   /** Targets found at run time (Kubernetes Secrets), merged into every loaded config; started here, stopped by close(). */
@@ -115,7 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       else ledgerLog.error('the ledger database does not answer');
     },
   };
-  const store = (deps.openLedger ?? openLedger)(initial, replica, events);
+  const store = await (deps.openLedger ?? ((config: Config) => openLedger(storageOptions(config.storage), replica, events)))(initial, replica, events);
   metrics.databaseUp.set(1);
   /**
    * Whether this replica runs `job` now (one replica at a time on a shared ledger), shown per job as a gauge: a
@@ -447,14 +447,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     deadman,
   };
-}
-
-/** The ledger `storage` selects. Throws when it cannot be opened: the start fails before anything runs. */
-function openLedger(config: Config, replica: string): Ledger {
-  const options = storageOptions(config.storage);
-  if (options.driver === 'sqlite') return openSqliteLedger(options.path, { replica });
-  // The PostgreSQL backend plugs in here; until it does, a config that asks for it fails the start, never falls back.
-  throw new Error(`storage.driver ${options.driver} is not available in this build`);
 }
 
 /** Which targets a reload added, changed (rebuilt: its health and breaker start fresh) and removed, by name. */

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { checkConfig } from './commands/check-config.js';
 import { sendTestCommand } from './commands/send-test.js';
 import { targetsCommand } from './commands/targets.js';
+import { migrateStorageCommand } from './commands/migrate-storage.js';
+import { openImportDestination } from './delivery/open.js';
 import { controlCommand } from './commands/control.js';
 import { deliveriesCommand, replayCommand } from './commands/deliveries.js';
 import { notificationCommand, notificationsCommand } from './commands/notifications.js';
@@ -42,6 +44,8 @@ Usage:
                                                    the retry queue and the dead letters
   alertmux replay (ID... | --target T [--state dead] [--since 1h])
                                                    replay deliveries
+  alertmux migrate-storage --from FILE --to URL [--dry-run]
+                                                   copy an SQLite ledger's open work into PostgreSQL
   alertmux pause TARGET | alertmux resume TARGET   hold a target's deliveries / release them
                                                    (these talk to --url, default $ALERTMUX_URL or
                                                    http://127.0.0.1:9095, with the admin token from
@@ -77,7 +81,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
     // `alertmux help [COMMAND]`, as `git help` and `amtool help` have it.
     const topic = argv[1];
     if (topic === undefined) return out(USAGE), 0;
-    if (['check-config', 'send-test', 'targets', ...Object.keys(CLIENT_COMMANDS)].includes(topic)) return main([topic, '--help'], out, err);
+    if (['check-config', 'send-test', 'targets', 'migrate-storage', ...Object.keys(CLIENT_COMMANDS)].includes(topic)) return main([topic, '--help'], out, err);
     return err(`no command "${topic}"\n\n${USAGE}`), 2;
   }
   if (command === 'check-config') {
@@ -94,6 +98,7 @@ export async function main(argv: string[], out: (s: string) => void = console.lo
   }
   if (command === 'send-test') return sendTestCommand(argv.slice(1), { out, err, env: process.env, progress: !!process.stderr.isTTY, version: VERSION });
   if (command === 'targets') return targetsCommand(argv.slice(1), { out, err, env: process.env });
+  if (command === 'migrate-storage') return migrateStorageCommand(argv.slice(1), { out, err, env: process.env, openDestination: openImportDestination });
   const client = command === undefined ? undefined : Object.hasOwn(CLIENT_COMMANDS, command) ? CLIENT_COMMANDS[command] : undefined;
   if (client) return client(argv.slice(1), { out, err, env: process.env });
   let values;

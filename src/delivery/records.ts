@@ -51,3 +51,6 @@ export function storedDeliveries(deliveries: readonly NewDelivery[], stored: Acc
   if (stored.blocked?.length) records.blocked = new Set(stored.blocked.map((i) => records[i]).filter((r): r is DeliveryRecord => r !== undefined));
   return records;
 }
+
+/** The longest error excerpt kept per attempt in the attempt history (the delivery's lastError is already redacted). */
+export const ATTEMPT_ERROR_CHARS = 500;

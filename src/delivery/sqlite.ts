@@ -7,7 +7,7 @@ import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
 import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
 import { joinNames, listFields, listNotifications, OUTCOME_BUCKETS_SQL } from './notification-list.js';
-import { storedDeliveries, storedDelivery } from './records.js';
+import { ATTEMPT_ERROR_CHARS, storedDeliveries, storedDelivery } from './records.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   BulkFilter,
@@ -111,9 +111,6 @@ export const MIGRATIONS: readonly string[] = [
          WHERE d.notification_id = n.id AND COALESCE(d.skip_reason, '') NOT IN ('filtered', 'disabled'))), '') || char(10)
      FROM notifications n WHERE json_valid(n.original);`,
 ];
-
-/** The longest error excerpt kept per attempt (the delivery's lastError is already redacted). */
-export const ATTEMPT_ERROR_CHARS = 500;
 
 export interface Row {
   seq: number;

@@ -1,4 +1,7 @@
 import type { DeliveryRecord, FallbackReason, NotificationRecord, SkipReason } from '../delivery/types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Runtime } from './runtime.js';
 
 /** What happened to one target, as the webhook answer and the API show it. */
 export interface TargetResult {
@@ -127,4 +130,33 @@ export function httpStatus(result: DispatchResult): 200 | 202 {
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
+}
+
+/** Log a dispatch's result: a warning when every target that wants it was skipped for health, then its summary line. */
+export function logResult(result: DispatchResult, rt: Pick<Runtime, 'config'>, deps: { metrics: Metrics; logger: Logger }): void {
+  // Targets that still need the notification: everything but skips by design.
+  const wanted = result.targets.filter((t) => t.state !== 'skipped' || t.queued);
+  if (wanted.length > 0 && wanted.every((t) => t.state === 'skipped')) {
+    deps.metrics.allSkipped.inc();
+    deps.logger.warn('every selected target was skipped for health reasons; the notification is queued for them', {
+      notificationId: result.id,
+      groupKey: result.groupKey,
+      targets: wanted.map((t) => `${t.target}:${t.skipReason}`),
+    });
+  }
+  // Like Alertmanager's "Notify success", a fully delivered notification is a debug line; anything else stays at info.
+  const level = result.outcome === 'delivered' ? 'debug' : 'info';
+  if (!deps.logger.isLevelEnabled(level)) return;
+  deps.logger[level]('notification', {
+    notificationId: result.id,
+    receiver: result.receiver,
+    groupKey: result.groupKey,
+    status: result.status,
+    outcome: result.outcome,
+    durationMs: result.durationMs,
+    targets: Object.fromEntries(
+      result.targets.map((t) => [t.target, t.skipReason ? `${t.state}:${t.skipReason}` : t.reason ? `${t.state}:${t.reason}` : t.state]),
+    ),
+    ...(rt.config.log.level === 'debug' ? { totals: result.totals } : {}),
+  });
 }

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { migrateStorageCommand, type MigrateIO } from '../../src/commands/migrate-storage.js';
 import { openSqliteLedger } from '../../src/delivery/sqlite-ledger.js';
 import { SqliteExport } from '../../src/delivery/sqlite-transfer.js';
+import pg from 'pg';
+import { openImportDestination } from '../../src/delivery/open.js';
+import { openPostgresLedger } from '../../src/delivery/postgres/ledger.js';
 import { acceptItem, dedupFor } from '../helpers/ledger.js';
+import { requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import type { ImportCounts, Ledger, LedgerExport, LedgerImport } from '../../src/delivery/ledger.js';
 
 const T0 = Date.parse('2026-12-06T10:00:00Z');
@@ -148,5 +152,45 @@ describe('migrate-storage', () => {
     expect(await migrateStorageCommand(['--to', 'postgres://db/am'], failing)).to.equal(2);
     expect(await migrateStorageCommand(['--from', path, '--to', 'mysql://db/am'], failing)).to.equal(2);
     expect(await migrateStorageCommand(['--bogus'], failing)).to.equal(2);
+  });
+
+  describe('into a real PostgreSQL', () => {
+    let cluster: PostgresCluster | undefined;
+    before(async function () {
+      this.timeout(60_000);
+      cluster = await startPostgres(requirePostgres(this));
+      const admin = new pg.Client({ connectionString: cluster.url });
+      await admin.connect();
+      await admin.query('CREATE DATABASE moved');
+      await admin.end();
+    });
+    after(() => cluster?.stop());
+
+    it('moves the open work so that a replica on PostgreSQL carries on with it, and a second run copies nothing again', async function () {
+      this.timeout(30_000);
+      const url = cluster!.url.replace(/\/postgres$/, '/moved');
+      const lines: string[] = [];
+      const errors: string[] = [];
+      const io = { out: (l: string) => lines.push(l), err: (l: string) => errors.push(l), env: {}, now: () => T0, openDestination: openImportDestination };
+      expect(await migrateStorageCommand(['--from', path, '--to', url], io)).to.equal(0);
+      expect(errors).to.deep.equal([]);
+      expect(lines[1]).to.include('2 deliveries, 2 notifications, 2 attempts, 1 dedup states, 1 correlation entries');
+      expect(await migrateStorageCommand(['--from', path, '--to', url], io)).to.equal(0);
+      expect(lines[3]).to.include('0 deliveries, 0 notifications, 0 attempts, 0 dedup states, 0 correlation entries');
+
+      const ledger = await openPostgresLedger({ url, poolSize: 2, statementTimeoutMs: 5000, leaseMs: 30_000, replica: 'new' });
+      try {
+        expect(await ledger.getDelivery('n2-t')).to.include({ state: 'dead', attempts: 1, lastReason: 'serverError' });
+        expect((await ledger.attemptsOf('n1-t')).map((a) => [a.replica, a.statusCode])).to.deep.equal([['old', 503]]);
+        expect(await ledger.stateGet('slack:ts:x', T0)).to.equal('{"ts":"1.2"}');
+        expect(await ledger.dedupState('r', 'g1', 't')).to.deep.include({ firing: ['fp-a'], at: T0 });
+        // The pending one is claimed when its retry is due, as it would have been on SQLite.
+        expect(await ledger.claim(T0 + 999, 10, new Set())).to.deep.equal([]);
+        expect((await ledger.claim(T0 + 1000, 10, new Set())).map((d) => d.id)).to.deep.equal(['n1-t']);
+        expect((await ledger.notifications({}, 10)).map((n) => n.id)).to.deep.equal(['n2', 'n1']);
+      } finally {
+        await ledger.close();
+      }
+    });
   });
 });

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { openPostgresLedger } from '../../src/delivery/postgres/ledger.js';
 import { openSqliteLedger } from '../../src/delivery/sqlite-ledger.js';
+import { requirePostgres, startPostgres, type PostgresCluster } from '../helpers/postgres.js';
 import { describeStoreContract, type StoreBackend } from './contract/index.js';
 
 /** A SQLite ledger file in a temp dir of its own per test, removed after it. One process: not shared. */
@@ -28,26 +31,35 @@ function sqliteBackend(name: string, writerThread: boolean): StoreBackend {
 describeStoreContract(sqliteBackend('SQLite, writes on the main connection', false));
 describeStoreContract(sqliteBackend('SQLite, writes on the writer thread', true));
 
-// The PostgreSQL backend plugs in here (issue 23): one throwaway cluster for the file (test/helpers/postgres.ts,
-// skipped without the binaries as requirePostgres says, failing under CI), a new database per test, and `open`
-// called once per replica on it (`shared: true` runs the replicas contract, which then cannot be skipped):
-//
-//   describe('PostgreSQL', () => {
-//     let cluster: PostgresCluster | undefined;
-//     let url = '';
-//     let n = 0;
-//     before(async function () {
-//       cluster = await startPostgres(requirePostgres(this));
-//     });
-//     after(() => cluster?.stop());
-//     describeStoreContract({
-//       name: 'PostgreSQL',
-//       shared: true,
-//       fresh: async () => {
-//         url = await createDatabase(cluster!.url, `contract_${++n}`); // CREATE DATABASE, returns its URL
-//       },
-//       open: (options = {}) =>
-//         openPostgresLedger({ url, poolSize: 4, statementTimeoutMs: 5000, leaseMs: options.leaseMs ?? 30_000, replica: options.replica ?? 'contract', events: options.events }),
-//       dispose: () => dropDatabase(cluster!.url, url), // DROP DATABASE ... WITH (FORCE)
-//     });
-//   });
+// PostgreSQL: one throwaway cluster for the file (test/helpers/postgres.ts: skipped without the binaries, failing under
+// CI), a new database per test, and `open` called once per replica on it (`shared`: the replicas contract runs).
+describe('PostgreSQL', () => {
+  let cluster: PostgresCluster | undefined;
+  let admin: pg.Client | undefined;
+  let url = '';
+  let n = 0;
+  before(async function () {
+    this.timeout(60_000);
+    cluster = await startPostgres(requirePostgres(this));
+    admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+  });
+  after(async () => {
+    await admin?.end();
+    await cluster?.stop();
+  });
+  describeStoreContract({
+    name: 'PostgreSQL',
+    shared: true,
+    fresh: async () => {
+      const name = `contract_${++n}`;
+      await admin!.query(`CREATE DATABASE ${name}`);
+      url = cluster!.url.replace(/\/postgres$/, `/${name}`);
+    },
+    open: (options = {}) =>
+      openPostgresLedger({ url, poolSize: 4, statementTimeoutMs: 5000, leaseMs: options.leaseMs ?? 30_000, replica: options.replica ?? 'contract', events: options.events }),
+    dispose: async () => {
+      await admin!.query(`DROP DATABASE contract_${n} WITH (FORCE)`);
+    },
+  });
+});

@@ -3,6 +3,8 @@ import { createEnricher } from '../../src/alerts/enrich.js';
 import { compileTemplate, templateView } from '../../src/publishers/templates.js';
 import { alert, webhookMessage } from '../helpers/fixtures.js';
 import { loopbackTarget, startApp, type LoopbackTarget, type TestApp } from '../helpers/servers.js';
+import { runtimeOf, targetOf } from '../helpers/targets.js';
+import { select, targetMessage } from '../../src/dispatch/routing.js';
 import type { WebhookMessage } from '../../src/alerts/types.js';
 
 function yaml(targets: string): string {
@@ -108,5 +110,68 @@ describe('dotted label names in Handlebars templates', () => {
 
   it('does not expose prototype properties through lookup', () => {
     expect(compileTemplate('[{{lookup labels "constructor"}}]')({ ...templateView(msg), labels: {} } as never)).to.equal('[]');
+  });
+});
+
+describe('routing: which alerts each target takes (select, pure)', () => {
+  const clock = () => 0;
+  const targets = `targets:
+  - {name: all, type: webhook, url: "http://all.test/"}
+  - {name: off, type: webhook, url: "http://off.test/", enabled: false}
+  - {name: payments, type: webhook, url: "http://p.test/", match_route: ['team="payments"']}
+  - {name: critical, type: webhook, url: "http://c.test/", match: ['severity="critical"']}
+  - {name: firing-only, type: webhook, url: "http://f.test/", send_resolved: false}
+`;
+  const disk = alert({ alertname: 'Disk', severity: 'critical' });
+  const cpu = alert({ alertname: 'Cpu', severity: 'warning' });
+  const resolvedDisk = alert({ alertname: 'Disk', severity: 'critical' }, { status: 'resolved' });
+  const msg = (alerts = [disk, cpu], routeLabels?: Record<string, string>) =>
+    webhookMessage({ alerts, ...(routeLabels ? { routeLabels } : {}) });
+  const pick = async (name: string, message: WebhookMessage, everything = false) => {
+    const { rt } = await runtimeOf(targets, clock);
+    const { alerts, matched, skip } = select(targetOf(rt, name), message, everything);
+    return { alerts, matched, skip };
+  };
+
+  it('gives a target with no matchers every alert', async () => {
+    expect(await pick('all', msg())).to.deep.equal({ alerts: [0, 1], matched: [0, 1], skip: undefined });
+  });
+
+  it('skips a disabled target as disabled, even when the matchers are ignored', async () => {
+    expect(await pick('off', msg())).to.deep.equal({ alerts: [], matched: [], skip: 'disabled' });
+    expect((await pick('off', msg(), true)).skip).to.equal('disabled');
+  });
+
+  it("filters on match_route against the notification's routeLabels, not the alerts' labels", async () => {
+    expect((await pick('payments', msg([disk], { team: 'payments' }))).alerts).to.deep.equal([0]);
+    expect(await pick('payments', msg([alert({ alertname: 'Disk', team: 'payments' })], { team: 'ops' }))).to.deep.equal({ alerts: [], matched: [], skip: 'filtered' });
+  });
+
+  it("selects alerts by match on each alert's labels, and filters when none match", async () => {
+    expect(await pick('critical', msg())).to.deep.equal({ alerts: [0], matched: [0], skip: undefined });
+    expect(await pick('critical', msg([cpu]))).to.deep.equal({ alerts: [], matched: [], skip: 'filtered' });
+  });
+
+  it('leaves resolved alerts out without send_resolved but still counts them as matched (for dedup)', async () => {
+    expect(await pick('firing-only', msg([resolvedDisk, cpu]))).to.deep.equal({ alerts: [1], matched: [0, 1], skip: undefined });
+    expect(await pick('firing-only', msg([resolvedDisk]))).to.deep.equal({ alerts: [], matched: [0], skip: 'filtered' });
+    expect((await pick('all', msg([resolvedDisk]))).alerts).to.deep.equal([0]);
+  });
+
+  it('ignores match and match_route when asked (the dead man\'s page), but not send_resolved', async () => {
+    expect((await pick('critical', msg([cpu]), true)).alerts).to.deep.equal([0]);
+    expect((await pick('payments', msg([cpu], { team: 'ops' }), true)).alerts).to.deep.equal([0]);
+    expect((await pick('firing-only', msg([resolvedDisk]), true)).skip).to.equal('filtered');
+  });
+
+  it('cuts what a target receives to its alerts, the same objects when it takes them all', () => {
+    const original = msg();
+    const enriched = { ...original, alerts: original.alerts.map((a) => ({ ...a, annotations: { ...a.annotations, runbook: 'x' } })) };
+    const whole = targetMessage(original, enriched, [0, 1]);
+    expect(whole.message).to.equal(enriched);
+    expect(whole.original).to.equal(original);
+    const part = targetMessage(original, enriched, [1]);
+    expect(part.message.alerts).to.deep.equal([enriched.alerts[1]]);
+    expect(part.original.alerts.map((a) => a.labels['alertname'])).to.deep.equal(['Cpu']);
   });
 });
