@@ -96,26 +96,47 @@ export class Database {
     }
   }
 
+  /**
+   * A connection of the pool for several statements, and its release. While it is checked out the pool does not
+   * listen for its errors, and node-postgres emits 'error' on a client whose connection drops (even mid-query, which
+   * also rejects): with no listener that would crash the process when the database stops. The listener here keeps
+   * the error, and the release hands it to the pool, which then drops the connection.
+   */
+  async checkout(): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost = err);
+    client.on('error', onError);
+    return {
+      client,
+      release: (err) => {
+        client.removeListener('error', onError);
+        client.release(err ?? lost);
+      },
+    };
+  }
+
   /** `work` in a transaction on one connection; run again on a deadlock or serialization failure. */
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient | undefined;
+      let checkedOut: Awaited<ReturnType<Database['checkout']>> | undefined;
       try {
-        client = await this.pool.connect();
+        checkedOut = await this.checkout();
+        const { client } = checkedOut;
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
-        client.release();
+        checkedOut.release();
         this.answered();
         return result;
       } catch (err) {
-        if (client) {
+        if (checkedOut) {
           // A client whose ROLLBACK fails is broken: released with the error, so the pool drops it.
-          const broken = await client.query('ROLLBACK').then(
+          const broken = await checkedOut.client.query('ROLLBACK').then(
             () => undefined,
             (e: unknown) => e as Error,
           );
-          client.release(broken);
+          checkedOut.release(broken);
         }
         if (attempt < TRANSACTION_TRIES && RETRY_CODES.has((err as { code?: string }).code ?? '')) continue;
         throw this.failed(err);

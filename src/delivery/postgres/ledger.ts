@@ -33,11 +33,11 @@ const JOB_KEYS: Record<ExclusiveJob, number> = { prune: 1, deadman: 2, 'queue-ga
 export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger & LedgerImport> {
   const db = new Database(options);
   try {
-    const client = await db.pool.connect();
+    const { client, release } = await db.checkout();
     try {
       await migrate(client);
     } finally {
-      client.release();
+      release();
     }
   } catch (err) {
     await db.end().catch(() => {});
