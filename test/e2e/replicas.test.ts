@@ -142,6 +142,13 @@ targets: [${Object.entries(to)
     // Warm up both (a first request of a process is slow: code paths compiled, pool connections opened).
     for (const [r, s] of [a, b].entries()) expect((await post(s, notification(`Warm${r}`))).status).to.be.oneOf([200, 202]);
 
+    // Which replica runs the one-at-a-time jobs (prune, queue gauges): printed, as it may be the slower one.
+    const jobs = async (s: Service) => {
+      const text = await (await fetch(`${s.base}/metrics`)).text();
+      return [...text.matchAll(/^alertmux_ledger_exclusive_jobs\{task="([^"]+)"\} 1$/gm)].map((m) => m[1]).join(',');
+    };
+    const jobsHeld = { a: await jobs(a), b: await jobs(b) };
+
     const RATE = 100;
     const TOTAL = 400; // 4 s
     // a dies mid-run, once it has acknowledged 40 notifications (1.5 s in at the earliest, a loaded machine may make it
@@ -193,6 +200,7 @@ targets: [${Object.entries(to)
       leasedToAAtKill: atKill.leased,
       healthyRequestsFromAUnansweredAtKill: atKill.unanswered,
       takeovers,
+      jobsHeld,
       seconds: (Date.now() - started) / 1000,
     });
     try {
