@@ -158,13 +158,15 @@ targets: [${Object.entries(to)
     const sent = new Map<number, { replica: string; status: number; flaky?: string }>();
     let killed: Promise<{ leased: number; unanswered: number }> | undefined;
     let aDead = false;
-    failingUntil = Date.now() + 2000;
+    // The flaky target fails for the first 2 s, and until a is dead in any case: a dies holding retries for it.
+    const loadStart = Date.now();
     // At least 100 more after the kill, all to b (and if a never gets to 40, give up at twice the total).
     let killedAt = Number.POSITIVE_INFINITY;
     await steadyLoad(RATE, (i) => i >= (aDead ? Math.max(TOTAL, killedAt + 100) : 2 * TOTAL), async (i) => {
       if (!aDead && i >= KILL_FROM && acknowledgedByA() >= 40) {
         aDead = true;
         killedAt = i;
+        failingUntil = Math.max(loadStart + 2000, Date.now() + 300);
         killed = (async () => {
           await killHard(a);
           // Read at once, before a's leases expire (at least 4 s after its last renewal) and b takes them over.
