@@ -20,6 +20,8 @@ export interface PostgresCluster {
   pids(): number[];
   /** A new empty database on the cluster (one per test); its URL. */
   freshDatabase(): Promise<string>;
+  /** Drop a database freshDatabase() made, closing its connections. */
+  dropDatabase(url: string): Promise<void>;
   /** Run `sql` with psql on database `url` (default: `url`, the postgres database): its unaligned, tuples-only output. */
   sql(sql: string, url?: string): string;
   /**
@@ -114,9 +116,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startPostgres(
   binaries: PostgresBinaries = findPostgresOrThrow(),
-  options: { timeoutMs?: number; durable?: boolean } = {},
+  options: { timeoutMs?: number; durable?: boolean; settings?: Record<string, string> } = {},
 ): Promise<PostgresCluster> {
-  const { timeoutMs = 30_000, durable = false } = options;
+  const { timeoutMs = 30_000, durable = false, settings = {} } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
   let server: Postmaster | undefined;
@@ -136,7 +138,7 @@ export async function startPostgres(
     if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}): ${(init.stderr || init.stdout).trim()}`);
 
     const port = await freePort();
-    const launchIt = () => launch(binaries, { data, dir, port, durable, timeoutMs });
+    const launchIt = () => launch(binaries, { data, dir, port, durable, settings, timeoutMs });
     server = await launchIt();
     // The client is a plain program (no server user needed): Debian puts it on PATH, the server binaries not always.
     const psqlBinary = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
@@ -160,6 +162,11 @@ export async function startPostgres(
         const name = `test_${process.pid}_${++databases}`;
         psql(`CREATE DATABASE ${name}`);
         return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      },
+      async dropDatabase(database) {
+        const name = new URL(database).pathname.slice(1);
+        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a database of this cluster: ${database}`);
+        psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       },
       sql: psql,
       async halt(mode = 'fast') {
@@ -193,9 +200,9 @@ interface Postmaster {
 /** Start postgres on `data` and `port` (loopback, its socket in `dir`) and wait until it accepts connections. */
 async function launch(
   binaries: PostgresBinaries,
-  at: { data: string; dir: string; port: number; durable: boolean; timeoutMs: number },
+  at: { data: string; dir: string; port: number; durable: boolean; settings: Record<string, string>; timeoutMs: number },
 ): Promise<Postmaster> {
-  const { data, dir, port, durable, timeoutMs } = at;
+  const { data, dir, port, durable, settings, timeoutMs } = at;
   const [command, args] = asServerUser(join(binaries.bin, 'postgres'), [
     '-D',
     data,
@@ -210,6 +217,7 @@ async function launch(
     // which kills the server processes and not the machine. Without it, an acknowledged write
     // could still sit in the WAL writer's buffer and be lost, a loss the fault tests would blame on alertmux.
     ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ]);
   const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

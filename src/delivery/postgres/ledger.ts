@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { storedDelivery } from '../records.js';
-import { acceptOne } from './accept.js';
+import { acceptArguments, acceptResults, type AcceptAnswer } from './accept.js';
 import { Database, type ConnectionOptions } from './connection.js';
 import { attemptFromRow, bulkWhere, deliveryFromRow, notificationFromRow, stateKey, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
 import { LOCK_CLASS, migrate } from './schema.js';
 import { Session } from './session.js';
-import { applyUpdates } from './updates.js';
+import { settleArguments, type Settled } from './updates.js';
 import { importPage } from './transfer.js';
 import { notificationsPage, OUTCOME_BUCKETS_SQL } from './queries.js';
 import type { ExclusiveJob, Ledger, LedgerImport } from '../ledger.js';
@@ -96,49 +96,59 @@ class PostgresLedger implements Ledger, LedgerImport {
     return this.db.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, this.replica]).catch(() => undefined);
   }
 
+  /**
+   * A batch in one statement, so one round trip and one commit: the outcomes first (a delivery just delivered must
+   * not look pending to a newer notification of its group), then the accepts, each in its own subtransaction. If the
+   * statement fails as a whole, the accepts and the outcomes are tried apart, so that neither fails the other.
+   */
   async write({ accepts, updates }: Parameters<Ledger['write']>[0]): Promise<WriteResult> {
+    for (const u of updates) this.held.delete(u.id);
     const result: WriteResult = { accepted: [] };
-    let wake = false;
-    if (updates.length) {
-      for (const u of updates) this.held.delete(u.id);
-      try {
-        const { lost, followers } = await this.db.transaction(async (client) => {
-          const lost = await applyUpdates(client, updates, this.replica);
-          // A delivery waiting behind one of these (another replica's accept was blocked) may go now.
-          const { rows } = await client.query<{ waiting: boolean }>(
-            `SELECT EXISTS (SELECT 1 FROM deliveries o JOIN deliveries d ON o.target = d.target AND o.group_key = d.group_key AND o.seq > d.seq
-               WHERE d.id = ANY($1::text[]) AND o.state = 'pending' AND o.lease_owner IS NULL) AS waiting`,
-            [updates.map((u) => u.id)],
-          );
-          return { lost, followers: rows[0]?.waiting === true };
-        });
-        if (lost.length) {
-          result.lost = lost;
-          this.options.events?.leaseLost?.(lost);
-        }
-        wake = followers || updates.some((u) => u.state === 'pending');
-      } catch (err) {
-        result.updateError = (err as Error).message;
-        result.updateCode = (err as { code?: string }).code;
+    let settled: Settled | undefined;
+    let answers: AcceptAnswer[] | undefined;
+    const settle = updates.length ? settleArguments(updates) : undefined;
+    const accept = accepts.length ? acceptArguments(accepts) : undefined;
+    const run = async (withSettle: boolean, withAccepts: boolean) => {
+      const params: unknown[] = [this.replica];
+      const at = (...values: unknown[]) => values.map((v) => `$${params.push(v)}`);
+      const s = withSettle && settle ? `alertmux_settle(${at(...settle).join(', ')}, $1)` : 'NULL::jsonb';
+      const a = withAccepts && accept ? `alertmux_accept_batch(${at(...accept).join(', ')}, $1, ${at(this.options.leaseMs).join('')})` : 'NULL::jsonb';
+      const { rows } = await this.db.query<{ s: Settled | null; a: AcceptAnswer[] | null }>(`SELECT ${s} AS s, ${a} AS a`, params);
+      if (withSettle) settled = rows[0]?.s ?? undefined;
+      if (withAccepts) answers = rows[0]?.a ?? undefined;
+    };
+    try {
+      await run(true, true);
+    } catch (err) {
+      if (!(settle && accept)) {
+        if (settle) [result.updateError, result.updateCode] = [(err as Error).message, (err as { code?: string }).code];
+        if (accept) result.accepted = accepts.map(() => ({ error: (err as Error).message, code: (err as { code?: string }).code }));
+      } else {
+        await run(false, true).catch((e: unknown) => (result.accepted = accepts.map(() => ({ error: (e as Error).message, code: (e as { code?: string }).code }))));
+        await run(true, false).catch((e: unknown) => ([result.updateError, result.updateCode] = [(e as Error).message, (e as { code?: string }).code]));
       }
     }
-    result.accepted = await Promise.all(
-      accepts.map((item) =>
-        this.db
-          .transaction((client) => acceptOne(client, item, { replica: this.replica, leaseMs: this.options.leaseMs }))
-          .then(
-            (stored) => {
-              this.seen(item.notification.createdAt);
-              item.deliveries.forEach((d, i) => {
-                if (d.state === 'pending' && !stored.duplicates.includes(i) && !stored.blocked?.includes(i) && stored.stored !== false) this.held.add(d.id);
-              });
-              if (stored.blocked?.length) wake = true;
-              return stored;
-            },
-            (err: unknown) => ({ error: (err as Error).message, code: (err as { code?: string }).code }),
-          ),
-      ),
-    );
+    let wake = false;
+    if (settled) {
+      if (settled.lost.length) {
+        result.lost = settled.lost;
+        this.options.events?.leaseLost?.(settled.lost);
+      }
+      wake = settled.wake || updates.some((u) => u.state === 'pending');
+    }
+    if (answers) {
+      result.accepted = acceptResults(answers);
+      result.accepted.forEach((stored, i) => {
+        const item = accepts[i];
+        if (!item || !('seqs' in stored)) return;
+        this.seen(item.notification.createdAt);
+        if (stored.stored === false) return;
+        item.deliveries.forEach((d, k) => {
+          if (d.state === 'pending' && !stored.duplicates.includes(k) && !stored.blocked?.includes(k)) this.held.add(d.id);
+        });
+        if (stored.blocked?.length) wake = true;
+      });
+    }
     if (wake) await this.notify();
     return result;
   }
