@@ -142,7 +142,7 @@ targets: [${Object.entries(to)
     // Warm up both (a first request of a process is slow: code paths compiled, pool connections opened).
     for (const [r, s] of [a, b].entries()) expect((await post(s, notification(`Warm${r}`))).status).to.be.oneOf([200, 202]);
 
-    // Which replica runs the one-at-a-time jobs (prune, queue gauges): printed, as it may be the slower one.
+    // Which replica runs the one-at-a-time jobs (prune, queue gauges), printed with the counts.
     const jobs = async (s: Service) => {
       const text = await (await fetch(`${s.base}/metrics`)).text();
       return [...text.matchAll(/^alertmux_ledger_exclusive_jobs\{task="([^"]+)"\} 1$/gm)].map((m) => m[1]).join(',');
