@@ -1,9 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { tmpdir, userInfo } from 'node:os';
-import pg from 'pg';
 
 /** Where a PostgreSQL install keeps the server binaries: one directory with initdb, postgres and pg_isready. */
 export interface PostgresBinaries {
@@ -17,24 +16,22 @@ export interface PostgresCluster {
   port: number;
   /** The temp dir (data directory and socket). */
   dir: string;
-  /** Stop the server (fast shutdown), keeping its data: the database is down until resume(). */
-  halt(): Promise<void>;
-  /**
-   * Stop the server the way a crash does (immediate shutdown: SIGQUIT to the postmaster, no checkpoint), keeping
-   * its data: what clients see when the database goes away; down until resume(). Without `durable`
-   * (asynchronous commits) the last commits may be lost, as they would be in a real crash.
-   */
-  crash(): Promise<void>;
-  /** Run SQL with psql (several `;`-separated statements run as one transaction) on database `database`; its unaligned output. */
-  psql(sql: string, database?: string): string;
-  /** Start it again on the same port and data. */
-  resume(): Promise<void>;
+  /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
+  pids(): number[];
   /** A new empty database on the cluster (one per test); its URL. */
   freshDatabase(): Promise<string>;
   /** Drop a database freshDatabase() made, closing its connections. */
   dropDatabase(url: string): Promise<void>;
-  /** The server's processes right now: the postmaster and its children (backends, WAL writer, ...), for CPU accounting. */
-  pids(): number[];
+  /** Run `sql` with psql on database `url` (default: `url`, the postgres database): its unaligned, tuples-only output. */
+  sql(sql: string, url?: string): string;
+  /**
+   * Stop the server, keeping its data: the database is down until `resume()`. `fast` is a fast shutdown; `immediate`
+   * is what `pg_ctl stop -m immediate` does (SIGQUIT: no checkpoint, every connection cut, recovery at the next start).
+   */
+  halt(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Start the server again on the same data directory and port, resolving once it accepts connections. */
+  resume(): Promise<void>;
+  /** Stop for good (fast shutdown) and remove the temp dir. */
   stop(): Promise<void>;
 }
 
@@ -124,7 +121,7 @@ export async function startPostgres(
   const { timeoutMs = 30_000, durable = false, settings = {} } = options;
   const dir = mkdtempSync(join(tmpdir(), 'alertmux-pg-'));
   const data = join(dir, 'data');
-  let server: ChildProcess | undefined;
+  let server: Postmaster | undefined;
   try {
     const owner = serverUser();
     if (owner) chownSync(dir, owner.uid, owner.gid);
@@ -141,115 +138,121 @@ export async function startPostgres(
     if (init.status !== 0) throw new Error(`initdb failed (${init.status ?? init.signal}): ${(init.stderr || init.stdout).trim()}`);
 
     const port = await freePort();
-    const [command, args] = asServerUser(join(binaries.bin, 'postgres'), [
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
-      ...(durable ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
-      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
-    ]);
-    let running = await runServer(binaries, command, args, port, timeoutMs);
-    server = running.process;
-    let databases = 0;
-
-    // SIGINT is postgres's fast shutdown, SIGQUIT its immediate one (every backend exits at once; the next start
-    // recovers from the WAL). Sent to the postmaster itself (its pid heads postmaster.pid): as root, the child is
-    // runuser, which need not pass a signal on. SIGKILL if it hangs.
-    const halt = async (signal: NodeJS.Signals = 'SIGINT') => {
-      if (running.gone()) return;
-      const postmaster = postmasterPid(data);
-      if (postmaster === undefined) running.process.kill(signal);
-      else process.kill(postmaster, signal);
-      const killer = setTimeout(() => {
-        if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
-        running.process.kill('SIGKILL');
-      }, 10_000);
-      await running.exited;
-      clearTimeout(killer);
-    };
+    const launchIt = () => launch(binaries, { data, dir, port, durable, settings, timeoutMs });
+    server = await launchIt();
+    // The client is a plain program (no server user needed): Debian puts it on PATH, the server binaries not always.
+    const psqlBinary = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
     const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-    const psqlBin = executable(join(binaries.bin, 'psql')) ? join(binaries.bin, 'psql') : 'psql';
+    const psql = (sql: string, on = url) => {
+      const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', on, '-c', sql];
+      const out = spawnSync(psqlBinary, args, { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal ?? out.error?.message}): ${(out.stderr || out.stdout || '').trim()}`);
+      return out.stdout.trim();
+    };
+    let databases = 0;
     return {
       url,
       port,
       dir,
-      halt: () => halt(),
-      crash: () => halt('SIGQUIT'),
-      psql(sql, database = 'postgres') {
-        const out = spawnSync(psqlBin, [url.replace(/\/postgres$/, `/${database}`), '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
-        if (out.status !== 0) throw new Error(`psql failed (${out.status ?? out.signal}): ${(out.stderr || out.stdout).trim()}`);
-        return out.stdout.trim();
-      },
       pids() {
         const postmaster = postmasterPid(data);
         return postmaster === undefined ? [] : [postmaster, ...childrenOf(postmaster)];
       },
-      async resume() {
-        if (!running.gone()) return;
-        running = await runServer(binaries, command, args, port, timeoutMs);
-      },
-      async dropDatabase(database: string) {
-        const name = new URL(database).pathname.slice(1);
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        try {
-          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        } finally {
-          await client.end();
-        }
-      },
       async freshDatabase() {
         const name = `test_${process.pid}_${++databases}`;
-        const client = new pg.Client({ connectionString: url });
-        await client.connect();
-        try {
-          await client.query(`CREATE DATABASE ${name}`);
-        } finally {
-          await client.end();
-        }
+        psql(`CREATE DATABASE ${name}`);
         return `postgres://postgres@127.0.0.1:${port}/${name}`;
       },
+      async dropDatabase(database) {
+        const name = new URL(database).pathname.slice(1);
+        if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a database of this cluster: ${database}`);
+        psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
+      sql: psql,
+      async halt(mode = 'fast') {
+        // SIGINT is postgres's fast shutdown, SIGQUIT its immediate one.
+        await server?.halt(mode === 'fast' ? 'SIGINT' : 'SIGQUIT');
+        server = undefined;
+      },
+      async resume() {
+        if (server) return;
+        server = await launchIt();
+      },
       async stop() {
-        await halt();
+        // SIGINT is postgres's fast shutdown.
+        await server?.halt('SIGINT');
+        server = undefined;
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    if (server && server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGKILL');
-      await new Promise((resolve) => server?.once('exit', resolve));
-    }
+    await server?.halt('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 }
 
-/** Spawn postgres and wait until it accepts connections on `port`. */
-async function runServer(binaries: PostgresBinaries, command: string, args: string[], port: number, timeoutMs: number) {
+/** A running postmaster: `halt` sends it a signal and resolves once it has exited (SIGKILL if it hangs 10 s). */
+interface Postmaster {
+  halt(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Start postgres on `data` and `port` (loopback, its socket in `dir`) and wait until it accepts connections. */
+async function launch(
+  binaries: PostgresBinaries,
+  at: { data: string; dir: string; port: number; durable: boolean; settings: Record<string, string>; timeoutMs: number },
+): Promise<Postmaster> {
+  const { data, dir, port, durable, settings, timeoutMs } = at;
+  const [command, args] = asServerUser(join(binaries.bin, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    // The benchmark's cluster keeps PostgreSQL's durable defaults (fsync, synchronous commits), as users run it.
+    // Commits stay synchronous without fsync (a write to the page cache, cheap): a commit then survives halt('immediate'),
+    // which kills the server processes and not the machine. Without it, an acknowledged write
+    // could still sit in the WAL writer's buffer and be lost, a loss the fault tests would blame on alertmux.
+    ...(durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']),
+    ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+  ]);
   const started = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   started.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-4000)));
   const exited = new Promise<void>((resolve) => started.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
-    const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
-    if (ready.status === 0) break;
-    if (Date.now() > deadline) {
+  const halt = async (signal: NodeJS.Signals) => {
+    if (gone) return;
+    // Sent to the postmaster itself (its pid heads postmaster.pid): as root, the child is runuser, which need
+    // not pass the signal on.
+    const postmaster = postmasterPid(data);
+    if (postmaster === undefined) started.kill(signal);
+    else process.kill(postmaster, signal);
+    const killer = setTimeout(() => {
+      if (postmaster !== undefined) process.kill(postmaster, 'SIGKILL');
       started.kill('SIGKILL');
-      throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
+    }, 10_000);
+    await exited;
+    clearTimeout(killer);
+  };
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (gone) throw new Error(`postgres exited before accepting connections: ${log.trim()}`);
+      const ready = spawnSync(join(binaries.bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres']);
+      if (ready.status === 0) break;
+      if (Date.now() > deadline) throw new Error(`postgres did not accept connections on 127.0.0.1:${port} within ${timeoutMs} ms: ${log.trim()}`);
+      await sleep(100);
     }
-    await sleep(100);
+  } catch (err) {
+    await halt('SIGKILL');
+    throw err;
   }
-  return { process: started, exited, gone: () => gone };
+  return { halt };
 }
 
 function findPostgresOrThrow(): PostgresBinaries {

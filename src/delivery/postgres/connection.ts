@@ -65,18 +65,6 @@ function unreachable(err: unknown): boolean {
   );
 }
 
-/**
- * A client from the pool with `onError` listening while it is checked out. The pool listens for errors only on
- * its idle clients: a connection that breaks under a checked-out one (the database stopped mid-transaction)
- * emits 'error' on the client, and without a listener that error ends the process. The query in flight fails
- * as well, so the caller learns of it there; `onError` only keeps the event handled (and may note it).
- */
-export async function checkout(pool: pg.Pool, onError: (err: Error) => void): Promise<pg.PoolClient> {
-  const client = await pool.connect();
-  client.on('error', onError);
-  return client;
-}
-
 /** Retried inside `transaction`: a deadlock or a serialization failure is PostgreSQL asking to run it again. */
 const RETRY_CODES = new Set(['40P01', '40001']);
 const TRANSACTION_TRIES = 5;
@@ -108,32 +96,47 @@ export class Database {
     }
   }
 
+  /**
+   * A connection of the pool for several statements, and its release. While it is checked out the pool does not
+   * listen for its errors, and node-postgres emits 'error' on a client whose connection drops (even mid-query, which
+   * also rejects): with no listener that would crash the process when the database stops. The listener here keeps
+   * the error, and the release hands it to the pool, which then drops the connection.
+   */
+  async checkout(): Promise<{ client: pg.PoolClient; release: (err?: Error) => void }> {
+    const client = await this.pool.connect();
+    let lost: Error | undefined;
+    const onError = (err: Error) => (lost = err);
+    client.on('error', onError);
+    return {
+      client,
+      release: (err) => {
+        client.removeListener('error', onError);
+        client.release(err ?? lost);
+      },
+    };
+  }
+
   /** `work` in a transaction on one connection; run again on a deadlock or serialization failure. */
   async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      let client: pg.PoolClient | undefined;
-      let lost: Error | undefined;
-      const onError = (err: Error) => (lost = err);
+      let checkedOut: Awaited<ReturnType<Database['checkout']>> | undefined;
       try {
-        client = await checkout(this.pool, onError);
+        checkedOut = await this.checkout();
+        const { client } = checkedOut;
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
-        client.removeListener('error', onError);
-        client.release();
+        checkedOut.release();
         this.answered();
         return result;
       } catch (err) {
-        if (client) {
-          // A client whose connection broke, or whose ROLLBACK fails, is released with the error: the pool drops it.
-          const broken =
-            lost ??
-            (await client.query('ROLLBACK').then(
-              () => undefined,
-              (e: unknown) => e as Error,
-            ));
-          if (!broken) client.removeListener('error', onError);
-          client.release(broken);
+        if (checkedOut) {
+          // A client whose ROLLBACK fails is broken: released with the error, so the pool drops it.
+          const broken = await checkedOut.client.query('ROLLBACK').then(
+            () => undefined,
+            (e: unknown) => e as Error,
+          );
+          checkedOut.release(broken);
         }
         if (attempt < TRANSACTION_TRIES && RETRY_CODES.has((err as { code?: string }).code ?? '')) continue;
         throw this.failed(err);

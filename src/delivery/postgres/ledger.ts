@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { storedDelivery } from '../records.js';
 import { acceptArguments, acceptResults, type AcceptAnswer } from './accept.js';
-import { Database, checkout, type ConnectionOptions } from './connection.js';
+import { Database, type ConnectionOptions } from './connection.js';
 import { attemptFromRow, bulkWhere, deliveryFromRow, notificationFromRow, stateKey, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
 import { LOCK_CLASS, migrate } from './schema.js';
 import { Session } from './session.js';
@@ -33,14 +33,11 @@ const JOB_KEYS: Record<ExclusiveJob, number> = { prune: 1, deadman: 2, 'queue-ga
 export async function openPostgresLedger(options: PostgresLedgerOptions): Promise<Ledger & LedgerImport> {
   const db = new Database(options);
   try {
-    let lost: Error | undefined;
-    const onError = (err: Error) => (lost = err);
-    const client = await checkout(db.pool, onError);
+    const { client, release } = await db.checkout();
     try {
       await migrate(client);
     } finally {
-      if (!lost) client.removeListener('error', onError);
-      client.release(lost);
+      release();
     }
   } catch (err) {
     await db.end().catch(() => {});

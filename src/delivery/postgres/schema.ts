@@ -29,7 +29,7 @@ export const MIGRATIONS: readonly string[] = [
      attempts integer NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
      next_attempt_at bigint, last_status integer, last_reason text, last_error text, retryable boolean,
      duration_ms double precision, delivered_at bigint,
-     fallback_of text UNIQUE, fallback_for text, fallback_reason text, fallback_id text, held_since bigint,
+     fallback_of text, fallback_for text, fallback_reason text, fallback_id text, held_since bigint,
      replayed_at bigint, attempts_at_replay integer,
      -- The replica attempting it, and until when (renewed while it runs; another replica takes it after).
      lease_owner text, lease_until bigint);
@@ -39,7 +39,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX deliveries_notification ON deliveries (notification_id);
    CREATE INDEX deliveries_state_target ON deliveries (state, target) WHERE state IN ('pending', 'dead');
    CREATE INDEX deliveries_created ON deliveries (created_at);
-   CREATE INDEX deliveries_leases ON deliveries (lease_owner) WHERE lease_owner IS NOT NULL;
+   -- One fallback per original delivery, also across replicas; most deliveries have none, so only those are indexed.
+   CREATE UNIQUE INDEX deliveries_fallback_of ON deliveries (fallback_of) WHERE fallback_of IS NOT NULL;
    CREATE INDEX deliveries_held ON deliveries (target, held_since)
      WHERE state = 'pending' AND held_since IS NOT NULL AND fallback_id IS NULL;
    CREATE TABLE delivery_attempts (
