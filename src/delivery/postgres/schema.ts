@@ -100,6 +100,8 @@ export const MIGRATIONS: readonly string[] = [
      last_firing text;
      last_resolved text;
      last_at bigint;
+     pending_in_lane bigint;
+     held_elsewhere boolean;
    BEGIN
      IF dd IS NOT NULL AND jsonb_typeof(dd) = 'object' THEN
        FOR k IN 0 .. cnt - 1 LOOP
@@ -133,9 +135,13 @@ export const MIGRATIONS: readonly string[] = [
      FOR k IN 0 .. cnt - 1 LOOP
        d := ds->k;
        CONTINUE WHEN NOT sending[k + 1] OR d ? 'fallbackOf';
+       -- The lane's pending deliveries, if any (most lanes have none: one lookup, then nothing to do).
+       SELECT count(*), COALESCE(bool_or(o.lease_owner IS NOT NULL AND o.lease_owner <> me AND o.lease_until >= at), false)
+         INTO pending_in_lane, held_elsewhere
+         FROM deliveries o WHERE o.target = d->>'target' AND o.group_key = d->>'groupKey' AND o.state = 'pending' AND o.fallback_of IS NULL;
+       CONTINUE WHEN pending_in_lane = 0;
        -- Another replica's attempt in this lane: wait behind it (blocked), never overtake it.
-       IF EXISTS (SELECT 1 FROM deliveries o WHERE o.target = d->>'target' AND o.group_key = d->>'groupKey' AND o.state = 'pending'
-           AND o.fallback_of IS NULL AND o.lease_owner IS NOT NULL AND o.lease_owner <> me AND o.lease_until >= at) THEN
+       IF held_elsewhere THEN
          blocked := blocked || k;
        END IF;
        -- Alertmanager always sends the whole group state: a newer notification replaces what is still waiting.
@@ -216,9 +222,13 @@ export const MIGRATIONS: readonly string[] = [
        JOIN deliveries d ON d.id = a.id
        WHERE a.id = ANY(applied)
        ON CONFLICT (delivery_id, attempt, started_at) DO NOTHING;
-     SELECT COALESCE(array_agg(d.id), '{}') INTO lost FROM deliveries d
-       WHERE d.id IN (SELECT x->>'id' FROM jsonb_array_elements(latest) AS x) AND NOT (d.id = ANY(applied))
-         AND d.lease_owner IS NOT NULL AND d.lease_owner <> me AND d.state <> 'superseded';
+     -- Not applied: superseded or deleted meanwhile (nothing to say), or held by another replica (lost).
+     lost := '{}';
+     IF cardinality(applied) < jsonb_array_length(latest) THEN
+       SELECT COALESCE(array_agg(d.id), '{}') INTO lost FROM deliveries d
+         WHERE d.id IN (SELECT x->>'id' FROM jsonb_array_elements(latest) AS x) AND NOT (d.id = ANY(applied))
+           AND d.lease_owner IS NOT NULL AND d.lease_owner <> me AND d.state <> 'superseded';
+     END IF;
      SELECT EXISTS (SELECT 1 FROM deliveries o JOIN deliveries d ON o.target = d.target AND o.group_key = d.group_key AND o.seq > d.seq
          WHERE d.id = ANY(applied) AND o.state = 'pending' AND o.lease_owner IS NULL) INTO waiting;
      RETURN jsonb_build_object('lost', to_jsonb(lost), 'wake', waiting);
