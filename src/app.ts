@@ -21,6 +21,7 @@ import { createUiRouter } from './api/ui.js';
 import { ledgerDeadmanState } from './deadman/state.js';
 import { deadmanSettings, DeadmanSwitch, type DeadmanTimers } from './deadman/switch.js';
 import { openLedger } from './delivery/open.js';
+import { PROBE_KEY } from './delivery/ledger-recovery.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
@@ -102,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const replica = deps.replica ?? initial.replica ?? hostname();
   metrics.replicaInfo.set({ replica }, 1);
   const ledgerLog = deps.logger.child({ component: 'ledger' });
+  /** Whether the ledger's database answers (a shared ledger reports it; SQLite is always up while open). */
+  let databaseUp = true;
   const events: LedgerEvents = {
     takeover: (count, from) => {
       metrics.leaseTakeovers.inc(count);
@@ -110,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // Counted from the write results (alertmux_ledger_leases_lost_total, with a warning per batch): only noted here.
     leaseLost: (ids) => ledgerLog.debug('leases lost to another replica', { count: ids.length }),
     reachable: (up) => {
+      databaseUp = up;
       metrics.databaseUp.set(up ? 1 : 0);
       if (up) ledgerLog.info('the ledger database answers again');
       else ledgerLog.error('the ledger database does not answer');
@@ -340,9 +344,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     res.end(await renderMetrics(deps.registry, skip, (name, err) => scrapeErrors.log(name, err)));
   });
   app.get('/-/healthy', (_req, res) => void res.type('text/plain').send('OK'));
-  app.get('/-/ready', (_req, res) => {
+  app.get('/-/ready', async (_req, res) => {
+    // A database found unreachable is asked again here (one small read), so readiness follows it back up without
+    // waiting for the next write or poll; while it does not answer, webhooks would get 503: not ready.
+    if (!databaseUp) await store.stateGet(PROBE_KEY, now()).catch(() => undefined);
     const { health } = dispatcher.ledger;
     if (!accepting) res.status(503).type('text/plain').send('shutting down');
+    else if (!databaseUp) res.status(503).type('text/plain').send('not ready: the ledger database does not answer');
     // Kubernetes stops routing webhooks here while the ledger cannot take responsibility for them.
     else if (!health.ok) res.status(503).type('text/plain').send(`not ready: ${health.reason ?? 'the ledger cannot commit'}`);
     else res.type('text/plain').send('OK');

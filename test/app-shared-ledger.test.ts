@@ -172,4 +172,31 @@ describe('the app on a shared ledger (leases, exclusive jobs, wake-ups)', () => 
     expect(lines.find((l) => /took over/.test(l.message))).to.deep.include({ level: 'info', meta: { count: 3, from: 'pod-b' } });
     expect(lines.filter((l) => /database/.test(l.message)).map((l) => l.level)).to.deep.equal(['error', 'info']);
   });
+
+  it('is not ready while the database does not answer, and asks it again on each readiness check until it does', async () => {
+    const t = await target();
+    let answering = true;
+    const asked: string[] = [];
+    const { seen, openLedger } = sharedLedger((ledger) => ({
+      stateGet: async (key, now) => {
+        asked.push(key);
+        if (!answering) throw new Error('connect ECONNREFUSED');
+        // The ledger reports its database answers again on its first success.
+        seen.events!.reachable!(true);
+        return ledger.stateGet(key, now);
+      },
+    }));
+    app = await startApp(yaml(`  - {name: t, type: webhook, url: "${t.url}"}`), { openLedger });
+    asked.length = 0;
+    expect((await app.get('/-/ready')).status).to.equal(200);
+    expect(asked, 'no probe while the database answers').to.deep.equal([]);
+    answering = false;
+    seen.events!.reachable!(false);
+    const down = await app.get('/-/ready');
+    expect([down.status, down.text]).to.deep.equal([503, 'not ready: the ledger database does not answer']);
+    expect(asked).to.have.length(1);
+    answering = true;
+    expect((await app.get('/-/ready')).status).to.equal(200);
+    expect((await app.get('/metrics')).text).to.match(/^alertmux_ledger_database_up 1$/m);
+  });
 });
