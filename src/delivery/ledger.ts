@@ -98,7 +98,7 @@ export interface Ledger {
   attemptsOf(deliveryId: string): Promise<AttemptRecord[]>;
   attemptsOfNotification(notificationId: string): Promise<AttemptRecord[]>;
 
-  /** See `Store.addFallback`. */
+  /** Commit a fallback delivery (`fallbackOf` set) and mark its original as having one; undefined when it already has one (one fallback per original, also across restarts and replicas). */
   addFallback(delivery: NewDelivery): Promise<DeliveryRecord | undefined>;
   heldSince(target: string, before: number, limit: number): Promise<DeliveryRecord[]>;
   earliestHeld(target: string): Promise<number | undefined>;

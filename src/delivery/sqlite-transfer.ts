@@ -1,22 +1,10 @@
 import Database from 'better-sqlite3';
-import { attemptFromRow, fromRow, type AttemptRow, type Row } from './sqlite.js';
+import { attemptFromRow, deliveryFromRow, notificationFromRow, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
 import { ledgerOpenError } from './open-error.js';
 import type { DedupExport, LedgerExport } from './ledger.js';
-import type { NotificationRecord } from './types.js';
 
 /** Deliveries per page of an export. */
 export const EXPORT_PAGE = 500;
-
-interface NotificationRow {
-  id: string;
-  key: string;
-  receiver: string;
-  group_key: string;
-  status: NotificationRecord['status'];
-  created_at: number;
-  original: string;
-  enriched: string;
-}
 
 /**
  * Reads an SQLite ledger file for `migrate-storage`, read-only (the file must exist and no alertmux may be writing
@@ -48,14 +36,14 @@ export class SqliteExport {
     let after = 0;
     let first = true;
     for (;;) {
-      const rows = deliveries.all(after, size) as Row[];
-      const page: LedgerExport = { notifications: [], deliveries: rows.map(fromRow), attempts: [], dedup: [], state: [] };
+      const rows = deliveries.all(after, size) as DeliveryRow[];
+      const page: LedgerExport = { notifications: [], deliveries: rows.map(deliveryFromRow), attempts: [], dedup: [], state: [] };
       const seen = new Set<string>();
       for (const d of page.deliveries) {
         if (!seen.has(d.notificationId)) {
           seen.add(d.notificationId);
           const n = notification.get(d.notificationId) as NotificationRow | undefined;
-          if (n) page.notifications.push({ id: n.id, key: n.key, receiver: n.receiver, groupKey: n.group_key, status: n.status, createdAt: n.created_at, original: n.original, enriched: n.enriched });
+          if (n) page.notifications.push(notificationFromRow(n));
         }
         page.attempts.push(...(attempts.all(d.id) as AttemptRow[]).map(attemptFromRow));
       }

@@ -8,6 +8,7 @@ import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
 import { joinNames, listFields, listNotifications, OUTCOME_BUCKETS_SQL } from './notification-list.js';
 import { ATTEMPT_ERROR_CHARS, storedDeliveries, storedDelivery } from './records.js';
+import { attemptFromRow, deliveryFromRow, notificationFromRow, opt, type AttemptRow, type DeliveryRow, type NotificationRow } from './rows.js';
 import { WriterThread } from './writer-thread.js';
 import type {
   BulkFilter,
@@ -16,7 +17,6 @@ import type {
   AcceptBatchItem,
   AcceptDedup,
   AcceptResult,
-  AttemptRecord,
   IdFilter,
   DeliveryFilter,
   DeliveryRecord,
@@ -111,72 +111,6 @@ export const MIGRATIONS: readonly string[] = [
          WHERE d.notification_id = n.id AND COALESCE(d.skip_reason, '') NOT IN ('filtered', 'disabled'))), '') || char(10)
      FROM notifications n WHERE json_valid(n.original);`,
 ];
-
-export interface Row {
-  seq: number;
-  id: string;
-  notification_id: string;
-  target: string;
-  target_type: string;
-  group_key: string;
-  notification_key: string;
-  state: DeliveryRecord['state'];
-  skip_reason: DeliveryRecord['skipReason'] | null;
-  priority: number;
-  alerts: string;
-  attempts: number;
-  created_at: number;
-  updated_at: number;
-  next_attempt_at: number | null;
-  last_status: number | null;
-  last_reason: string | null;
-  last_error: string | null;
-  retryable: number | null;
-  duration_ms: number | null;
-  delivered_at: number | null;
-  fallback_of: string | null;
-  fallback_for: string | null;
-  fallback_reason: DeliveryRecord['fallbackReason'] | null;
-  fallback_id: string | null;
-  held_since: number | null;
-  replayed_at: number | null;
-  attempts_at_replay: number | null;
-}
-
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
-export function fromRow(r: Row): DeliveryRecord {
-  return {
-    id: r.id,
-    notificationId: r.notification_id,
-    target: r.target,
-    targetType: r.target_type,
-    groupKey: r.group_key,
-    notificationKey: r.notification_key,
-    seq: r.seq,
-    state: r.state,
-    skipReason: opt(r.skip_reason),
-    priority: r.priority,
-    alerts: JSON.parse(r.alerts) as number[],
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    nextAttemptAt: opt(r.next_attempt_at),
-    lastStatus: opt(r.last_status),
-    lastReason: opt(r.last_reason),
-    lastError: opt(r.last_error),
-    retryable: r.retryable === null ? undefined : r.retryable === 1,
-    durationMs: opt(r.duration_ms),
-    deliveredAt: opt(r.delivered_at),
-    fallbackOf: opt(r.fallback_of),
-    fallbackFor: opt(r.fallback_for),
-    fallbackReason: opt(r.fallback_reason),
-    fallbackId: opt(r.fallback_id),
-    heldSince: opt(r.held_since),
-    replayedAt: opt(r.replayed_at),
-    attemptsAtReplay: opt(r.attempts_at_replay),
-  };
-}
 
 /**
  * The page cache of each connection, in KiB: SQLite's own default. better-sqlite3 builds SQLite with 16 MB
@@ -542,8 +476,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       let priority = after(Number.MIN_SAFE_INTEGER);
       while (priority !== undefined && due.length < limit) {
         // Over-fetch by the number excluded (in flight), so excluded rows never starve due ones.
-        for (const row of dueOfPriority.all(priority, now, limit - due.length + exclude.size) as Row[]) {
-          if (due.length < limit && !exclude.has(row.id)) due.push(fromRow(row));
+        for (const row of dueOfPriority.all(priority, now, limit - due.length + exclude.size) as DeliveryRow[]) {
+          if (due.length < limit && !exclude.has(row.id)) due.push(deliveryFromRow(row));
         }
         priority = after(priority);
       }
@@ -556,14 +490,14 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     latestSeq: (target, groupKey) => (latest.get(target, groupKey) as { seq: number } | undefined)?.seq,
     wake: (target, now) => wakeStmt.run(now, target, now).changes,
     getNotification: (id) => {
-      const r = notification.get(id) as (Omit<NotificationRecord, 'groupKey' | 'createdAt'> & { group_key: string; created_at: number }) | undefined;
-      return r && { id: r.id, key: r.key, receiver: r.receiver, groupKey: r.group_key, status: r.status, createdAt: r.created_at, original: r.original, enriched: r.enriched };
+      const r = notification.get(id) as NotificationRow | undefined;
+      return r && notificationFromRow(r);
     },
     getDelivery: (id) => {
-      const r = byId.get(id) as Row | undefined;
-      return r && fromRow(r);
+      const r = byId.get(id) as DeliveryRow | undefined;
+      return r && deliveryFromRow(r);
     },
-    deliveriesOf: (id) => (ofNotification.all(id) as Row[]).map(fromRow),
+    deliveriesOf: (id) => (ofNotification.all(id) as DeliveryRow[]).map(deliveryFromRow),
     list: (filter: DeliveryFilter) => {
       const clauses: string[] = [];
       const params: unknown[] = [];
@@ -583,10 +517,10 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
       }
       const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
       const sql = `SELECT * FROM deliveries ${where} ORDER BY seq ${filter.oldestFirst ? 'ASC' : 'DESC'} LIMIT ?`;
-      return (db.prepare(sql).all(...params, filter.limit ?? 100) as Row[]).map(fromRow);
+      return (db.prepare(sql).all(...params, filter.limit ?? 100) as DeliveryRow[]).map(deliveryFromRow);
     },
     addFallback: (d) => settled(() => addFallback(d)),
-    heldSince: (target, before, limit) => settled(() => (heldOf.all(target, before, limit) as Row[]).map(fromRow)),
+    heldSince: (target, before, limit) => settled(() => (heldOf.all(target, before, limit) as DeliveryRow[]).map(deliveryFromRow)),
     earliestHeld: (target) => settled(() => opt((earliestHeldOf.get(target) as { at: number | null }).at)),
     replay: (filter, now) => replay(filter, now),
     attemptsOf: (id) => (attemptsOfDelivery.all(id) as AttemptRow[]).map(attemptFromRow),
@@ -600,7 +534,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     deliveriesOfMany: (ids) => {
       if (!ids.length) return [];
       const sql = `SELECT * FROM deliveries WHERE notification_id IN (${ids.map(() => '?').join(', ')}) ORDER BY seq`;
-      return (db.prepare(sql).all(...ids) as Row[]).map(fromRow);
+      return (db.prepare(sql).all(...ids) as DeliveryRow[]).map(deliveryFromRow);
     },
     hold: (target, until) => holdStmt.run(until, target).changes,
     release: (target, now) => releaseStmt.run(now, target, now).changes,
@@ -639,40 +573,6 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     },
   };
 }
-
-export interface AttemptRow {
-  delivery_id: string;
-  notification_id: string;
-  target: string;
-  attempt: number;
-  started_at: number;
-  replica: string;
-  duration_ms: number | null;
-  status_code: number | null;
-  reason: string | null;
-  error: string | null;
-  outcome: AttemptRecord['outcome'];
-  next_attempt_at: number | null;
-  trial: number;
-  replay: number;
-}
-
-export const attemptFromRow = (r: AttemptRow): AttemptRecord => ({
-  deliveryId: r.delivery_id,
-  notificationId: r.notification_id,
-  target: r.target,
-  attempt: r.attempt,
-  at: r.started_at,
-  replica: r.replica,
-  durationMs: opt(r.duration_ms),
-  statusCode: opt(r.status_code),
-  reason: opt(r.reason),
-  error: opt(r.error),
-  outcome: r.outcome,
-  nextAttemptAt: opt(r.next_attempt_at),
-  trial: r.trial === 1,
-  replay: r.replay === 1,
-});
 
 /** The WHERE clause of a bulk replay or delete. */
 function bulkWhere(filter: BulkFilter): { where: string; params: unknown[] } {

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { listFields } from '../notification-list.js';
-import { stateKey } from './rows.js';
+import { stateKey } from './sql.js';
 import type { ImportCounts, LedgerExport } from '../ledger.js';
 
 /**

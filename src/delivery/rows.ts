@@ -1,6 +1,11 @@
-import type { AttemptRecord, BulkFilter, DeliveryRecord, NotificationRecord } from '../types.js';
+import type { AttemptRecord, DeliveryRecord, NotificationRecord } from './types.js';
 
-/** A deliveries row as the driver returns it (bigint as number, see connection.ts). */
+/**
+ * Ledger rows as both backends return them: the same columns (numbers for times and counts; a boolean is 0/1 in
+ * SQLite and true/false in PostgreSQL), mapped to records in one place.
+ */
+
+/** A deliveries row. */
 export interface DeliveryRow {
   seq: number;
   id: string;
@@ -20,7 +25,7 @@ export interface DeliveryRow {
   last_status: number | null;
   last_reason: string | null;
   last_error: string | null;
-  retryable: boolean | null;
+  retryable: boolean | number | null;
   duration_ms: number | null;
   delivered_at: number | null;
   fallback_of: string | null;
@@ -30,11 +35,10 @@ export interface DeliveryRow {
   held_since: number | null;
   replayed_at: number | null;
   attempts_at_replay: number | null;
-  lease_owner: string | null;
-  lease_until: number | null;
 }
 
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+/** A nullable column as an optional field. */
+export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 /** A delivery record from its row, every field present in the order of records.ts (one V8 shape). */
 export function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
@@ -57,7 +61,7 @@ export function deliveryFromRow(r: DeliveryRow): DeliveryRecord {
     lastStatus: opt(r.last_status),
     lastReason: opt(r.last_reason),
     lastError: opt(r.last_error),
-    retryable: opt(r.retryable),
+    retryable: r.retryable === null ? undefined : Boolean(r.retryable),
     durationMs: opt(r.duration_ms),
     deliveredAt: opt(r.delivered_at),
     fallbackOf: opt(r.fallback_of),
@@ -98,8 +102,8 @@ export interface AttemptRow {
   error: string | null;
   outcome: AttemptRecord['outcome'];
   next_attempt_at: number | null;
-  trial: boolean;
-  replay: boolean;
+  trial: boolean | number;
+  replay: boolean | number;
 }
 
 export function attemptFromRow(r: AttemptRow): AttemptRecord {
@@ -116,32 +120,7 @@ export function attemptFromRow(r: AttemptRow): AttemptRecord {
     error: opt(r.error),
     outcome: r.outcome,
     nextAttemptAt: opt(r.next_attempt_at),
-    trial: r.trial,
-    replay: r.replay,
+    trial: Boolean(r.trial),
+    replay: Boolean(r.replay),
   };
 }
-
-/** The WHERE clause of a bulk replay or delete (as the SQLite ledger's): ids match dead and pending, else `state` (dead). */
-export function bulkWhere(filter: BulkFilter): { where: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const clauses = [filter.ids ? `state IN ('dead', 'pending')` : filter.state === 'pending' ? `state = 'pending'` : `state = 'dead'`];
-  if (filter.ids) {
-    params.push(filter.ids);
-    clauses.push(`id = ANY($${params.length})`);
-  }
-  if (filter.target !== undefined) {
-    params.push(filter.target);
-    clauses.push(`target = $${params.length}`);
-  }
-  if (filter.since !== undefined) {
-    params.push(filter.since);
-    clauses.push(`created_at >= $${params.length}`);
-  }
-  return { where: clauses.join(' AND '), params };
-}
-
-/**
- * A correlation-state key as PostgreSQL stores it: its text cannot hold NUL, which alertmux's keys use as a
- * separator (`target\0key`), so NUL is stored as U+2400 (the symbol for NUL; a target name cannot hold it either).
- */
-export const stateKey = (key: string): string => key.split('\u0000').join('\u2400');
