@@ -235,7 +235,9 @@ targets: [${Object.entries(to)
     const history = delivery.attemptHistory.map((t) => `${t.replica}:${t.statusCode ?? '-'}`);
     expect(history.at(-1), `history ${history.join(' ')}`).to.equal('b:200');
     const fromA = flaky.received.filter((r) => r.groupKey === groupKey(`Load${witness!}`) && r.from === 'a').length;
-    expect(history.filter((h) => h === 'a:500'), `history ${history.join(' ')}`).to.have.length(fromA);
+    // An outcome a had not written yet when it was killed is not on record (its attempt was in flight): at most
+    // the failures the target saw from a, never one it did not see.
+    expect(history.filter((h) => h === 'a:500').length, `history ${history.join(' ')}`).to.be.at.most(fromA);
   });
 
   it('the same notification posted to both replicas at once (an HA pair) reaches each target once', async () => {
