@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import type { Ledger, LedgerEvents } from '../../src/delivery/ledger.js';
+import { acceptArguments } from '../../src/delivery/postgres/accept.js';
 import { openPostgresLedger } from '../../src/delivery/postgres/ledger.js';
+import { MIGRATIONS } from '../../src/delivery/postgres/schema.js';
 import type { AcceptResult, DeliveryUpdate, WriteResult } from '../../src/delivery/types.js';
 import { acceptItem, dedupFor } from '../helpers/ledger.js';
 import { eventually } from '../helpers/servers.js';
@@ -258,6 +260,27 @@ describe('PostgreSQL ledger (two replicas on a throwaway cluster)', function () 
     await wake;
     stop();
     expect((await b.claim(T + 2, 10, noIds)).map((d) => d.id)).to.deep.equal(['n1-t']);
+  });
+
+  it('upgrades a database of the first release in place: a delivery the older replica accepted is settled by the newer one', async () => {
+    // What a replica of the first release (schema version 2) leaves: its tables, its functions, a pending delivery.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE alertmux_schema (version integer NOT NULL); INSERT INTO alertmux_schema VALUES (2)');
+      for (const migration of MIGRATIONS.slice(0, 2)) await client.query(migration);
+      const [items, originals, enricheds] = acceptArguments([acceptItem('n1', T)]);
+      await client.query('SELECT alertmux_accept_batch($1, $2, $3, $4, $5)', [items, originals, enricheds, 'old', LEASE]);
+    } finally {
+      await client.end();
+    }
+    const a = await ledger('old');
+    expect((await a.getDelivery('n1-t'))?.state).to.equal('pending');
+    const written = await a.write({ accepts: [acceptItem('n2', T + 1)], updates: [delivered('n1-t', T + 2)] });
+    expect(written.updateError).to.equal(undefined);
+    stored(written);
+    expect((await a.getDelivery('n1-t'))?.state).to.equal('delivered');
+    expect((await a.attemptsOf('n1-t')).map((x) => [x.attempt, x.replica, x.statusCode])).to.deep.equal([[1, 'old', 200]]);
   });
 
   it('refuses to open a database migrated by a newer alertmux', async () => {

@@ -233,6 +233,49 @@ export const MIGRATIONS: readonly string[] = [
          WHERE d.id = ANY(applied) AND o.state = 'pending' AND o.lease_owner IS NULL) INTO waiting;
      RETURN jsonb_build_object('lost', to_jsonb(lost), 'wake', waiting);
    END $fn$;`,
+  // Accepts and outcomes only look rows up by key, through an index, however small the tables are: a function's plans
+  // are made once per connection, and those made while deliveries was small (a new install, the first minutes) scanned
+  // the whole table for every batch long after it had grown; settling a batch took most of its database time.
+  // Outcomes are also looked up by id alone and their attempts written from what the update returned.
+  `ALTER FUNCTION alertmux_accept_batch(jsonb, text[], text[], text, bigint) SET enable_seqscan = off;
+   CREATE OR REPLACE FUNCTION alertmux_settle(latest jsonb, attempts jsonb, me text)
+   RETURNS jsonb LANGUAGE plpgsql SET enable_seqscan = off AS $fn$
+   DECLARE
+     ids text[] := ARRAY(SELECT x->>'id' FROM jsonb_array_elements(latest) AS x);
+     applied text[];
+     lost text[] := '{}';
+     waiting boolean;
+   BEGIN
+     WITH done AS (
+       UPDATE deliveries d SET state = u.state, skip_reason = u."skipReason", attempts = u.attempts, next_attempt_at = u."nextAttemptAt",
+           last_status = u."lastStatus", last_reason = u."lastReason", last_error = u."lastError", retryable = u.retryable,
+           duration_ms = u."durationMs", delivered_at = u."deliveredAt", updated_at = u."updatedAt",
+           held_since = COALESCE(d.held_since, u."heldSince"), lease_owner = NULL, lease_until = NULL
+         FROM jsonb_to_recordset(latest) AS u(id text, state text, "skipReason" text, attempts integer, "nextAttemptAt" bigint,
+           "lastStatus" integer, "lastReason" text, "lastError" text, retryable boolean, "durationMs" double precision,
+           "deliveredAt" bigint, "updatedAt" bigint, "heldSince" bigint)
+         WHERE d.id = ANY(ids) AND d.id = u.id AND d.state <> 'superseded' AND (d.lease_owner IS NULL OR d.lease_owner = me)
+         RETURNING d.id, d.notification_id, d.target),
+     added AS (
+       INSERT INTO delivery_attempts (delivery_id, notification_id, target, attempt, started_at, replica, duration_ms, status_code,
+           reason, error, outcome, next_attempt_at, trial, replay)
+         SELECT done.id, done.notification_id, done.target, a.attempts, a."attemptedAt", me, a."durationMs", a."lastStatus",
+           a."lastReason", substr(a."lastError", 1, 500), a.state, a."nextAttemptAt", COALESCE(a.trial, false), COALESCE(a.replay, false)
+         FROM jsonb_to_recordset(attempts) AS a(id text, attempts integer, "attemptedAt" bigint, "durationMs" double precision,
+           "lastStatus" integer, "lastReason" text, "lastError" text, state text, "nextAttemptAt" bigint, trial boolean, replay boolean)
+         JOIN done ON done.id = a.id
+         ON CONFLICT (delivery_id, attempt, started_at) DO NOTHING)
+     SELECT COALESCE(array_agg(id), '{}') INTO applied FROM done;
+     -- Not applied: superseded or deleted meanwhile (nothing to say), or held by another replica (lost).
+     IF cardinality(applied) < cardinality(ids) THEN
+       SELECT COALESCE(array_agg(d.id), '{}') INTO lost FROM deliveries d
+         WHERE d.id = ANY(ids) AND NOT (d.id = ANY(applied)) AND d.lease_owner IS NOT NULL AND d.lease_owner <> me
+           AND d.state <> 'superseded';
+     END IF;
+     SELECT EXISTS (SELECT 1 FROM deliveries o JOIN deliveries d ON o.target = d.target AND o.group_key = d.group_key AND o.seq > d.seq
+         WHERE d.id = ANY(applied) AND o.state = 'pending' AND o.lease_owner IS NULL) INTO waiting;
+     RETURN jsonb_build_object('lost', to_jsonb(lost), 'wake', waiting);
+   END $fn$;`,
 ];
 
 /** The advisory lock class of alertmux (its two-key locks: migrations, jobs): 'amx'. */
