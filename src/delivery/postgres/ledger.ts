@@ -452,11 +452,15 @@ class PostgresLedger implements Ledger, LedgerImport {
   }
 
   async stats(): Promise<QueueStats> {
-    const { rows } = await this.db.query<{ state: QueueStats['byStateAndPriority'][number]['state']; priority: number; count: number }>(
-      `SELECT state, priority, count(*) AS count FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, priority`,
+    // One pass over the pending and dead deliveries (a partial index). The oldest pending one is taken from the same
+    // rows: asked apart, min(created_at) was planned as a walk of the created_at index from the oldest delivery, which
+    // is the whole retained history when the pending ones are the newest (7.5 ms against 0.06 ms at 75,000 rows, and
+    // growing with the history, on every scrape).
+    const { rows } = await this.db.query<{ state: QueueStats['byStateAndPriority'][number]['state']; priority: number; count: number; oldest: number }>(
+      `SELECT state, priority, count(*) AS count, min(created_at) AS oldest FROM deliveries WHERE state IN ('pending', 'dead') GROUP BY state, priority`,
     );
-    const { rows: oldest } = await this.db.query<{ at: number | null }>(`SELECT min(created_at) AS at FROM deliveries WHERE state = 'pending'`);
-    return { byStateAndPriority: rows, oldestPendingAt: oldest[0]?.at ?? undefined };
+    const pending = rows.filter((r) => r.state === 'pending').map((r) => r.oldest);
+    return { byStateAndPriority: rows.map(({ state, priority, count }) => ({ state, priority, count })), oldestPendingAt: pending.length ? Math.min(...pending) : undefined };
   }
 
   prune(before: number, now: number, limit?: number): Promise<number> {
