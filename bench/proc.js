@@ -18,13 +18,14 @@ function clockTicks() {
   return ticksPerSecond;
 }
 
-/** CPU time of a process so far, in milliseconds: user and system (/proc/<pid>/stat utime, stime). */
+/** CPU time of a process so far, in milliseconds: user and system (/proc/<pid>/stat utime, stime), and that of its children that ended. */
 export function cpuMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after "(comm)": index 0 is field 3 (state), so utime (14) is 11 and stime (15) is 12.
+  // Fields after "(comm)": index 0 is field 3 (state), so utime (14) is 11 and stime (15) is 12; cutime and cstime
+  // (16, 17: children that ended and were waited for) are 13 and 14.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ms = (ticks) => (Number(ticks) * 1000) / clockTicks();
-  return { user: ms(fields[11]), system: ms(fields[12]) };
+  return { user: ms(fields[11]), system: ms(fields[12]), children: ms(fields[13]) + ms(fields[14]) };
 }
 
 /** Peak resident set size of a process so far, in MB (/proc/<pid>/status VmHWM). */

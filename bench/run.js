@@ -8,7 +8,8 @@
 //   sequential  bench/raw-receiver.js --sequential (targets one after another)
 //   pg          the built service on PostgreSQL (storage.driver: postgres), one replica
 //   pg2         two replicas of it on one database, the load split between them
-//   SYSTEM@R    any of these at a fixed offered load of R notifications/s (e.g. pg2@500)
+//   SYSTEM@R    any of these at a sustained R notifications/s (e.g. pg2@500): an open-loop load, one request every
+//               1/R s whatever the answers (bench/paced.js), latency counted from when each was due
 // The PostgreSQL cells start one throwaway cluster for the run (test/helpers/postgres.ts, with fsync and
 // synchronous commits on, as a database users run; Debian's postgresql package), a fresh database per
 // cell, and count the database server's CPU in the CPU per notification.
@@ -18,11 +19,11 @@
 //
 // Environment (all optional):
 //   BENCH_QUICK=1              short run (2 s warm-up + 4 s per cell instead of 3 s + 10 s)
-//   BENCH_DURATION=S           seconds measured per cell        BENCH_WARMUP=S   warm-up seconds
+//   BENCH_DURATION=S           seconds measured per cell        BENCH_WARMUP=S   warm-up seconds (at a fixed rate, 10 at least)
 //   BENCH_CONNECTIONS_0=C      concurrency against 0 ms targets (default 32: capacity)
 //   BENCH_CONNECTIONS_50=C     concurrency against 50 ms targets (default 8: latency under a steady load)
 //   BENCH_DELAYS=0,50  BENCH_N=1,5,10  BENCH_SYSTEMS=raw,alertmux,sequential   run a subset
-//   BENCH_RATE=R               offered load of R notifications/s (autocannon overallRate) instead of as fast as it goes:
+//   BENCH_RATE=R               a sustained R notifications/s (bench/paced.js) instead of as fast as it goes:
 //                              CPU ms per notification at a fixed rate is the steadiest figure on a busy machine
 //   BENCH_ALERTS=K             alerts per notification (default: the fixture's 2), e.g. 50 for a big group
 //   BENCH_ALERTMUX=PATH        the alertmux entry point to run (default dist/cli.js), e.g. another build to compare
@@ -33,6 +34,8 @@
 //   BENCH_LOG_LEVEL=LEVEL      alertmux log level (default: the config default, info)
 //   BENCH_MAX_CONCURRENCY=C    alertmux dispatch.max_concurrency (default 200, the maximum; alertmux's own default is 50)
 //   BENCH_KEEP=1               keep each cell's temp dir (config, ledger, log) and print its path
+//   BENCH_PG_SETTINGS=JSON     extra settings of the PostgreSQL cluster, e.g. {"log_min_duration_statement":"40",
+//                              "logging_collector":"on","log_directory":"/tmp/pglog"} to see slow statements
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -40,10 +43,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { request } from 'undici';
+import { paced } from './paced.js';
 import { cpuMs, freePort, peakRssMb, stop, waitLine, waitReady } from './proc.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
+/** The shortest warm-up of a cell at a fixed rate (SYSTEM@R, BENCH_RATE), in seconds: half ramp, half full rate. */
+const RATE_WARMUP_S = 10;
 const quick = env.BENCH_QUICK === '1';
 const list = (value, fallback) => (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 const settings = {
@@ -124,7 +130,7 @@ async function postgresDatabase() {
     const { register } = await import('tsx/esm/api');
     register();
     const { startPostgres } = await import('../test/helpers/postgres.ts');
-    cluster = await startPostgres(undefined, { durable: true });
+    cluster = await startPostgres(undefined, { durable: true, settings: JSON.parse(process.env.BENCH_PG_SETTINGS ?? '{}') });
   }
   const name = `bench_${++databases}`;
   const { default: pg } = await import('pg');
@@ -139,10 +145,11 @@ async function postgresDatabase() {
 function databaseCpuMs() {
   if (!cluster) return 0;
   let total = 0;
-  for (const pid of cluster.pids()) {
+  // The postmaster first: its ended children (backends whose connection closed during the cell) count too.
+  for (const [i, pid] of cluster.pids().entries()) {
     try {
-      const { user, system } = cpuMs(pid);
-      total += user + system;
+      const { user, system, children } = cpuMs(pid);
+      total += user + system + (i === 0 ? children : 0);
     } catch {
       // A backend that ended between the listing and the read.
     }
@@ -194,12 +201,11 @@ async function startSystem(system, urls, dir, databaseUrl, replica) {
   return { child, url: `http://127.0.0.1:${port}/webhook` };
 }
 
-function load(url, connections, duration, next, rate = settings.rate) {
+function load(url, connections, duration, next) {
   return autocannon({
     url,
     connections,
     duration,
-    ...(rate ? { overallRate: rate } : {}),
     timeout: 20,
     requests: [{ method: 'POST', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: next() }) }],
   });
@@ -218,14 +224,15 @@ async function heapMb(metricsUrl) {
 }
 
 /**
- * The load on several replicas at once: each gets its share of the connections (and of a fixed rate). Throughput
- * and errors add up; latency percentiles cannot be merged exactly: p50 is the mean of the replicas' p50s and
- * p99 (and the tail) the worst replica's, which overstates rather than hides a tail.
+ * The load on several replicas at once. At a fixed rate, one paced load sends to each in turn (as a Service in front
+ * of them) and its percentiles are exact. As fast as it goes, each replica gets its share of the connections and an
+ * autocannon of its own; throughput and errors add up, but latency percentiles cannot be merged exactly: p50 is the
+ * mean of the replicas' p50s and p99 (and the tail) the worst replica's, which overstates rather than hides a tail.
  */
-async function loadAll(urls, connections, duration, next, rate) {
-  const results = await Promise.all(
-    urls.map((url) => load(url, Math.max(1, Math.round(connections / urls.length)), duration, next, rate && rate / urls.length)),
-  );
+async function loadAll(urls, connections, duration, next, rate, warmup = false) {
+  const perReplica = Math.max(1, Math.round(connections / urls.length));
+  if (rate) return paced(urls, { rate, duration, connections: perReplica, next, ramp: warmup });
+  const results = await Promise.all(urls.map((url) => load(url, perReplica, duration, next)));
   if (results.length === 1) return results[0];
   const sum = (key) => results.reduce((t, r) => t + (r[key] ?? 0), 0);
   const worst = (key) => Math.max(...results.map((r) => r.latency[key]));
@@ -265,7 +272,9 @@ async function cell(system, targets, count, delay) {
     const receivedAtStart = await targets.received();
     const connectionsAtStart = await targets.connections();
     const urls = suts.map((s) => s.url);
-    await loadAll(urls, connections, settings.warmup, next, spec.rate);
+    // At a fixed rate the warm-up lasts at least RATE_WARMUP_S: a service just started (JIT, the database's plans and
+    // caches) answers slower for its first seconds, and an open-loop load does not wait for it.
+    await loadAll(urls, connections, spec.rate ? Math.max(settings.warmup, RATE_WARMUP_S) : settings.warmup, next, spec.rate, true);
     const cpuBefore = processCpu();
     const dbBefore = databaseCpuMs();
     const result = await loadAll(urls, connections, settings.duration, next, spec.rate);
@@ -290,7 +299,7 @@ async function cell(system, targets, count, delay) {
       notificationsPerSec: ok / seconds,
       p50: result.latency.p50,
       p99: result.latency.p99,
-      // The rest of autocannon's latency distribution, for the JSON: where the tail starts.
+      // The rest of the latency distribution, for the JSON: where the tail starts.
       latency: { p90: result.latency.p90, p97_5: result.latency.p97_5, p99_9: result.latency.p99_9, max: result.latency.max },
       cpuMsPerNotification: ok ? cpu / ok : NaN,
       cpuCores: cpu / 1000 / seconds,
