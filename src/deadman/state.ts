@@ -9,15 +9,22 @@ export interface DeadmanState {
   page?: PageFacts & { targets: string[] };
 }
 
-/** Where the state is kept (answers may come later: the ledger is asynchronous). `load` fails on a record it cannot read. */
+/**
+ * Where the state is kept (answers may come later: the ledger is asynchronous). `load` fails on a record it cannot
+ * read. The page is written only by the replica that runs the switch (`save`); every replica records the heartbeats
+ * it sees (`saveHeartbeat`) apart from it, so that a replica whose view of the page is stale never overwrites it.
+ */
 export interface DeadmanStateStore {
+  /** The page as the switch last recorded it, and the newest heartbeat any replica recorded. */
   load(): DeadmanState | Promise<DeadmanState>;
   save(state: DeadmanState): void | Promise<void>;
+  saveHeartbeat(at: number): void | Promise<void>;
   clear(): void | Promise<void>;
 }
 
-/** The row of the ledger's key-value table (target_state). Target keys are `name\0key`, and a name has no ':'. */
+/** The rows of the ledger's key-value table (target_state). Target keys are `name\0key`, and a name has no ':'. */
 export const DEADMAN_STATE_KEY = 'alertmux:deadman';
+export const DEADMAN_HEARTBEAT_KEY = 'alertmux:deadman:heartbeat';
 /** The row never expires (pruning removes expired rows only). */
 const NEVER = Number.MAX_SAFE_INTEGER;
 
@@ -25,11 +32,18 @@ const NEVER = Number.MAX_SAFE_INTEGER;
 export function ledgerDeadmanState(store: Pick<Ledger, 'stateGet' | 'stateSet' | 'stateDelete'>, now: () => number): DeadmanStateStore {
   return {
     load: async () => {
-      const text = await store.stateGet(DEADMAN_STATE_KEY, now());
-      return text === undefined ? {} : parseState(text);
+      const [text, heartbeat] = await Promise.all([store.stateGet(DEADMAN_STATE_KEY, now()), store.stateGet(DEADMAN_HEARTBEAT_KEY, now())]);
+      const state = text === undefined ? {} : parseState(text);
+      const seen = Number(heartbeat);
+      if (heartbeat !== undefined && Number.isFinite(seen) && seen > (state.lastHeartbeatAt ?? -Infinity)) state.lastHeartbeatAt = seen;
+      return state;
     },
     save: (state) => store.stateSet(DEADMAN_STATE_KEY, JSON.stringify(state), NEVER),
-    clear: () => store.stateDelete(DEADMAN_STATE_KEY),
+    saveHeartbeat: (at) => store.stateSet(DEADMAN_HEARTBEAT_KEY, String(at), NEVER),
+    clear: async () => {
+      await store.stateDelete(DEADMAN_STATE_KEY);
+      await store.stateDelete(DEADMAN_HEARTBEAT_KEY);
+    },
   };
 }
 

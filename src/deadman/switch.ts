@@ -91,11 +91,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class DeadmanSwitch {
   private settings: DeadmanSettings | undefined;
   private state: DeadmanState = {};
-  private loaded = false;
   private loading?: Promise<void>;
   /** When counting started: the start, or the reload that turned the switch on. */
   private armedAt = 0;
-  private persistedAt = -Infinity;
+  private heartbeatPersistedAt = -Infinity;
+  /** Whether this replica ran the switch at its last turn (then its own record of the page is the newest). */
+  private holding = false;
   private timer: unknown;
   private chain: Promise<void> = Promise.resolve();
   private queued = false;
@@ -149,8 +150,11 @@ export class DeadmanSwitch {
         deadlineAt: iso(this.deadline()),
       });
     }
-    // Before its state is read, a write would overwrite what the ledger holds (an open page): the next heartbeat writes.
-    if (this.loaded && (first || now - this.persistedAt >= PERSIST_EVERY_MS)) this.persist();
+    // Only the heartbeat: the page is the business of the replica that runs the switch (its view here may be stale).
+    if (first || now - this.heartbeatPersistedAt >= PERSIST_EVERY_MS) {
+      this.heartbeatPersistedAt = now;
+      this.tryStore(() => this.deps.state.saveHeartbeat(now));
+    }
     // With a timer armed, it finds the later deadline when it fires; an open page is resolved now.
     if (this.state.page || this.timer === undefined) void this.kick();
   }
@@ -198,29 +202,30 @@ export class DeadmanSwitch {
       // Unreadable: start as if new (no page can be resolved that we cannot read); said loudly.
       this.deps.logger.error("dead man's switch: its stored state cannot be read; starting without it", { error: String(err) });
     }
-    this.loaded = true;
   }
 
   /**
-   * Whether this replica evaluates now; when it does, the heartbeats other replicas recorded and a page another
-   * replica opened are taken from the ledger first. A replica that does not looks again after `retryMs`.
+   * Whether this replica evaluates now. The heartbeats other replicas recorded are taken from the ledger first, and
+   * the page as the replica that ran the switch recorded it, unless that was this one all along: a replica that
+   * takes over resolves the page another one opened, and never one already resolved. A replica that does not run
+   * the switch keeps that view (the API, the metrics) and looks again after `retryMs`.
    */
   private async takeTurn(): Promise<boolean> {
     if (!this.deps.exclusive) return true;
     let mine = false;
     try {
       mine = await this.deps.exclusive();
-      if (mine) {
-        const stored = await this.deps.state.load();
-        if (stored.lastHeartbeatAt !== undefined && stored.lastHeartbeatAt > (this.state.lastHeartbeatAt ?? -Infinity)) {
-          this.state.lastHeartbeatAt = stored.lastHeartbeatAt;
-        }
-        if (stored.page && !this.state.page) this.state.page = stored.page;
+      const stored = await this.deps.state.load();
+      if (stored.lastHeartbeatAt !== undefined && stored.lastHeartbeatAt > (this.state.lastHeartbeatAt ?? -Infinity)) {
+        this.state.lastHeartbeatAt = stored.lastHeartbeatAt;
       }
+      if (!(mine && this.holding)) this.state.page = stored.page;
+      if (!mine) this.publishMetrics();
     } catch (err) {
       this.deps.logger.error("dead man's switch: cannot tell whether this replica runs it; trying again", { error: String(err), retryInMs: this.retryMs });
       mine = false;
     }
+    this.holding = mine;
     if (!mine) this.arm(this.deps.now() + this.retryMs);
     return mine;
   }
@@ -293,8 +298,11 @@ export class DeadmanSwitch {
 
   private scheduleNext(): void {
     const s = this.settings;
-    if (!s || this.state.page) return; // an open page waits for a heartbeat, not a timer
     const now = this.deps.now();
+    if (!s) return;
+    // An open page waits for a heartbeat, not a deadline; on a shared ledger another replica may be the one that sees
+    // it, so the ledger is looked at every retryMs.
+    if (this.state.page) return this.deps.exclusive ? this.arm(now + this.retryMs) : undefined;
     if (this.state.lastHeartbeatAt === undefined) {
       const warnAt = this.armedAt + s.timeout;
       if (this.warnedWaiting) return;
@@ -345,7 +353,6 @@ export class DeadmanSwitch {
   }
 
   private persist(): void {
-    this.persistedAt = this.deps.now();
     this.tryStore(() => this.deps.state.save(this.state));
   }
 

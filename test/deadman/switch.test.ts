@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { DEADMAN_GROUP_KEY, DEADMAN_LABELS, pageMessage } from '../../src/deadman/page.js';
-import { DEADMAN_STATE_KEY, ledgerDeadmanState, parseState } from '../../src/deadman/state.js';
+import { DEADMAN_HEARTBEAT_KEY, DEADMAN_STATE_KEY, ledgerDeadmanState, parseState } from '../../src/deadman/state.js';
 import { deadmanSettings, DeadmanSwitch, type DeadmanSettings } from '../../src/deadman/switch.js';
 import { FakeClock } from '../helpers/clock.js';
 import { recordingLogger, type LogLine } from '../helpers/logs.js';
@@ -41,7 +41,7 @@ function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: 
   let configured = new Set(['pager', 'slack']);
   /** While set, a send waits for it (a dispatch still committing). */
   let gate: Promise<void> | undefined;
-  const build = () =>
+  const build = (mine: () => boolean = () => owner) =>
     new DeadmanSwitch({
       now: clock.now,
       timers: clock,
@@ -57,13 +57,14 @@ function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: 
         return { notificationId: `n_${sent.length}`, outcome: 'delivered' };
       },
       state: ledgerDeadmanState(ledger, clock.now),
-      exclusive: async () => owner,
+      exclusive: async () => mine(),
       metrics: { lastHeartbeat: { set: (v) => void (gauges.lastHeartbeat = v) }, firing: { set: (v) => void (gauges.firing = v) } },
       logger: logs.logger,
       retryMs: 10_000,
     });
   const ctx = {
     clock,
+    settings,
     ledger,
     sent,
     gauges,
@@ -97,6 +98,12 @@ function setup(settings: DeadmanSettings | undefined = deadmanSettings({ match: 
       ctx.sw = build();
       await ctx.sw.configure(next === 'off' ? undefined : next);
     },
+    /** Another replica on the same ledger (not running the switch until `setOwner(true)`), and time passing for both. */
+    peer: () => {
+      let mine = false;
+      const peer = { sw: build(() => mine), setOwner: (m: boolean) => void (mine = m) };
+      return { ...peer, advance: (ms: number) => clock.advance(ms, async () => void (await Promise.all([ctx.sw.idle(), peer.sw.idle()]))) };
+    },
     pages: () => sent.filter((x) => x.msg.status === 'firing'),
     resolves: () => sent.filter((x) => x.msg.status === 'resolved'),
   };
@@ -125,7 +132,7 @@ describe("dead man's switch", () => {
       x.setOwner(false);
       await x.start();
       await x.heartbeat();
-      expect(JSON.parse(x.ledger.rows.get(DEADMAN_STATE_KEY)?.value ?? '{}')).to.deep.equal({ lastHeartbeatAt: T0 });
+      expect(x.ledger.rows.get(DEADMAN_HEARTBEAT_KEY)?.value).to.equal(String(T0));
       await x.advance(30 * MIN);
       expect(x.pages(), 'the other replica pages').to.have.length(0);
       // The other replica died: its lock is free, this one takes the job at its next look (after retryMs).
@@ -134,6 +141,57 @@ describe("dead man's switch", () => {
       expect(x.pages()).to.have.length(1);
       await x.advance(30 * MIN);
       expect(x.pages()).to.have.length(1);
+    });
+
+    it('resolves a page once when the heartbeat comes back to another replica, and the next replica to run it does not resolve it again', async () => {
+      const x = setup();
+      const b = x.peer();
+      await x.start();
+      await b.sw.configure(x.settings);
+      await x.heartbeat();
+      await b.advance(5 * MIN);
+      expect(x.pages()).to.have.length(1);
+      // The Watchdog is back, routed to the other replica: it records the heartbeat, not its view of the page.
+      b.sw.observe(watchdog());
+      await b.sw.idle();
+      expect(parseState(x.ledger.rows.get(DEADMAN_STATE_KEY)?.value ?? '{}').page, 'the open page, as recorded').to.not.equal(undefined);
+      expect(b.sw.status().state, 'what the other replica shows').to.equal('firing');
+      // The replica that runs the switch finds the heartbeat in the ledger at its next look.
+      await b.advance(10_000);
+      expect(x.resolves()).to.have.length(1);
+      expect(b.sw.status().state).to.equal('ok');
+      // It goes away; the other replica runs the switch from now on, and has nothing left to resolve.
+      x.setOwner(false);
+      b.setOwner(true);
+      b.sw.observe(watchdog());
+      await b.advance(60_000);
+      expect(x.resolves()).to.have.length(1);
+      expect(x.pages()).to.have.length(1);
+    });
+
+    it('never writes back a page it saw open once another replica resolved it (no second resolve after a takeover)', async () => {
+      const x = setup();
+      x.setOwner(false);
+      const b = x.peer();
+      b.setOwner(true);
+      await b.sw.configure(x.settings);
+      await x.start();
+      b.sw.observe(watchdog());
+      await b.advance(5 * MIN);
+      expect(x.pages()).to.have.length(1);
+      // This replica looks, and shows the page open.
+      await b.advance(10_000);
+      expect(x.sw.status().state).to.equal('firing');
+      // The running replica sees the Watchdog again and resolves; then this one sees one too.
+      b.sw.observe(watchdog());
+      await b.sw.idle();
+      expect(x.resolves()).to.have.length(1);
+      await x.heartbeat();
+      b.setOwner(false);
+      x.setOwner(true);
+      await b.advance(30_000);
+      expect(x.resolves(), 'resolves sent').to.have.length(1);
+      expect(x.sw.status().state).to.equal('ok');
     });
 
     it('counts a heartbeat another replica recorded in the ledger', async () => {
@@ -311,14 +369,14 @@ describe("dead man's switch", () => {
       const x = setup();
       await x.start();
       await x.heartbeat();
-      const written = () => JSON.parse(x.ledger.rows.get(DEADMAN_STATE_KEY)?.value ?? '{}') as { lastHeartbeatAt?: number };
+      const written = () => Number(x.ledger.rows.get(DEADMAN_HEARTBEAT_KEY)?.value);
       await x.advance(500);
       await x.heartbeat();
-      expect(written().lastHeartbeatAt).to.equal(T0);
+      expect(written()).to.equal(T0);
       await x.advance(500);
       await x.heartbeat();
-      expect(written().lastHeartbeatAt).to.equal(T0 + 1000);
-      expect(x.ledger.rows.get(DEADMAN_STATE_KEY)?.expiresAt, 'never pruned').to.equal(Number.MAX_SAFE_INTEGER);
+      expect(written()).to.equal(T0 + 1000);
+      expect(x.ledger.rows.get(DEADMAN_HEARTBEAT_KEY)?.expiresAt, 'never pruned').to.equal(Number.MAX_SAFE_INTEGER);
     });
 
     it('starts afresh, saying so, when its stored state cannot be read', async () => {
@@ -425,6 +483,7 @@ describe("dead man's switch", () => {
       await x.restart(MIN, 'off');
       expect(x.resolves()).to.have.length(1);
       expect(x.ledger.rows.has(DEADMAN_STATE_KEY)).to.equal(false);
+      expect(x.ledger.rows.has(DEADMAN_HEARTBEAT_KEY)).to.equal(false);
     });
 
     it('counts a resolve whose targets are all gone as done', async () => {
