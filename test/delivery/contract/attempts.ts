@@ -94,6 +94,21 @@ export function attemptsContract(backend: StoreBackend): void {
       ]);
     });
 
+    it('fails one accept of a batch alone: the others and the outcomes of the batch are written', async () => {
+      await accept(notification('n1'), [delivery('d1', 'n1')], none);
+      // n1 again (the same id: it cannot be stored twice) between two new ones, with an outcome in the same batch.
+      const result = await store.write({
+        accepts: [acceptItem('n2', T0, { groupKey: 'g2' }), acceptItem('n1', T0, { groupKey: 'g1' }), acceptItem('n3', T0, { groupKey: 'g3' })],
+        updates: [attempted('d1', T0, { state: 'delivered', nextAttemptAt: null, lastStatus: 200, deliveredAt: T0 + 13 })],
+      });
+      expect(result.updateError).to.equal(undefined);
+      expect(result.accepted.map((a) => 'error' in a)).to.deep.equal([false, true, false]);
+      expect((await store.getDelivery('d1'))?.state).to.equal('delivered');
+      expect((await store.getDelivery('n2-t'))?.state).to.equal('pending');
+      expect((await store.getDelivery('n3-t'))?.state).to.equal('pending');
+      expect(await store.getDelivery('n1-t')).to.equal(undefined);
+    });
+
     it('skips the attempt of a delivery deleted meanwhile without failing the rest of the batch', async () => {
       const item = acceptItem('n1', T0, { targets: ['t', 'u'] });
       await accept(item.notification, item.deliveries, new Set());
