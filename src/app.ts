@@ -25,6 +25,7 @@ import { PROBE_KEY } from './delivery/ledger-recovery.js';
 import { RetryWorker } from './delivery/worker.js';
 import { Dispatcher, type DispatchOptions } from './dispatch/dispatcher.js';
 import { buildRuntime, type Runtime, type RuntimeHooks } from './dispatch/runtime.js';
+import { SharedBreakers } from './dispatch/shared-breakers.js';
 import { syncTargetSeries } from './dispatch/series.js';
 import { startProbes } from './health/probe.js';
 import { ConfigError } from './config/problems.js';
@@ -148,8 +149,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     set: (key, value, ttlMs) => store.stateSet(`${target}\u0000${key}`, JSON.stringify(value), now() + ttlMs),
     delete: (key) => store.stateDelete(`${target}\u0000${key}`),
   });
+  // Several replicas: a target one found down waits on all of them (an open breaker recorded in the ledger).
+  const sharedBreakers = store.driver === 'sqlite' ? undefined : new SharedBreakers({ store, replica: store.replica, now, logger: deps.logger });
   // Paused or not and recent transitions, by target name (`statuses`, above): kept across reloads, the paused flag in the ledger.
   const hooks: RuntimeHooks = {
+    breakers: sharedBreakers,
     metrics,
     logger: deps.logger,
     now,
@@ -223,7 +227,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   worker.start();
   // Another replica made work claimable (a shared ledger): look now rather than at the next poll.
   const stopWork = store.onWork(() => worker.wake());
-  // A pause or resume made on another replica (a shared ledger) is followed within PAUSE_SYNC_MS.
+  // A pause or resume made on another replica (a shared ledger), and a breaker another replica opened or closed,
+  // are followed within PAUSE_SYNC_MS.
   const pauseSync =
     store.driver === 'sqlite'
       ? undefined
@@ -234,6 +239,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
               if (changed.length) worker.wake();
             },
             (err: unknown) => deps.logger.warn('could not read the paused flags from the ledger', { error: String(err) }),
+          );
+          sharedBreakers?.refresh(runtime.targets).then(
+            (trials) => {
+              for (const target of trials) hooks.onRecovered(target);
+            },
+            (err: unknown) => deps.logger.warn('could not read the open circuit breakers of the other replicas from the ledger', { error: String(err) }),
           );
         }, PAUSE_SYNC_MS).unref();
 

@@ -118,6 +118,8 @@ export interface Ledger {
   stateGet(key: string, now: number): Promise<string | undefined>;
   stateSet(key: string, value: string, expiresAt: number): Promise<void>;
   stateDelete(key: string): Promise<void>;
+  /** The live rows whose key starts with `prefix` (a scan of the table: for a few rows now and then). */
+  stateList(prefix: string, now: number): Promise<Array<{ key: string; value: string }>>;
 
   /**
    * Whether this replica runs `job` now: it holds the job's lock (taking it when free). SQLite: always true.

@@ -89,6 +89,7 @@ export function sqliteLedger(store: Store, replica: string): Ledger {
     stateGet: async (key, now) => store.stateGet(key, now),
     stateSet: async (key, value, expiresAt) => store.stateSet(key, value, expiresAt),
     stateDelete: async (key) => store.stateDelete(key),
+    stateList: async (prefix, now) => store.stateList(prefix, now),
     exclusive: async (_job: ExclusiveJob) => true,
     close: () => store.close(),
   };

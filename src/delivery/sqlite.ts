@@ -408,6 +408,8 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   const stateGet = db.prepare(`SELECT value FROM target_state WHERE key = ? AND expires_at >= ?`);
   const stateSet = db.prepare(`INSERT OR REPLACE INTO target_state (key, value, expires_at) VALUES (?, ?, ?)`);
   const stateDelete = db.prepare(`DELETE FROM target_state WHERE key = ?`);
+  // As bytes: SQLite's text functions stop at a NUL, which correlation keys hold (`target\0key`).
+  const stateList = db.prepare(`SELECT key, value FROM target_state WHERE substr(CAST(key AS BLOB), 1, @bytes) = CAST(@prefix AS BLOB) AND expires_at >= @now ORDER BY key`);
   const dedup = dedupStatements(db);
   const statesSince = db.prepare(
     `SELECT receiver, group_key, target, firing, resolved, accepted_at FROM dedup_state WHERE accepted_at >= ? ORDER BY accepted_at DESC LIMIT ?`,
@@ -567,6 +569,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
     stateGet: (key, now) => (stateGet.get(key, now) as { value: string } | undefined)?.value,
     stateSet: (key, value, expiresAt) => void stateSet.run(key, value, expiresAt),
     stateDelete: (key) => void stateDelete.run(key),
+    stateList: (prefix, now) => stateList.all({ prefix, bytes: Buffer.byteLength(prefix), now }) as Array<{ key: string; value: string }>,
     close: async () => {
       await thread?.close();
       db.close();

@@ -358,6 +358,7 @@ export interface Store {
   stateGet(key: string, now: number): string | undefined;
   stateSet(key: string, value: string, expiresAt: number): void;
   stateDelete(key: string): void;
+  stateList(prefix: string, now: number): Array<{ key: string; value: string }>;
   /** Close the ledger (and its writer thread, after the writes it was given). */
   close(): Promise<void>;
 }

@@ -52,6 +52,11 @@ export interface RuntimeHooks {
   publisherDeps(target: string): PublisherDeps;
   /** The operator state of a target (paused, history); a fresh one per runtime when not given. */
   status?(target: string): TargetStatus;
+  /**
+   * A shared ledger: what this replica's breakers find, told to the other replicas. `opened` when its own attempts
+   * opened a target's breaker (until its trial), `closed` when a trial closed it.
+   */
+  breakers?: { opened(target: string, until: number, trips: number): void; closed(target: string): void };
 }
 
 /**
@@ -98,17 +103,24 @@ function createTargetRuntime(target: TargetConfig, config: Config, signature: st
     // Back from down: what waits for it can go. Not degraded → healthy: nothing waits on that but retries in backoff.
     if (from === 'unhealthy') hooks.onRecovered(name);
   });
-  const breaker = new CircuitBreaker(config.breaker, now, (from, to) => {
+  const breaker = new CircuitBreaker(config.breaker, now, (from, to, cause) => {
     metrics.breakerState.set({ target: name, state: from }, 0);
     metrics.breakerState.set({ target: name, state: to }, 1);
     metrics.breakerTransitions.inc({ target: name, from, to });
-    status.record('breaker', from, to, breakerReason(from, to, breaker.snapshot().consecutiveFailures));
+    status.record('breaker', from, to, cause ?? breakerReason(from, to, breaker.snapshot().consecutiveFailures));
     if (to === 'open') {
       const trialAt = new Date(breaker.opensTrialAt ?? now()).toISOString();
-      hooks.logger.warn('circuit breaker opened: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt });
+      if (cause) hooks.logger.warn('circuit breaker opened by another replica: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt, cause });
+      else {
+        hooks.logger.warn('circuit breaker opened: the target looks down; its deliveries wait for a trial', { target: name, from, trialAt });
+        hooks.breakers?.opened(name, breaker.opensTrialAt ?? now(), breaker.snapshot().trips);
+      }
     } else if (to === 'half_open') hooks.logger.info('circuit breaker half-open: one trial delivery goes to the target', { target: name, from });
     else if (to === 'closed') hooks.logger.info('circuit breaker closed: the trial succeeded; waking its deliveries', { target: name, from });
-    if (to === 'closed') hooks.onRecovered(name);
+    if (to === 'closed') {
+      hooks.breakers?.closed(name);
+      hooks.onRecovered(name);
+    }
   });
   return {
     config: target,

@@ -29,12 +29,15 @@ export class CircuitBreaker {
   private trialInFlight = false;
   /** The trial in flight was forced before the cooldown ended: given back unused, the breaker is open again. */
   private forced = false;
+  /** Open because another replica found the target down (`adopt`), not by this one's own attempts. */
+  private adopted = false;
   private window: SlidingWindow;
 
+  /** `onTransition`'s `cause`: why, when it was not this breaker's own attempts (another replica opened it). */
   constructor(
     private readonly cfg: Config['breaker'],
     private readonly now: () => number,
-    private readonly onTransition: (from: BreakerState, to: BreakerState) => void = () => undefined,
+    private readonly onTransition: (from: BreakerState, to: BreakerState, cause?: string) => void = () => undefined,
   ) {
     this.window = new SlidingWindow(cfg.window);
   }
@@ -102,6 +105,30 @@ export class CircuitBreaker {
     if (isDown(this.consecutive, this.cfg.consecutive_failures, count, failures)) this.open(now);
   }
 
+  /**
+   * Another replica found the target down and opened its breaker until `until` (a shared ledger): a closed breaker
+   * opens until then too, so this replica queues the target's deliveries instead of trying a dead target itself.
+   * After `until` it lets its own trial through, as after its own cooldown. False when it was not closed.
+   */
+  adopt(until: number, trips: number, by: string): boolean {
+    if (this.current !== 'closed' || until <= this.now()) return false;
+    this.reopenAt = until;
+    this.trips = Math.max(this.trips, trips);
+    this.adopted = true;
+    this.transition('open', `opened on replica ${by}`);
+    return true;
+  }
+
+  /** Whether it is open because another replica opened it (`adopt`), and still waits. */
+  get openedElsewhere(): boolean {
+    return this.adopted && this.current === 'open' && this.now() < this.reopenAt;
+  }
+
+  /** The replica that opened it closed it again (its trial succeeded): an adopted breaker lets a trial through now. */
+  closedElsewhere(): void {
+    if (this.openedElsewhere) this.reopenAt = this.now();
+  }
+
   /** Counters for the API. */
   snapshot(): { state: BreakerState; trips: number; consecutiveFailures: number; opensTrialAt?: string } {
     const at = this.opensTrialAt;
@@ -116,11 +143,13 @@ export class CircuitBreaker {
   private open(now: number): void {
     this.reopenAt = now + Math.min(this.cfg.max_cooldown, this.cfg.cooldown * 2 ** this.trips);
     this.trips++;
+    this.adopted = false;
     this.transition('open');
   }
 
   private close(): void {
     this.trips = 0;
+    this.adopted = false;
     this.consecutive = 0;
     // The failures of the outage are forgotten; the trial's success stays, so a failure or two right after it read as bad luck.
     this.window = new SlidingWindow(this.cfg.window);
@@ -128,9 +157,9 @@ export class CircuitBreaker {
     this.transition('closed');
   }
 
-  private transition(to: BreakerState): void {
+  private transition(to: BreakerState, cause?: string): void {
     const from = this.current;
     this.current = to;
-    if (from !== to) this.onTransition(from, to);
+    if (from !== to) this.onTransition(from, to, cause);
   }
 }

@@ -505,6 +505,14 @@ class PostgresLedger implements Ledger, LedgerImport {
     await this.db.query('DELETE FROM target_state WHERE key = $1', [stateKey(key)]);
   }
 
+  async stateList(prefix: string, now: number) {
+    const { rows } = await this.db.query<{ key: string; value: string }>(
+      'SELECT key, value FROM target_state WHERE left(key, length($1)) = $1 AND expires_at >= $2 ORDER BY key COLLATE "C"',
+      [stateKey(prefix), now],
+    );
+    return rows.map((r) => ({ key: r.key.split('\u2400').join('\u0000'), value: r.value }));
+  }
+
   async exclusive(job: ExclusiveJob): Promise<boolean> {
     if (this.closed) return false;
     try {

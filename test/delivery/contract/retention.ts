@@ -70,6 +70,21 @@ export function retentionContract(backend: StoreBackend): void {
       expect(await store.stateGet('k', T0)).to.equal(undefined);
     });
 
+    it('lists the live state rows whose key starts with a prefix', async () => {
+      await store.stateSet('alertmux:breaker:b', '2', T0 + 1000);
+      await store.stateSet('alertmux:breaker:a', '1', T0 + 1000);
+      await store.stateSet('alertmux:breaker:gone', '3', T0 - 1);
+      await store.stateSet('alertmux:breakers', 'x', T0 + 1000);
+      await store.stateSet('a\u0000alertmux:breaker:', 'y', T0 + 1000);
+      await store.stateSet('x\u0000y', 'z', T0 + 1000);
+      expect(await store.stateList('alertmux:breaker:', T0)).to.deep.equal([
+        { key: 'alertmux:breaker:a', value: '1' },
+        { key: 'alertmux:breaker:b', value: '2' },
+      ]);
+      expect(await store.stateList('x\u0000', T0)).to.deep.equal([{ key: 'x\u0000y', value: 'z' }]);
+      expect(await store.stateList('nothing:', T0)).to.deep.equal([]);
+    });
+
     it('drops the history with its delivery: by retention pruning (in batches) and by DELETE', async () => {
       for (const n of ['n1', 'n2', 'n3']) {
         const item = acceptItem(n, T0);
