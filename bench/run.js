@@ -319,6 +319,11 @@ async function cell(system, targets, count, delay) {
     };
   } finally {
     await Promise.all(suts.map((s) => stop(s.child)));
+    // Nothing of this cell left for the next one to pay for: autovacuum of its tables, its dirty pages.
+    if (databaseUrl) {
+      await cluster.dropDatabase(databaseUrl);
+      cluster.sql('CHECKPOINT');
+    }
     if (env.BENCH_KEEP === '1') process.stderr.write(`  kept ${dir}\n`);
     else rmSync(dir, { recursive: true, force: true });
   }
