@@ -132,6 +132,35 @@ describe('the app on a shared ledger (leases, exclusive jobs, wake-ups)', () => 
     expect(listeners.size).to.equal(0);
   });
 
+  it("follows a breaker another replica opened until a trial closes it, and records one its own attempts opened", async function () {
+    // The shared records are read every PAUSE_SYNC_MS (5 s): this test waits for two reads.
+    this.timeout(40_000);
+    const t = await target();
+    const down = await loopbackTarget(() => ({ status: 503 }));
+    targets.push(down);
+    const { seen, openLedger } = sharedLedger(() => ({ driver: 'postgres' as const, claimDedup: () => false }));
+    app = await startApp(
+      yaml(`  - {name: t, type: webhook, url: "${t.url}"}\n  - {name: u, type: webhook, url: "${down.url}"}`).replace('targets:', 'breaker: {consecutive_failures: 2, cooldown: 60s}\ntargets:'),
+      { openLedger },
+    );
+    const circuit = async (target: string) => /state="(\w+)"\} 1$/m.exec((await app!.get('/metrics')).text.split('\n').filter((l) => l.startsWith(`alertmux_target_circuit_state{target="${target}"`) && l.endsWith(' 1')).join('\n'))?.[1];
+    // Another replica found t down: its record, until its trial in a minute.
+    const until = Date.now() + 60_000;
+    await seen.ledger!.stateSet('alertmux:breaker:t', JSON.stringify({ until, trips: 1, by: 'pod-b' }), until);
+    await eventually(async () => (await circuit('t')) === 'open', "t's breaker opened after the other replica's", 8000);
+    const queued = await app.mux.dispatcher.dispatch({ ...fixture(FIRING), groupKey: 'g-t' }, { targets: ['t'] });
+    expect(queued.targets.map((r) => [r.target, r.state, r.skipReason, r.queued, r.nextAttemptAt])).to.deep.equal([['t', 'skipped', 'circuit_open', true, new Date(until).toISOString()]]);
+    expect(t.received, 'nothing sent to a target another replica found down').to.have.length(0);
+    // That replica's trial closed it: the record goes, and this replica sends what waited.
+    await seen.ledger!.stateDelete('alertmux:breaker:t');
+    await eventually(() => t.received.length === 1, 'the waiting delivery, once the other replica closed the breaker', 8000);
+    // u fails twice in a row here: this replica's breaker opens and it tells the others.
+    await app.mux.dispatcher.dispatch({ ...fixture(FIRING), groupKey: 'g-u' }, { targets: ['u'] });
+    app.mux.worker.wake();
+    const record = await eventually(async () => seen.ledger!.stateGet('alertmux:breaker:u', Date.now()), "u's record", 8000);
+    expect(JSON.parse(record)).to.deep.include({ trips: 1, by: seen.ledger!.replica });
+  });
+
   it('exports the queue gauges and runs the jobs only where the ledger says so, and shows which replica runs which job', async () => {
     const t = await target();
     const asked: ExclusiveJob[] = [];
