@@ -265,22 +265,26 @@ export function prepareWrites(db: Database.Database, options: WriteOptions = {})
     updateRows(updates);
     return accepts.map((a) => acceptRows(a.notification, a.deliveries, new Set(a.inFlight), a.dedup));
   });
+  // BEGIN IMMEDIATE: the write lock from the start, waiting busy_timeout for it. A deferred transaction reads first
+  // (dedup, lanes); when the other connection wrote meanwhile (retention pruning, a replay), its upgrade to a write
+  // fails at once with SQLITE_BUSY and the webhook is answered 503. The parallel test suite met that under load.
+  const write = (accepts: readonly AcceptBatchItem[], updates: readonly DeliveryUpdate[]) => writeAll.immediate(accepts, updates);
   const commit = ({ accepts, updates }: WriteBatch): WriteResult => {
     if (!accepts.length && !updates.length) return { accepted: [] };
     try {
-      return { accepted: writeAll(accepts, updates) };
+      return { accepted: write(accepts, updates) };
     } catch {
       // One bad item must not fail the others: write each on its own.
       const accepted = accepts.map((a) => {
         try {
-          return writeAll([a], [])[0] ?? { seqs: [], duplicates: [] };
+          return write([a], [])[0] ?? { seqs: [], duplicates: [] };
         } catch (err) {
           return { error: String(err), code: sqliteCode(err) };
         }
       });
       if (!updates.length) return { accepted };
       try {
-        writeAll([], updates);
+        write([], updates);
         return { accepted };
       } catch (err) {
         return { accepted, updateError: String(err), updateCode: sqliteCode(err) };
