@@ -3,7 +3,7 @@ import { storedDelivery } from '../records.js';
 import { acceptArguments, acceptResults, type AcceptAnswer } from './accept.js';
 import { Database, type ConnectionOptions } from './connection.js';
 import { attemptFromRow, deliveryFromRow, notificationFromRow, type AttemptRow, type DeliveryRow, type NotificationRow } from '../rows.js';
-import { bulkWhere, stateKey } from './sql.js';
+import { bulkWhere, fromStateKey, stateKey } from './sql.js';
 import { LOCK_CLASS, migrate } from './schema.js';
 import { Session } from './session.js';
 import { settleArguments, type Settled } from './updates.js';
@@ -118,15 +118,17 @@ class PostgresLedger implements Ledger, LedgerImport {
       if (withSettle) settled = rows[0]?.s ?? undefined;
       if (withAccepts) answers = rows[0]?.a ?? undefined;
     };
+    const failAccepts = (err: unknown) => (result.accepted = accepts.map(() => ({ error: (err as Error).message, code: (err as { code?: string }).code })));
+    const failUpdates = (err: unknown) => ([result.updateError, result.updateCode] = [(err as Error).message, (err as { code?: string }).code]);
     try {
       await run(true, true);
     } catch (err) {
       if (!(settle && accept)) {
-        if (settle) [result.updateError, result.updateCode] = [(err as Error).message, (err as { code?: string }).code];
-        if (accept) result.accepted = accepts.map(() => ({ error: (err as Error).message, code: (err as { code?: string }).code }));
+        if (settle) failUpdates(err);
+        if (accept) failAccepts(err);
       } else {
-        await run(false, true).catch((e: unknown) => (result.accepted = accepts.map(() => ({ error: (e as Error).message, code: (e as { code?: string }).code }))));
-        await run(true, false).catch((e: unknown) => ([result.updateError, result.updateCode] = [(e as Error).message, (e as { code?: string }).code]));
+        await run(false, true).catch(failAccepts);
+        await run(true, false).catch(failUpdates);
       }
     }
     let wake = false;
@@ -510,7 +512,7 @@ class PostgresLedger implements Ledger, LedgerImport {
       'SELECT key, value FROM target_state WHERE left(key, length($1)) = $1 AND expires_at >= $2 ORDER BY key COLLATE "C"',
       [stateKey(prefix), now],
     );
-    return rows.map((r) => ({ key: r.key.split('\u2400').join('\u0000'), value: r.value }));
+    return rows.map((r) => ({ key: fromStateKey(r.key), value: r.value }));
   }
 
   async exclusive(job: ExclusiveJob): Promise<boolean> {

@@ -24,3 +24,5 @@ export function bulkWhere(filter: BulkFilter): { where: string; params: unknown[
  * separator (`target\0key`), so NUL is stored as U+2400 (the symbol for NUL; a target name cannot hold it either).
  */
 export const stateKey = (key: string): string => key.split('\u0000').join('\u2400');
+/** A key as stored, back as alertmux writes it. */
+export const fromStateKey = (stored: string): string => stored.split('\u2400').join('\u0000');
