@@ -1,5 +1,7 @@
 /** Most samples a window keeps, whatever its duration: bounds memory under very high rates. */
 const MAX_SAMPLES = 10_000;
+/** The ring's smallest size (a target that sees little keeps about this much). */
+const MIN_CAPACITY = 64;
 
 /**
  * Outcomes of the last `windowMs`, for failure ratios and latency percentiles.
@@ -9,11 +11,14 @@ const MAX_SAMPLES = 10_000;
  * (see `p95Above`); the p95 itself is only sorted out when the API asks for it.
  */
 export class SlidingWindow {
-  // Samples in arrival order from `head` on (parallel arrays; the dead prefix is compacted now and then).
-  private at: number[] = [];
-  private ok: boolean[] = [];
-  private latency: number[] = [];
-  private head = 0;
+  // Samples in arrival order in a ring: the oldest at `start`, `count` of them. It grows by doubling up to
+  // MAX_SAMPLES and shrinks once mostly empty, so a quiet target's window stays small and a busy one's holds
+  // 17 bytes a sample (a window of plain arrays, compacted now and then, held up to six times that).
+  private at = new Float64Array(MIN_CAPACITY);
+  private ok = new Uint8Array(MIN_CAPACITY);
+  private latency = new Float64Array(MIN_CAPACITY);
+  private start = 0;
+  private count = 0;
   private failures = 0;
   private slow = 0;
 
@@ -24,46 +29,62 @@ export class SlidingWindow {
   ) {}
 
   add(at: number, ok: boolean, latencyMs = 0): void {
-    this.at.push(at);
-    this.ok.push(ok);
-    this.latency.push(latencyMs);
+    this.prune(at);
+    if (this.count === this.at.length) {
+      if (this.count < MAX_SAMPLES) this.resize(Math.min(MAX_SAMPLES, this.count * 2));
+      else this.drop();
+    }
+    const i = (this.start + this.count) % this.at.length;
+    this.at[i] = at;
+    this.ok[i] = ok ? 1 : 0;
+    this.latency[i] = latencyMs;
+    this.count++;
     if (!ok) this.failures++;
     if (latencyMs > this.slowAboveMs) this.slow++;
-    this.prune(at);
   }
 
   /** Count, failures and slow samples over what is still in the window at `now`. */
   summary(now: number): { count: number; failures: number; failureRatio: number; slow: number } {
     this.prune(now);
-    const count = this.at.length - this.head;
-    const failures = this.failures;
+    const { count, failures } = this;
     return { count, failures, failureRatio: count ? failures / count : 0, slow: this.slow };
   }
 
   /** The nearest-rank p95 latency of what is in the window at `now` (0 for none); sorts, so not per delivery. */
   p95(now: number): number {
     this.prune(now);
-    return percentile(this.latency.slice(this.head), 0.95);
+    const values: number[] = new Array<number>(this.count);
+    for (let k = 0; k < this.count; k++) values[k] = this.latency[(this.start + k) % this.latency.length] ?? 0;
+    return percentile(values, 0.95);
   }
 
   private prune(now: number): void {
     const cutoff = now - this.windowMs;
-    while (this.head < this.at.length && ((this.at[this.head] ?? 0) < cutoff || this.at.length - this.head > MAX_SAMPLES)) {
-      this.drop();
-    }
-    if (this.head > 1024 && this.head * 2 > this.at.length) {
-      this.at = this.at.slice(this.head);
-      this.ok = this.ok.slice(this.head);
-      this.latency = this.latency.slice(this.head);
-      this.head = 0;
-    }
+    while (this.count > 0 && (this.at[this.start] ?? 0) < cutoff) this.drop();
+    if (this.at.length > MIN_CAPACITY && this.count * 4 < this.at.length) this.resize(Math.max(MIN_CAPACITY, this.at.length / 2));
   }
 
   /** Forget the oldest sample. */
   private drop(): void {
-    const i = this.head++;
+    const i = this.start;
     if (!this.ok[i]) this.failures--;
     if ((this.latency[i] ?? 0) > this.slowAboveMs) this.slow--;
+    this.start = (i + 1) % this.at.length;
+    this.count--;
+  }
+
+  /** The samples, oldest first, into rings of `capacity` (at least `count`). */
+  private resize(capacity: number): void {
+    const at = new Float64Array(capacity);
+    const ok = new Uint8Array(capacity);
+    const latency = new Float64Array(capacity);
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.start + k) % this.at.length;
+      at[k] = this.at[i] ?? 0;
+      ok[k] = this.ok[i] ?? 0;
+      latency[k] = this.latency[i] ?? 0;
+    }
+    [this.at, this.ok, this.latency, this.start] = [at, ok, latency, 0];
   }
 }
 

@@ -75,6 +75,30 @@ describe('SlidingWindow', () => {
       expect(w.p95(now + 4_000)).to.equal(end.p95);
     }
   });
+
+  it('stays exact through bursts and quiet spells (its storage grows and shrinks with what is in the window)', () => {
+    const next = seededRandom(11);
+    const w = new SlidingWindow(1_000, 30);
+    const samples: Array<{ at: number; ok: boolean; latencyMs: number }> = [];
+    let now = 0;
+    for (let cycle = 0; cycle < 12; cycle++) {
+      // A burst of up to 12,000 samples within a few ms, then a spell of one sample every 50 to 400 ms.
+      const burst = Math.floor(next() * 12_000);
+      for (let i = 0; i < burst; i++) {
+        if (next() < 0.01) now++;
+        samples.push({ at: now, ok: next() > 0.2, latencyMs: Math.floor(next() * 60) });
+        w.add(now, samples.at(-1)!.ok, samples.at(-1)!.latencyMs);
+      }
+      for (let i = 0; i < 20; i++) {
+        now += 50 + Math.floor(next() * 350);
+        samples.push({ at: now, ok: next() > 0.2, latencyMs: Math.floor(next() * 60) });
+        w.add(now, samples.at(-1)!.ok, samples.at(-1)!.latencyMs);
+        const expected = naive(samples, 1_000, now, 30);
+        expect(w.summary(now), `cycle ${cycle}, quiet sample ${i}`).to.deep.equal(expected.summary);
+        expect(w.p95(now), `cycle ${cycle}, quiet sample ${i}`).to.equal(expected.p95);
+      }
+    }
+  });
 });
 
 describe('p95Above', () => {
