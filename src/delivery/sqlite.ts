@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { dedupLane, needsUpdate, type DedupEntry, type DedupState } from './dedup.js';
-import { DEDUP_INDEX_CAP, DedupIndex } from './dedup-index.js';
+import { DEDUP_INDEX_LOAD, DedupIndex } from './dedup-index.js';
 import { sqliteCode, storageFailure } from './ledger-health.js';
 import { ledgerOpenError, SCHEMA_NEWER } from './open-error.js';
 import { joinNames, listFields, listNotifications, OUTCOME_BUCKETS_SQL } from './notification-list.js';
@@ -426,9 +426,9 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   // Loaded at the first claim, which brings the window to load; dropped when a commit fails (its claims did not happen).
   let index: DedupIndex | undefined;
   const loadIndex = (since: number) => {
-    const rows = (statesSince.all(since, DEDUP_INDEX_CAP) as StateRow[]).reverse();
+    const rows = (statesSince.all(since, DEDUP_INDEX_LOAD) as StateRow[]).reverse();
     // At the cap, what is older than the oldest loaded state is not known.
-    const loaded = new DedupIndex(rows.length === DEDUP_INDEX_CAP ? (rows[0]?.accepted_at ?? since) + 1 : since);
+    const loaded = new DedupIndex(rows.length === DEDUP_INDEX_LOAD ? (rows[0]?.accepted_at ?? since) + 1 : since);
     for (const r of rows) loaded.set(dedupLane({ receiver: r.receiver, groupKey: r.group_key, target: r.target }), stateOf(r));
     return loaded;
   };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DedupIndex } from '../../src/delivery/dedup-index.js';
-import { needsUpdate, type DedupEntry, type DedupReason, type DedupState } from '../../src/delivery/dedup.js';
+import { DedupIndex, laneBytes, listBytes } from '../../src/delivery/dedup-index.js';
+import { dedupLane, needsUpdate, type DedupEntry, type DedupReason, type DedupState } from '../../src/delivery/dedup.js';
 
 const WINDOW = 600_000;
 const T0 = Date.parse('2026-12-06T04:00:00Z');
@@ -102,14 +102,18 @@ describe('dedup: the index of the states in the window (early sends)', () => {
     expect(index.claim([entry(['1'], [], { target: 'v' })], now, now - 3 * WINDOW)).to.equal(false);
   });
 
-  it('past its cap, drops the oldest lanes and leaves lanes it no longer knows to the commit until the window passes them', () => {
-    const index = new DedupIndex(T0 - WINDOW, 4);
+  it('past its budget, drops the oldest lanes and leaves lanes it no longer knows to the commit until the window passes them', () => {
+    // Room for a (with its list of fingerprints) and b (which shares a's list: the same fingerprints).
+    const budget = laneBytes(dedupLane(entry([], [], { target: 'a' }))) + listBytes(['1']) + laneBytes(dedupLane(entry([], [], { target: 'b' })));
+    const index = new DedupIndex(T0 - WINDOW, budget);
     expect(claim(index, entry(['1'], [], { target: 'a' }))).to.equal(true);
     now += 1;
     expect(claim(index, entry(['1'], [], { target: 'b' }))).to.equal(true);
     now += 1;
-    // Weight 2 each: b's arrival pushed nothing out; c's pushes a out.
+    // b's arrival pushed nothing out; c's pushes a out.
+    expect(index.lanesCount).to.equal(2);
     expect(claim(index, entry(['1'], [], { target: 'c' }))).to.equal(true);
+    expect(index.lanesCount).to.equal(2);
     now += 1;
     expect(claim(index, entry(['1'], [], { target: 'a' }))).to.equal(false);
     expect(claim(index, entry(['1'], [], { target: 'new' }))).to.equal(false);
