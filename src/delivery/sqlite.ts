@@ -427,7 +427,7 @@ export function openSqliteStore(path: string, options: { writerThread?: boolean 
   let index: DedupIndex | undefined;
   const loadIndex = (since: number) => {
     const rows = (statesSince.all(since, DEDUP_INDEX_LOAD) as StateRow[]).reverse();
-    // At the cap, what is older than the oldest loaded state is not known.
+    // At the row limit, what is older than the oldest loaded state is not known (past the budget, set() forgets more).
     const loaded = new DedupIndex(rows.length === DEDUP_INDEX_LOAD ? (rows[0]?.accepted_at ?? since) + 1 : since);
     for (const r of rows) loaded.set(dedupLane({ receiver: r.receiver, groupKey: r.group_key, target: r.target }), stateOf(r));
     return loaded;

@@ -61,7 +61,7 @@ export class SlidingWindow {
   private prune(now: number): void {
     const cutoff = now - this.windowMs;
     while (this.count > 0 && (this.at[this.start] ?? 0) < cutoff) this.drop();
-    if (this.at.length > MIN_CAPACITY && this.count * 4 < this.at.length) this.resize(Math.max(MIN_CAPACITY, this.at.length / 2));
+    if (this.at.length > MIN_CAPACITY && this.count * 4 < this.at.length) this.resize(Math.max(MIN_CAPACITY, Math.floor(this.at.length / 2)));
   }
 
   /** Forget the oldest sample. */
